@@ -1,0 +1,29 @@
+"""mcprt: a fast Model Context Protocol runtime.
+
+from runtime import Server, Client, Context
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from runtime.protocol import types
+from runtime.protocol.jsonrpc import McpError
+from runtime.server import content
+from runtime.server.app import Server
+from runtime.server.context import Context, RequestCancelled
+
+if TYPE_CHECKING:
+    from runtime.client.client import Client
+
+__all__ = ["Client", "Context", "McpError", "RequestCancelled", "Server", "content", "types"]
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # The client is imported on first use so that a server process never pays for it.
+    if name == "Client":
+        from runtime.client.client import Client
+
+        return Client
+    raise AttributeError(name)

@@ -1,0 +1,126 @@
+"""The `mcprt` command line."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+DEFAULT_APP = "runtime.demo:server"
+
+
+def load_app(spec: str) -> Any:
+    """Load a Server from `module:attr` or `path/to/file.py:attr` (attr defaults to `server`)."""
+    target, _, attr = spec.partition(":")
+    if target.endswith(".py") or "/" in target:
+        path = Path(target).resolve()
+        if not path.exists():
+            raise SystemExit(f"mcprt: no such file: {target}")
+        sys.path.insert(0, str(path.parent))
+        module_spec = importlib.util.spec_from_file_location(path.stem, path)
+        if module_spec is None or module_spec.loader is None:
+            raise SystemExit(f"mcprt: cannot import {target}")
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[path.stem] = module
+        module_spec.loader.exec_module(module)
+    else:
+        sys.path.insert(0, str(Path.cwd()))
+        try:
+            module = importlib.import_module(target)
+        except ImportError as exc:
+            raise SystemExit(f"mcprt: cannot import {target!r}: {exc}") from None
+    from runtime.server.app import Server
+
+    if attr:
+        app = getattr(module, attr, None)
+        if app is None:
+            raise SystemExit(f"mcprt: {target!r} has no attribute {attr!r}")
+    else:
+        candidates = [v for v in vars(module).values() if isinstance(v, Server)]
+        if len(candidates) != 1:
+            raise SystemExit(f"mcprt: name the server in {target!r} as {target}:ATTR")
+        app = candidates[0]
+    if callable(app) and not isinstance(app, Server):
+        app = app()  # a factory
+    if not isinstance(app, Server):
+        raise SystemExit(f"mcprt: {spec!r} is not a runtime.Server")
+    return app
+
+
+def parse_host_port(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep:
+        return "127.0.0.1", int(value)
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mcprt", description="mcprt: a fast Model Context Protocol runtime")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve an MCP server application")
+    serve.add_argument(
+        "app", nargs="?", default=DEFAULT_APP, help=f"module:attr or file.py:attr ({DEFAULT_APP})"
+    )
+    mode = serve.add_mutually_exclusive_group()
+    mode.add_argument("--stdio", action="store_true", help="serve over stdin/stdout (the default)")
+    mode.add_argument("--http", metavar="HOST:PORT", help="serve Streamable HTTP (e.g. 127.0.0.1:8000)")
+    serve.add_argument("--path", default="/mcp", help="the MCP endpoint's path over HTTP (/mcp)")
+    serve.add_argument(
+        "--max-message-bytes", type=int, default=4 * 1024 * 1024, help="largest accepted message (4 MiB)"
+    )
+    http = serve.add_argument_group("Streamable HTTP")
+    http.add_argument("--stateless", action="store_true", help="no sessions: every POST stands alone")
+    http.add_argument("--allow-origin", action="append", default=None, help="allowed Origin (repeatable)")
+    http.add_argument("--allow-host", action="append", default=None, help="allowed Host header (repeatable)")
+    http.add_argument("--session-timeout", type=float, default=1800.0, help="idle session expiry, s (1800)")
+    http.add_argument("--max-sessions", type=int, default=10_000, help="session cap (10000)")
+    http.add_argument("--max-streams", type=int, default=16, help="SSE streams per session (16)")
+    http.add_argument("--sse-retry-ms", type=int, default=1000, help="retry hint before closing SSE (1000)")
+    http.add_argument(
+        "--sse-max-seconds", type=float, default=None, help="close SSE connections after this long (off)"
+    )
+    http.add_argument("--no-get-stream", action="store_true", help="answer GET with 405")
+    return parser
+
+
+def _serve_http(app: Any, args: argparse.Namespace) -> None:
+    from workers.http.server import HttpLimits
+
+    from workers.streamable.serve import run_http
+    from workers.streamable.transport import StreamableSettings, _is_loopback
+
+    host, port = parse_host_port(args.http)
+    settings = StreamableSettings(
+        path=args.path,
+        stateless=args.stateless,
+        allowed_origins=frozenset(args.allow_origin) if args.allow_origin else None,
+        allowed_hosts=frozenset(args.allow_host) if args.allow_host else None,
+        bound_to_loopback=_is_loopback(host),
+        idle_timeout=args.session_timeout,
+        max_sessions=args.max_sessions,
+        max_streams_per_session=args.max_streams,
+        enable_get_stream=not args.no_get_stream,
+        sse_retry_ms=args.sse_retry_ms,
+        sse_max_stream_seconds=args.sse_max_seconds,
+    )
+    run_http(app, host, port, settings=settings, limits=HttpLimits(max_body_bytes=args.max_message_bytes))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        app = load_app(args.app)
+        if args.http:
+            _serve_http(app, args)
+        else:
+            from workers.stdio import run_stdio
+
+            run_stdio(app, args.max_message_bytes)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,254 @@
+"""The bundled demo server: every feature of the runtime, and every fixture the official conformance suite
+expects (tools/conformance/FIXTURES.md). It is the default app of `mcprt serve`.
+
+    mcprt serve --stdio            # or: mcprt serve --http 127.0.0.1:8000
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import wave
+from typing import Annotated, Any
+
+import msgspec
+
+from runtime import Context, Server, content
+from runtime.protocol import types as t
+
+# A 1x1 PNG and a short silent WAV: small, valid media for the content-type fixtures.
+PNG_1X1 = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
+
+
+def _silent_wav(samples: int = 800, rate: int = 8000) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(1)
+        out.setframerate(rate)
+        out.writeframes(b"\x80" * samples)
+    return buffer.getvalue()
+
+
+WAV = _silent_wav()
+
+server = Server(
+    "mcprt-demo",
+    "0.1.0",
+    title="mcprt demo server",
+    description="Exercises every MCP feature mcprt implements; also the conformance suite's fixture server.",
+    website_url="https://github.com/modelcontextprotocol",
+    instructions="A demo server: try the echo and add tools, the test:// resources and the prompts.",
+)
+
+
+# -- everyday examples -------------------------------------------------------------------------------------
+
+
+@server.tool(annotations=t.ToolAnnotations(read_only_hint=True, idempotent_hint=True))
+async def echo(text: str) -> str:
+    """Echo the text back."""
+    return text
+
+
+class Sum(msgspec.Struct):
+    total: float
+    count: int
+
+
+@server.tool(title="Add numbers")
+def add(numbers: Annotated[list[float], msgspec.Meta(description="numbers to add")]) -> Sum:
+    """Add numbers; the result is structured (outputSchema + structuredContent)."""
+    return Sum(total=sum(numbers), count=len(numbers))
+
+
+@server.tool()
+async def slow(seconds: float, ctx: Context) -> str:
+    """Sleep for `seconds`, reporting progress every 0.1 s; cancellable."""
+    steps = max(1, int(seconds * 10))
+    for step in range(steps):
+        await asyncio.sleep(seconds / steps)
+        ctx.report_progress(step + 1, steps, f"step {step + 1} of {steps}")
+    return f"slept {seconds} s"
+
+
+# -- conformance fixtures: tools ---------------------------------------------------------------------------
+
+
+@server.tool()
+def test_simple_text() -> str:
+    """Returns a simple text response."""
+    return "This is a simple text response for testing."
+
+
+@server.tool()
+def test_image_content() -> t.ImageContent:
+    """Returns a PNG image."""
+    return content.image(PNG_1X1, "image/png")
+
+
+@server.tool()
+def test_audio_content() -> t.AudioContent:
+    """Returns a WAV audio clip."""
+    return content.audio(WAV, "audio/wav")
+
+
+@server.tool()
+def test_embedded_resource() -> t.EmbeddedResource:
+    """Returns an embedded text resource."""
+    return content.embedded_text("test://embedded-resource", "This is an embedded resource content.")
+
+
+@server.tool()
+def test_multiple_content_types() -> list[Any]:
+    """Returns text, an image and an embedded resource together."""
+    return [
+        content.text("Multiple content types test:"),
+        content.image(PNG_1X1, "image/png"),
+        t.EmbeddedResource(
+            resource=t.TextResourceContents(
+                uri="test://mixed-content-resource",
+                mime_type="application/json",
+                text='{"test": "data", "value": 123}',
+            )
+        ),
+    ]
+
+
+@server.tool()
+async def test_tool_with_logging(ctx: Context) -> str:
+    """Sends three log messages 50 ms apart."""
+    ctx.info("Tool execution started")
+    await asyncio.sleep(0.05)
+    ctx.info("Tool processing data")
+    await asyncio.sleep(0.05)
+    ctx.info("Tool execution completed")
+    return "Tool with logging executed successfully"
+
+
+@server.tool()
+async def test_tool_with_progress(ctx: Context) -> str:
+    """Reports progress 0, 50 and 100 of 100 on the caller's progress token."""
+    for value in (0, 50, 100):
+        ctx.report_progress(value, 100, f"Completed step {value} of 100")
+        await asyncio.sleep(0.05)
+    return str(ctx.progress_token)
+
+
+@server.tool()
+def test_error_handling() -> str:
+    """Always fails: the failure is a tool result with isError, not a protocol error."""
+    raise RuntimeError("This tool intentionally returns an error for testing")
+
+
+JSON_SCHEMA_2020_12 = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "$defs": {
+        "address": {
+            "type": "object",
+            "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
+        }
+    },
+    "properties": {
+        "name": {"type": "string"},
+        "address": {"$ref": "#/$defs/address"},
+    },
+    "additionalProperties": False,
+}
+
+
+@server.tool(name="json_schema_2020_12_tool", input_schema=JSON_SCHEMA_2020_12)
+def json_schema_tool(name: str | None = None, address: dict[str, Any] | None = None) -> str:
+    """A tool whose input schema uses JSON Schema 2020-12 keywords, kept verbatim."""
+    return f"name={name} address={address}"
+
+
+# -- resources ---------------------------------------------------------------------------------------------
+
+
+@server.resource("test://static-text", name="Static Text Resource", mime_type="text/plain")
+def static_text() -> str:
+    """A static text resource."""
+    return "This is the content of the static text resource."
+
+
+@server.resource("test://static-binary", name="Static Binary Resource", mime_type="image/png")
+def static_binary() -> bytes:
+    """A static binary resource (a PNG image)."""
+    return PNG_1X1
+
+
+@server.resource("test://template/{id}/data", name="Resource Template", mime_type="application/json")
+def template_data(id: str) -> str:
+    """Data for any id."""
+    return msgspec.json.encode({"id": id, "templateTest": True, "data": f"Data for ID: {id}"}).decode()
+
+
+@server.resource("test://watched-resource", name="Watched Resource", mime_type="text/plain")
+def watched() -> str:
+    """A resource clients can subscribe to."""
+    return "Watched resource content"
+
+
+# -- prompts -----------------------------------------------------------------------------------------------
+
+
+@server.prompt()
+def test_simple_prompt() -> str:
+    """A simple prompt without arguments."""
+    return "This is a simple prompt for testing."
+
+
+@server.prompt()
+def test_prompt_with_arguments(
+    arg1: Annotated[str, msgspec.Meta(description="First test argument")],
+    arg2: Annotated[str, msgspec.Meta(description="Second test argument")],
+) -> str:
+    """A prompt with required arguments."""
+    return f"Prompt with arguments: arg1='{arg1}', arg2='{arg2}'"
+
+
+@server.prompt()
+def test_prompt_with_embedded_resource(
+    resourceUri: Annotated[str, msgspec.Meta(description="URI of the resource to embed")],
+) -> list[Any]:
+    """A prompt that embeds a resource."""
+    return [
+        t.PromptMessage(
+            role="user",
+            content=t.EmbeddedResource(
+                resource=t.TextResourceContents(
+                    uri=resourceUri, mime_type="text/plain", text="Embedded resource content for testing."
+                )
+            ),
+        ),
+        "Please process the embedded resource above.",
+    ]
+
+
+@server.prompt()
+def test_prompt_with_image() -> list[Any]:
+    """A prompt that includes an image."""
+    return [
+        t.PromptMessage(role="user", content=content.image(PNG_1X1, "image/png")),
+        "Please analyze the image above.",
+    ]
+
+
+# -- completion --------------------------------------------------------------------------------------------
+
+_COLOURS = ["red", "green", "blue", "cyan", "magenta", "yellow"]
+
+
+@server.completion(prompt="test_prompt_with_arguments", argument="arg1")
+def complete_arg1(value: str) -> list[str]:
+    return [c for c in _COLOURS if c.startswith(value)]
+
+
+@server.completion(resource="test://template/{id}/data", argument="id")
+def complete_id(value: str) -> list[str]:
+    return [str(i) for i in range(1, 200) if str(i).startswith(value)]

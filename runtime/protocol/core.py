@@ -1,0 +1,290 @@
+"""The sans-io server session: bytes in, actions out. No sockets, no tasks, no clocks.
+
+A transport feeds each received message to `ServerSession.receive` and acts on what comes back:
+
+- `Reply(data)`: send these bytes (a response or an error) now;
+- `Call(route, message)`: run the route's handler (the runner does it), then send `session.result(...)`;
+- `Cancel(request_id, reason)`: cancel the handler of an in-flight request;
+- `Answer(request_id, result, error)`: the peer answered a request this side sent (sampling, roots, ...);
+- `Notice(method, params)`: any other notification (roots/list_changed, tasks/status, ...);
+- `None`: nothing to do.
+
+The session record (`SessionState`) is the only state that outlives a message; the `inflight` table is
+per-process bookkeeping of handlers running here.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from runtime.protocol import jsonrpc as rpc
+from runtime.protocol import types as t
+from runtime.protocol.state import INITIALIZING, LOG_LEVELS, NEW, OPERATING, SessionState
+from runtime.protocol.versions import Revision, negotiate, revision
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+class Route:
+    """How the server serves one client method: the capability it needs and the handler that runs it.
+
+    `handler(call_context, params)` returns the result as a msgspec Struct, a dict, or already-encoded JSON
+    (`bytes`), or an awaitable of one of those.
+    """
+
+    __slots__ = ("capability", "handler", "method", "needs_tasks")
+
+    def __init__(
+        self, method: str, capability: str | None, handler: Callable[..., Any], needs_tasks: bool = False
+    ):
+        self.method = method
+        self.capability = capability
+        self.handler = handler
+        self.needs_tasks = needs_tasks
+
+
+class Reply:
+    """Bytes to send now. `invalid`: the input could not be read as a message at all (HTTP answers 400)."""
+
+    __slots__ = ("data", "invalid")
+
+    def __init__(self, data: bytes, invalid: bool = False) -> None:
+        self.data = data
+        self.invalid = invalid
+
+
+class Call:
+    __slots__ = ("id", "id_json", "message", "route")
+
+    def __init__(self, route: Route, message: Any, id_json: bytes) -> None:
+        self.route = route
+        self.message = message
+        self.id: rpc.RequestId = message.id
+        self.id_json = id_json
+
+
+class Cancel:
+    __slots__ = ("handle", "reason", "request_id")
+
+    def __init__(self, request_id: rpc.RequestId, reason: str | None, handle: Any) -> None:
+        self.request_id = request_id
+        self.reason = reason
+        self.handle = handle
+
+
+class Answer:
+    __slots__ = ("error", "request_id", "result")
+
+    def __init__(self, request_id: rpc.RequestId, result: Any, error: Any) -> None:
+        self.request_id = request_id
+        self.result = result
+        self.error = error
+
+
+class Notice:
+    __slots__ = ("method", "params")
+
+    def __init__(self, method: str, params: Any) -> None:
+        self.method = method
+        self.params = params
+
+
+Action = Reply | Call | Cancel | Answer | Notice | None
+
+_client_decoder = msgspec.json.Decoder(t.ClientMessage)
+_EMPTY_RESULT = b"{}"
+_TAGS: dict[type, str] = {cls: name for name, cls in {**t.CLIENT_REQUESTS, **t.CLIENT_NOTIFICATIONS}.items()}
+
+
+class ServerProfile:
+    """What the session core needs to know about the server: its routes, capabilities and identity.
+
+    Built once per `Server` (and rebuilt when its capabilities change); shared by all sessions.
+    """
+
+    __slots__ = ("_init_cache", "capabilities", "instructions", "routes", "server_info")
+
+    def __init__(
+        self,
+        routes: dict[str, Route],
+        capabilities: dict[str, Any],
+        server_info: dict[str, Any],
+        instructions: str | None,
+    ) -> None:
+        self.routes = routes
+        self.capabilities = capabilities
+        self.server_info = server_info
+        self.instructions = instructions
+        self._init_cache: dict[str, bytes] = {}
+
+    def initialize_result(self, version: str) -> bytes:
+        cached = self._init_cache.get(version)
+        if cached is None:
+            result: dict[str, Any] = {
+                "protocolVersion": version,
+                "capabilities": self.capabilities,
+                "serverInfo": self.server_info,
+            }
+            if self.instructions:
+                result["instructions"] = self.instructions
+            cached = self._init_cache[version] = rpc.encode(result)
+        return cached
+
+
+class ServerSession:
+    """One session's protocol logic. Cheap to build: a transport may build one per message around a stored
+    record, or keep one for a long-lived connection."""
+
+    __slots__ = ("_next_id", "inflight", "profile", "revision", "state")
+
+    def __init__(self, profile: ServerProfile, state: SessionState | None = None) -> None:
+        self.profile = profile
+        self.state = state if state is not None else SessionState(created_at=time.time())
+        self.inflight: dict[rpc.RequestId, Any] = {}
+        self.revision: Revision = revision(self.state.protocol_version)
+        self._next_id = 0
+
+    # -- inbound -------------------------------------------------------------------------------------------
+
+    def receive(self, data: bytes | memoryview) -> Action:
+        try:
+            message = _client_decoder.decode(data)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return self._receive_slow(data)
+        return self._dispatch(message)
+
+    def _dispatch(self, message: Any) -> Action:
+        method = _TAGS[type(message)]
+        request_id = getattr(message, "id", None)
+        if request_id is None:
+            return self._notification(method, message)
+        state = self.state
+        if state.phase != OPERATING and method != "ping":
+            if method == "initialize":
+                return self._initialize(message)
+            if state.phase == NEW:
+                return Reply(
+                    rpc.error_message(
+                        request_id, rpc.INVALID_REQUEST, f"Received {method!r} before initialize"
+                    )
+                )
+            # INITIALIZING: the client may already send requests after reading the initialize result.
+        elif method == "initialize":
+            return Reply(rpc.error_message(request_id, rpc.INVALID_REQUEST, "Session is already initialized"))
+        route = self.profile.routes.get(method)
+        if route is None or (
+            route.capability is not None and route.capability not in self.profile.capabilities
+        ):
+            return Reply(rpc.error_message(request_id, rpc.METHOD_NOT_FOUND, f"Method not found: {method}"))
+        if route.needs_tasks and not self.revision.has_tasks:
+            return Reply(rpc.error_message(request_id, rpc.METHOD_NOT_FOUND, f"Method not found: {method}"))
+        if request_id in self.inflight:
+            return Reply(
+                rpc.error_message(
+                    request_id, rpc.INVALID_REQUEST, f"Request id {request_id!r} is already in flight"
+                )
+            )
+        return Call(route, message, rpc.encode(request_id))
+
+    def _initialize(self, message: t.InitializeRequest) -> Reply:
+        params = message.params
+        state = self.state
+        version = negotiate(params.protocol_version)
+        state.protocol_version = version
+        state.client_info = msgspec.to_builtins(params.client_info)
+        state.client_capabilities = msgspec.to_builtins(params.capabilities) or {}
+        state.phase = INITIALIZING
+        self.revision = revision(version)
+        return Reply(rpc.result_message(rpc.encode(message.id), self.profile.initialize_result(version)))
+
+    def _notification(self, method: str, message: Any) -> Action:
+        if method == "notifications/initialized":
+            if self.state.phase == INITIALIZING:
+                self.state.phase = OPERATING
+            return None
+        if method == "notifications/cancelled":
+            params = message.params
+            request_id = params.request_id
+            handle = self.inflight.get(request_id) if request_id is not None else None
+            # Unknown or finished requests are ignored (cancellation.mdx: race conditions).
+            return Cancel(request_id, params.reason, handle) if handle is not None else None
+        return Notice(method, getattr(message, "params", None))
+
+    def _receive_slow(self, data: bytes | memoryview) -> Action:
+        """Classify a message the typed decoder rejected, to answer with the most precise error."""
+        try:
+            raw = rpc.decode_any(data)
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            return Reply(rpc.error_message(None, rpc.PARSE_ERROR, f"Parse error: {exc}"), invalid=True)
+        if isinstance(raw, list):
+            message = "Batch requests are not supported by MCP 2025-11-25"
+            return Reply(rpc.error_message(None, rpc.INVALID_REQUEST, message), invalid=True)
+        if not isinstance(raw, dict) or raw.get("jsonrpc") != "2.0":
+            message = 'Invalid request: expected a "jsonrpc": "2.0" object'
+            return Reply(rpc.error_message(None, rpc.INVALID_REQUEST, message), invalid=True)
+        has_id = "id" in raw
+        request_id = raw.get("id")
+        if has_id and not rpc.valid_id(request_id):
+            message = "Invalid request: id must be a string or an integer"
+            return Reply(rpc.error_message(None, rpc.INVALID_REQUEST, message), invalid=True)
+        method = raw.get("method")
+        if method is None:
+            if has_id and ("result" in raw) != ("error" in raw):
+                result = raw.get("result")
+                error = raw.get("error")
+                if "result" in raw and not isinstance(result, dict):
+                    return None  # a malformed response has nobody to answer to
+                return Answer(request_id, result, error)
+            if not has_id:
+                return Reply(
+                    rpc.error_message(None, rpc.INVALID_REQUEST, "Invalid request: no method"), invalid=True
+                )
+            return Reply(rpc.error_message(request_id, rpc.INVALID_REQUEST, "Invalid request: no method"))
+        if not isinstance(method, str):
+            message = "Invalid request: method must be a string"
+            return Reply(rpc.error_message(request_id, rpc.INVALID_REQUEST, message), invalid=True)
+        known = t.CLIENT_REQUESTS.get(method) if has_id else t.CLIENT_NOTIFICATIONS.get(method)
+        if known is None:
+            if not has_id:
+                return None  # unknown notifications are ignored
+            return Reply(rpc.error_message(request_id, rpc.METHOD_NOT_FOUND, f"Method not found: {method}"))
+        if "params" in raw and not isinstance(raw["params"], dict):
+            problem = "params must be an object"
+        else:
+            try:
+                message = msgspec.convert(raw, known)
+            except msgspec.ValidationError as exc:
+                problem = str(exc)
+            else:
+                return self._dispatch(message)
+        if not has_id:
+            return None  # invalid notifications are ignored
+        return Reply(
+            rpc.error_message(request_id, rpc.INVALID_PARAMS, f"Invalid params for {method}: {problem}")
+        )
+
+    # -- outbound ------------------------------------------------------------------------------------------
+
+    def result(self, call: Call, result: Any) -> bytes:
+        """The response for a finished call. `result` is a Struct, a dict or pre-encoded JSON bytes."""
+        self.inflight.pop(call.id, None)
+        body = result if type(result) is bytes else (_EMPTY_RESULT if result is None else rpc.encode(result))
+        return rpc.result_message(call.id_json, body)
+
+    def error(self, call: Call, exc: rpc.McpError) -> bytes:
+        self.inflight.pop(call.id, None)
+        return rpc.error_from_exception(call.id, exc)
+
+    def next_request_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def wants_log(self, level: str) -> bool:
+        return LOG_LEVELS.get(level, 0) >= self.state.log_level
+
+    def set_log_level(self, level: str) -> None:
+        self.state.log_level = LOG_LEVELS[level]

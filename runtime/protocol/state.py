@@ -1,0 +1,61 @@
+"""The serialisable record of one session.
+
+Everything a later request of the session needs lives here and nowhere else, so the record can be kept in
+any session store (in-process, shared memory, Redis) and any worker can serve any request. It is encoded
+with msgpack by the stores; keep it to plain values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+# Lifecycle phases (lifecycle.mdx).
+NEW = 0  # nothing received yet
+INITIALIZING = 1  # initialize answered, notifications/initialized not yet received
+OPERATING = 2
+CLOSED = 3
+
+LOG_LEVELS: dict[str, int] = {
+    "debug": 0,
+    "info": 1,
+    "notice": 2,
+    "warning": 3,
+    "error": 4,
+    "critical": 5,
+    "alert": 6,
+    "emergency": 7,
+}
+DEFAULT_LOG_LEVEL = "info"
+
+
+class SessionState(msgspec.Struct, kw_only=True):
+    session_id: str = ""
+    phase: int = NEW
+    protocol_version: str = ""
+    client_info: dict[str, Any] | None = None
+    client_capabilities: dict[str, Any] = msgspec.field(default_factory=dict)
+    # Numeric log threshold (LOG_LEVELS); messages below it are not sent.
+    log_level: int = LOG_LEVELS[DEFAULT_LOG_LEVEL]
+    subscriptions: list[str] = msgspec.field(default_factory=list)
+    created_at: float = 0.0
+    last_seen: float = 0.0
+
+    def client_supports(self, capability: str, sub: str | None = None) -> bool:
+        caps = self.client_capabilities.get(capability)
+        if caps is None:
+            return False
+        return sub is None or (isinstance(caps, dict) and caps.get(sub) is not None)
+
+
+_state_encoder = msgspec.msgpack.Encoder()
+_state_decoder = msgspec.msgpack.Decoder(SessionState)
+
+
+def dump_state(state: SessionState) -> bytes:
+    return _state_encoder.encode(state)
+
+
+def load_state(data: bytes) -> SessionState:
+    return _state_decoder.decode(data)

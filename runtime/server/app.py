@@ -1,0 +1,459 @@
+"""`Server`: what an author writes against: decorators for tools, resources, prompts and completions."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import fastjsonschema
+import msgspec
+
+from runtime.protocol import jsonrpc as rpc
+from runtime.protocol import types as t
+from runtime.protocol.core import Answer, Notice, Route, ServerProfile, ServerSession
+from runtime.protocol.jsonrpc import McpError, notification_message
+from runtime.protocol.state import LOG_LEVELS
+from runtime.server import content
+from runtime.server.context import Context
+from runtime.server.pagination import page
+from runtime.server.registry import CompletionSpec, Handler, PromptSpec, ResourceSpec
+from runtime.server.tools import ToolSpec
+from runtime.server.uritemplate import UriTemplate, is_template
+
+F = TypeVar("F", bound=Callable[..., Any])
+Send = Callable[[bytes], None]
+MAX_COMPLETION_VALUES = 100  # completion.mdx: at most 100 values per response
+
+
+class Server:
+    """An MCP server. Register handlers with the decorators, then serve it with `mcprt serve module:attr`
+    (or `server.run()` for stdio)."""
+
+    def __init__(
+        self,
+        name: str,
+        version: str = "0.1.0",
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        website_url: str | None = None,
+        icons: list[t.Icon] | list[dict[str, Any]] | None = None,
+        instructions: str | None = None,
+        page_size: int = 100,
+        max_threads: int | None = None,
+        request_timeout: float | None = None,
+        capabilities: dict[str, Any] | None = None,
+    ) -> None:
+        self.info: dict[str, Any] = {"name": name, "version": version}
+        for key, value in (("title", title), ("description", description), ("websiteUrl", website_url)):
+            if value is not None:
+                self.info[key] = value
+        if icons:
+            self.info["icons"] = msgspec.to_builtins(icons)
+        self.instructions = instructions
+        self.page_size = page_size
+        self.request_timeout = request_timeout
+        self.extra_capabilities = capabilities or {}
+        self._max_threads = max_threads or min(32, (os.cpu_count() or 1) + 4)
+        self._executor: ThreadPoolExecutor | None = None
+        self._tools: dict[str, ToolSpec] = {}
+        self._resources: dict[str, ResourceSpec] = {}
+        self._templates: dict[str, ResourceSpec] = {}
+        self._prompts: dict[str, PromptSpec] = {}
+        self._completions: dict[tuple[str, str, str], CompletionSpec] = {}
+        self._profile: ServerProfile | None = None
+        self._list_cache: dict[tuple[str, str | None], bytes] = {}
+        # Live sessions on this process and how to send them a message unrelated to any request.
+        self._live: dict[ServerSession, Send] = {}
+        self.on_roots_changed: Callable[[ServerSession], Any] | None = None
+
+    # -- registration --------------------------------------------------------------------------------------
+
+    def tool(self, name: str | Callable[..., Any] | None = None, **options: Any) -> Any:
+        """Register a tool. Its input schema comes from the parameters' type hints, its output schema from the
+        return annotation. Options: title, description, annotations, icons, input_schema, output_schema,
+        meta, task_support. Usable bare (`@server.tool`) or called (`@server.tool(title=...)`)."""
+        if callable(name):
+            return self.add_tool(name)
+
+        def register(fn: F) -> F:
+            self.add_tool(fn, name=name, **options)
+            return fn
+
+        return register
+
+    def add_tool(self, fn: F, **options: Any) -> F:
+        spec = ToolSpec(fn, Context, **options)
+        if spec.name in self._tools:
+            raise ValueError(f"tool {spec.name!r} is already registered")
+        self._tools[spec.name] = spec
+        self._changed("tools")
+        return fn
+
+    def remove_tool(self, name: str) -> None:
+        del self._tools[name]
+        self._changed("tools")
+
+    def resource(
+        self,
+        uri: str,
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        mime_type: str | None = None,
+        size: int | None = None,
+        icons: Any = None,
+        annotations: Any = None,
+        meta: dict[str, Any] | None = None,
+    ) -> Callable[[F], F]:
+        """Register a resource at `uri`, or a resource template when `uri` is an RFC 6570 template (its
+        variables are passed to the handler as keyword arguments)."""
+
+        def register(fn: F) -> F:
+            template = UriTemplate(uri) if is_template(uri) else None
+            spec = ResourceSpec(
+                uri,
+                fn,
+                Context,
+                name=name,
+                title=title,
+                description=description,
+                mime_type=mime_type,
+                size=size,
+                icons=icons,
+                annotations=annotations,
+                meta=meta,
+                template=template,
+            )
+            table = self._templates if template is not None else self._resources
+            if uri in table:
+                raise ValueError(f"resource {uri!r} is already registered")
+            table[uri] = spec
+            self._changed("resources")
+            return fn
+
+        return register
+
+    def remove_resource(self, uri: str) -> None:
+        if self._resources.pop(uri, None) is None and self._templates.pop(uri, None) is None:
+            raise KeyError(uri)
+        self._changed("resources")
+
+    def prompt(
+        self,
+        name: str | Callable[..., Any] | None = None,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        icons: Any = None,
+        meta: dict[str, Any] | None = None,
+    ) -> Any:
+        """Register a prompt; its arguments are the function's parameters (required unless defaulted)."""
+
+        def register(fn: F) -> F:
+            spec = PromptSpec(
+                fn,
+                Context,
+                name=None if callable(name) else name,
+                title=title,
+                description=description,
+                icons=icons,
+                meta=meta,
+            )
+            if spec.name in self._prompts:
+                raise ValueError(f"prompt {spec.name!r} is already registered")
+            self._prompts[spec.name] = spec
+            self._changed("prompts")
+            return fn
+
+        return register(name) if callable(name) else register
+
+    def remove_prompt(self, name: str) -> None:
+        del self._prompts[name]
+        self._changed("prompts")
+
+    def completion(
+        self, *, argument: str, prompt: str | None = None, resource: str | None = None
+    ) -> Callable[[F], F]:
+        """Register argument completion for a prompt argument or a resource-template variable. The handler
+        takes the partial `value` (and optionally the already-resolved `arguments` dict) and returns a list of
+        strings, or a `t.Completion`-shaped dict."""
+        if (prompt is None) == (resource is None):
+            raise ValueError("completion() needs exactly one of prompt= or resource=")
+        key = ("ref/prompt", prompt, argument) if prompt is not None else ("ref/resource", resource, argument)
+
+        def register(fn: F) -> F:
+            self._completions[key] = CompletionSpec(fn, Context)  # type: ignore[index]
+            self._profile = None
+            return fn
+
+        return register
+
+    # -- publishing ----------------------------------------------------------------------------------------
+
+    def resource_updated(self, uri: str) -> int:
+        """Tell every session subscribed to `uri` that it changed; returns how many were told."""
+        data = notification_message("notifications/resources/updated", {"uri": uri})
+        told = 0
+        for session, send in list(self._live.items()):
+            if uri in session.state.subscriptions:
+                send(data)
+                told += 1
+        return told
+
+    def attach(self, session: ServerSession, send: Send) -> None:
+        """A transport announces a live session and how to reach it outside of any request."""
+        self._live[session] = send
+
+    def detach(self, session: ServerSession) -> None:
+        self._live.pop(session, None)
+
+    def _changed(self, kind: str) -> None:
+        self._list_cache.clear()
+        if self._profile is not None and kind not in self._profile.capabilities:
+            self._profile = None  # new sessions will see the new capability
+        if self._live:
+            data = notification_message(f"notifications/{kind}/list_changed")
+            for session, send in list(self._live.items()):
+                if session.state.phase >= 1 and kind in session.profile.capabilities:
+                    send(data)
+
+    def on_answer(self, session: ServerSession, answer: Answer) -> None:
+        """A response to a server-to-client request (sampling, elicitation, roots); wired by issue 4."""
+
+    def on_notice(self, session: ServerSession, notice: Notice) -> None:
+        if notice.method == "notifications/roots/list_changed" and self.on_roots_changed is not None:
+            self.on_roots_changed(session)
+
+    # -- the protocol profile ------------------------------------------------------------------------------
+
+    @property
+    def profile(self) -> ServerProfile:
+        if self._profile is None:
+            self._profile = ServerProfile(self._routes(), self.capabilities(), self.info, self.instructions)
+        return self._profile
+
+    def capabilities(self) -> dict[str, Any]:
+        caps: dict[str, Any] = {"logging": {}}
+        if self._tools:
+            caps["tools"] = {"listChanged": True}
+        if self._resources or self._templates:
+            caps["resources"] = {"subscribe": True, "listChanged": True}
+        if self._prompts:
+            caps["prompts"] = {"listChanged": True}
+        if self._completions:
+            caps["completions"] = {}
+        caps.update(self.extra_capabilities)
+        return caps
+
+    def _routes(self) -> dict[str, Route]:
+        return {
+            "ping": Route("ping", None, _ping),
+            "tools/list": Route("tools/list", "tools", self._list_tools),
+            "tools/call": Route("tools/call", "tools", self._call_tool),
+            "resources/list": Route("resources/list", "resources", self._list_resources),
+            "resources/templates/list": Route("resources/templates/list", "resources", self._list_templates),
+            "resources/read": Route("resources/read", "resources", self._read_resource),
+            "resources/subscribe": Route("resources/subscribe", "resources", _subscribe),
+            "resources/unsubscribe": Route("resources/unsubscribe", "resources", _unsubscribe),
+            "prompts/list": Route("prompts/list", "prompts", self._list_prompts),
+            "prompts/get": Route("prompts/get", "prompts", self._get_prompt),
+            "completion/complete": Route("completion/complete", "completions", self._complete),
+            "logging/setLevel": Route("logging/setLevel", "logging", _set_level),
+        }
+
+    # -- running handlers ----------------------------------------------------------------------------------
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self._max_threads, thread_name_prefix="mcprt-handler")
+        return self._executor
+
+    def _invoke(self, ctx: Context, handler: Handler, kwargs: dict[str, Any]) -> Any:
+        """Call a user function: async ones return their coroutine, sync ones a future from the pool."""
+        if handler.signature.context_param is not None:
+            kwargs[handler.signature.context_param] = ctx
+        if handler.is_async:
+            return handler.fn(**kwargs)
+        return ctx.loop.run_in_executor(self.executor, functools.partial(handler.fn, **kwargs))
+
+    def shutdown(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    # -- method handlers -----------------------------------------------------------------------------------
+
+    def _list(self, kind: str, key: str, items: list[dict[str, Any]], cursor: str | None) -> bytes:
+        cached = self._list_cache.get((kind, cursor))
+        if cached is None:
+            chunk, next_cursor = page(kind, items, cursor, self.page_size)
+            result: dict[str, Any] = {key: chunk}
+            if next_cursor is not None:
+                result["nextCursor"] = next_cursor
+            cached = self._list_cache[(kind, cursor)] = rpc.encode(result)
+        return cached
+
+    def _list_tools(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
+        cursor = params.cursor if params is not None else None
+        return self._list("tools", "tools", [s.definition for s in self._tools.values()], cursor)
+
+    def _list_resources(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
+        cursor = params.cursor if params is not None else None
+        return self._list("resources", "resources", [s.definition for s in self._resources.values()], cursor)
+
+    def _list_templates(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
+        cursor = params.cursor if params is not None else None
+        items = [s.definition for s in self._templates.values()]
+        return self._list("templates", "resourceTemplates", items, cursor)
+
+    def _list_prompts(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
+        cursor = params.cursor if params is not None else None
+        return self._list("prompts", "prompts", [s.definition for s in self._prompts.values()], cursor)
+
+    def _call_tool(self, ctx: Context, params: t.CallToolRequestParams) -> Any:
+        tool = self._tools.get(params.name)
+        if tool is None:
+            raise McpError(rpc.INVALID_PARAMS, f"Unknown tool: {params.name}", {"name": params.name})
+        if params.task is not None and tool.task_support == "forbidden":
+            raise McpError(rpc.METHOD_NOT_FOUND, f"Tool {tool.name!r} does not support task-augmented calls")
+        if params.task is None and tool.task_support == "required":
+            raise McpError(rpc.METHOD_NOT_FOUND, f"Tool {tool.name!r} must be called as a task")
+        arguments = params.arguments if params.arguments is not None else {}
+        try:
+            tool.validate(arguments)
+            kwargs = tool.signature.bind(arguments)
+        except (fastjsonschema.JsonSchemaException, msgspec.ValidationError) as exc:
+            return _tool_error(tool.arguments_error(exc))
+        if tool.signature.context_param is not None:
+            kwargs[tool.signature.context_param] = ctx
+        if tool.is_async:
+            return _await_tool(tool, tool.fn(**kwargs))
+        return _await_tool(
+            tool, ctx.loop.run_in_executor(self.executor, functools.partial(tool.fn, **kwargs))
+        )
+
+    def _read_resource(self, ctx: Context, params: t.ReadResourceRequestParams) -> Any:
+        uri = params.uri
+        spec = self._resources.get(uri)
+        kwargs: dict[str, Any] = {}
+        if spec is None:
+            for candidate in self._templates.values():
+                variables = candidate.template.match(uri)  # type: ignore[union-attr]
+                if variables is not None:
+                    spec, kwargs = candidate, variables
+                    break
+            else:
+                raise McpError(rpc.RESOURCE_NOT_FOUND, f"Resource not found: {uri}", {"uri": uri})
+        convert = functools.partial(content.resource_contents, uri, spec.mime_type)
+        return _converted(self._invoke(ctx, spec.handler, kwargs), convert)
+
+    def _get_prompt(self, ctx: Context, params: t.GetPromptRequestParams) -> Any:
+        spec = self._prompts.get(params.name)
+        if spec is None:
+            raise McpError(rpc.INVALID_PARAMS, f"Unknown prompt: {params.name}", {"name": params.name})
+        arguments = params.arguments or {}
+        missing = [name for name in spec.required if name not in arguments]
+        if missing:
+            raise McpError(
+                rpc.INVALID_PARAMS,
+                f"Missing required arguments for prompt {spec.name!r}: {', '.join(missing)}",
+            )
+        try:
+            kwargs = spec.handler.signature.bind(arguments)
+        except msgspec.ValidationError as exc:
+            raise McpError(rpc.INVALID_PARAMS, f"Invalid arguments for prompt {spec.name!r}: {exc}") from None
+        convert = functools.partial(content.prompt_messages, spec.description)
+        return _converted(self._invoke(ctx, spec.handler, kwargs), convert)
+
+    def _complete(self, ctx: Context, params: t.CompleteRequestParams) -> Any:
+        ref = params.ref
+        if isinstance(ref, t.PromptReference):
+            kind, target = "ref/prompt", ref.name
+            known = target in self._prompts
+        else:
+            kind, target = "ref/resource", ref.uri
+            known = target in self._templates or target in self._resources
+        if not known:
+            raise McpError(rpc.INVALID_PARAMS, f"Unknown {kind.removeprefix('ref/')}: {target}")
+        spec = self._completions.get((kind, target, params.argument.name))
+        if spec is None:
+            return {"completion": {"values": [], "hasMore": False}}
+        names = [f[0] for f in spec.handler.signature.fields]
+        kwargs: dict[str, Any] = {names[0]: params.argument.value}
+        if spec.wants_context:
+            context_arguments = params.context.arguments if params.context is not None else None
+            kwargs[names[1]] = context_arguments or {}
+        return _converted(self._invoke(ctx, spec.handler, kwargs), _completion_result)
+
+    # -- convenience ---------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Serve over stdio until stdin closes (what `mcprt serve --stdio` does)."""
+        from workers.stdio import run_stdio
+
+        run_stdio(self)
+
+
+def _ping(ctx: Context, params: Any) -> bytes:
+    return b"{}"
+
+
+def _set_level(ctx: Context, params: t.SetLevelRequestParams) -> bytes:
+    if params.level not in LOG_LEVELS:
+        raise McpError(rpc.INVALID_PARAMS, f"Invalid log level: {params.level}")
+    ctx.session.set_log_level(params.level)
+    return b"{}"
+
+
+def _subscribe(ctx: Context, params: t.SubscribeRequestParams) -> bytes:
+    subscriptions = ctx.session.state.subscriptions
+    if params.uri not in subscriptions:
+        subscriptions.append(params.uri)
+    return b"{}"
+
+
+def _unsubscribe(ctx: Context, params: t.UnsubscribeRequestParams) -> bytes:
+    subscriptions = ctx.session.state.subscriptions
+    if params.uri in subscriptions:
+        subscriptions.remove(params.uri)
+    return b"{}"
+
+
+def _tool_error(message: str) -> t.CallToolResult:
+    return t.CallToolResult(content=[t.TextContent(text=message)], is_error=True)
+
+
+async def _await_tool(tool: ToolSpec, pending: Any) -> Any:
+    try:
+        value = await pending
+    except (McpError, asyncio.CancelledError):
+        raise
+    except Exception as exc:  # tool failures are results the model can see (tools.mdx "Error Handling")
+        return _tool_error(
+            f"Error in tool {tool.name!r}: {exc}" if str(exc) else f"Error in tool {tool.name!r}: {exc!r}"
+        )
+    return content.tool_result(value, tool.structured, tool.wrap_result)
+
+
+async def _converted(pending: Any, convert: Callable[[Any], Any]) -> Any:
+    return convert(await pending)
+
+
+def _completion_result(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return {"completion": value}
+    values = [str(v) for v in value]
+    return {
+        "completion": {
+            "values": values[:MAX_COMPLETION_VALUES],
+            "total": len(values),
+            "hasMore": len(values) > MAX_COMPLETION_VALUES,
+        }
+    }

@@ -1,0 +1,175 @@
+"""The per-request `Context` a handler receives when it declares a parameter of that type.
+
+Its senders work from the event loop and from the worker threads that run sync handlers alike: they send at
+once and return an already-finished awaitable, so `ctx.info("x")` and `await ctx.info("x")` both work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import TYPE_CHECKING, Any
+
+from runtime.protocol.jsonrpc import notification_message
+from runtime.protocol.state import LOG_LEVELS
+
+if TYPE_CHECKING:
+    from runtime.protocol.core import Call, ServerSession
+    from runtime.server.app import Server
+    from runtime.server.runner import Outbound
+
+
+class RequestCancelled(Exception):
+    """Raised by `Context.check_cancelled()` in a handler whose request the client cancelled."""
+
+
+class _Done:
+    __slots__ = ()
+
+    def __await__(self):  # type: ignore[no-untyped-def]
+        return iter(())
+
+
+DONE = _Done()
+
+
+class Context:
+    __slots__ = (
+        "_last_progress",
+        "_thread",
+        "call",
+        "cancelled",
+        "loop",
+        "out",
+        "server",
+        "session",
+        "task",
+    )
+
+    def __init__(
+        self,
+        server: Server,
+        session: ServerSession,
+        call: Call,
+        out: Outbound,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.server = server
+        self.session = session
+        self.call = call
+        self.out = out
+        self.loop = loop
+        self.task: asyncio.Future[Any] | None = None
+        self.cancelled = False
+        self._thread = threading.get_ident()
+        self._last_progress: float | None = None
+
+    # -- about the request and session ---------------------------------------------------------------------
+
+    @property
+    def request_id(self) -> int | str:
+        return self.call.id
+
+    @property
+    def session_id(self) -> str:
+        return self.session.state.session_id
+
+    @property
+    def protocol_version(self) -> str:
+        return self.session.state.protocol_version
+
+    @property
+    def client_info(self) -> dict[str, Any] | None:
+        return self.session.state.client_info
+
+    @property
+    def client_capabilities(self) -> dict[str, Any]:
+        return self.session.state.client_capabilities
+
+    @property
+    def meta(self) -> dict[str, Any] | None:
+        params = self.call.message.params
+        return getattr(params, "meta", None) if params is not None else None
+
+    @property
+    def progress_token(self) -> int | str | None:
+        meta = self.meta
+        return meta.get("progressToken") if meta else None
+
+    # -- cancellation --------------------------------------------------------------------------------------
+
+    def check_cancelled(self) -> None:
+        """For long sync handlers (which run in threads and cannot be interrupted): stop if cancelled."""
+        if self.cancelled:
+            raise RequestCancelled(f"request {self.call.id!r} was cancelled")
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self.task is not None:
+            self.task.cancel()
+
+    def close_sse_stream(self) -> None:
+        """Over Streamable HTTP, close this request's SSE connection without ending its stream: the client
+        reconnects after the `retry` delay and gets the rest with Last-Event-ID. No-op on other transports."""
+        close = getattr(self.out, "close_connection", None)
+        if close is not None:
+            if threading.get_ident() == self._thread:
+                close()
+            else:
+                self.loop.call_soon_threadsafe(close)
+
+    # -- sending -------------------------------------------------------------------------------------------
+
+    def send_raw(self, data: bytes) -> None:
+        """Send a message on this request's channel (for HTTP: its SSE stream)."""
+        if threading.get_ident() == self._thread:
+            self.out.send(data)
+        else:
+            self.loop.call_soon_threadsafe(self.out.send, data)
+
+    def notify(self, method: str, params: Any = None) -> _Done:
+        self.send_raw(notification_message(method, params))
+        return DONE
+
+    def report_progress(
+        self, progress: float, total: float | None = None, message: str | None = None
+    ) -> _Done:
+        """Send notifications/progress if the caller asked for progress; values must increase."""
+        token = self.progress_token
+        if token is None or self.cancelled:
+            return DONE
+        if self._last_progress is not None and progress <= self._last_progress:
+            raise ValueError(f"progress must increase: {progress} after {self._last_progress}")
+        self._last_progress = progress
+        params: dict[str, Any] = {"progressToken": token, "progress": progress}
+        if total is not None:
+            params["total"] = total
+        if message is not None:
+            params["message"] = message
+        return self.notify("notifications/progress", params)
+
+    def log(self, level: str, data: Any, logger: str | None = None) -> _Done:
+        """Send notifications/message if `level` is at or above the session's level (logging/setLevel)."""
+        if level not in LOG_LEVELS:
+            raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LOG_LEVELS)}")
+        if not self.session.wants_log(level):
+            return DONE
+        params: dict[str, Any] = {"level": level, "data": data}
+        if logger is not None:
+            params["logger"] = logger
+        return self.notify("notifications/message", params)
+
+    def debug(self, data: Any, logger: str | None = None) -> _Done:
+        return self.log("debug", data, logger)
+
+    def info(self, data: Any, logger: str | None = None) -> _Done:
+        return self.log("info", data, logger)
+
+    def notice(self, data: Any, logger: str | None = None) -> _Done:
+        return self.log("notice", data, logger)
+
+    def warning(self, data: Any, logger: str | None = None) -> _Done:
+        return self.log("warning", data, logger)
+
+    def error(self, data: Any, logger: str | None = None) -> _Done:
+        return self.log("error", data, logger)

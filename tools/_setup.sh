@@ -1,0 +1,23 @@
+# Shared by tools/serve and tools/test: create .venv and install mcprt into it (idempotent, quick when
+# nothing changed). Usage: source tools/_setup.sh [extras]   e.g. "dev"
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PY="${PYTHON:-python3}"
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "mcprt needs Python >= 3.11 (set PYTHON=/path/to/python3.11)" >&2
+  exit 1
+fi
+VENV="$ROOT/.venv"
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+EXTRAS="${1:-}"
+SPEC="$ROOT"
+[ -n "$EXTRAS" ] && SPEC="$ROOT[$EXTRAS]"
+STAMP="$VENV/.mcprt-installed-${EXTRAS:-base}"
+HASH="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$HASH" ]; then
+  echo "mcprt: installing into .venv (${EXTRAS:-runtime only}) ..." >&2
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >&2
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$SPEC" >&2
+  echo "$HASH" > "$STAMP"
+fi
+export PATH="$VENV/bin:$PATH"

@@ -1,0 +1,163 @@
+"""The stdio transport: newline-delimited JSON-RPC on stdin/stdout, logs on stderr (transports.mdx "stdio").
+
+One session for the life of the process. Nothing is written to stdout before the first message; the process
+exits cleanly on EOF or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import stat
+import sys
+import threading
+from typing import TYPE_CHECKING
+
+from runtime.protocol import jsonrpc as rpc
+from runtime.protocol.core import ServerSession
+from runtime.server.runner import Runner
+from workers.loop import install_uvloop
+
+if TYPE_CHECKING:
+    from runtime.server.app import Server
+
+DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
+
+class StdoutWriter:
+    """The single channel of a stdio session: every message is one line on stdout."""
+
+    __slots__ = ("_write",)
+
+    def __init__(self, transport: asyncio.WriteTransport | None) -> None:
+        if transport is not None:
+            self._write = transport.write
+        else:  # stdout is a regular file: blocking writes are fine there
+            fd = sys.stdout.fileno()
+            self._write = lambda data: os.write(fd, data)
+
+    def send(self, data: bytes) -> None:
+        self._write(data + b"\n")
+
+    def finish(self, data: bytes | None, invalid: bool = False) -> None:
+        if data is not None:
+            self._write(data + b"\n")
+
+
+class LineReader(asyncio.Protocol):
+    """Splits stdin into lines and feeds each to the runner; an over-long line is answered and skipped."""
+
+    def __init__(self, feed: Feed, max_bytes: int, done: asyncio.Future[None]) -> None:
+        self._feed = feed
+        self._max = max_bytes
+        self._buffer = bytearray()
+        self._skipping = False
+        self._done = done
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        start = 0
+        while True:
+            end = buffer.find(b"\n", start)
+            if end < 0:
+                break
+            if self._skipping:
+                self._skipping = False
+            elif end > start:
+                self._feed(bytes(buffer[start:end]))
+            start = end + 1
+        del buffer[:start]
+        if len(buffer) > self._max:
+            self._feed_too_large()
+            buffer.clear()
+            self._skipping = True
+
+    def _feed_too_large(self) -> None:
+        self._feed(None)
+
+    def eof_received(self) -> bool:
+        if self._buffer.strip() and not self._skipping:
+            self._feed(bytes(self._buffer))
+        self._buffer.clear()
+        if not self._done.done():
+            self._done.set_result(None)
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self._done.done():
+            self._done.set_result(None)
+
+
+class Feed:
+    """Feeds lines to the session; `None` stands for a message over the size limit."""
+
+    __slots__ = ("max_bytes", "out", "runner", "session")
+
+    def __init__(self, runner: Runner, session: ServerSession, out: StdoutWriter, max_bytes: int) -> None:
+        self.runner = runner
+        self.session = session
+        self.out = out
+        self.max_bytes = max_bytes
+
+    def __call__(self, line: bytes | None) -> None:
+        if line is None:
+            message = f"Message larger than the limit of {self.max_bytes} bytes"
+            self.out.finish(rpc.error_message(None, rpc.INVALID_REQUEST, message))
+            return
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        self.runner.feed(self.session, line, self.out)
+
+
+def _is_stream(fd: int) -> bool:
+    """Pipes, sockets and terminals can be driven by the event loop; regular files cannot (uvloop aborts)."""
+    mode = os.fstat(fd).st_mode
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(fd)
+
+
+async def serve_stdio(server: Server, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
+    loop = asyncio.get_running_loop()
+    write_transport = None
+    if _is_stream(sys.stdout.fileno()):
+        write_transport, _ = await loop.connect_write_pipe(asyncio.Protocol, sys.stdout.buffer)
+    out = StdoutWriter(write_transport)
+    session = ServerSession(server.profile)
+    server.attach(session, out.send)
+    feed = Feed(Runner(server, loop), session, out, max_message_bytes)
+    done: asyncio.Future[None] = loop.create_future()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, lambda: done.done() or done.set_result(None))
+    if _is_stream(sys.stdin.fileno()):
+        await loop.connect_read_pipe(lambda: LineReader(feed, max_message_bytes, done), sys.stdin.buffer)
+    else:
+        _read_in_thread(loop, LineReader(feed, max_message_bytes, done))
+    try:
+        await done
+        # Let handlers already running finish writing their answers before exiting.
+        pending = [ctx.task for ctx in session.inflight.values() if ctx.task is not None]
+        if pending:
+            await asyncio.wait(pending, timeout=5.0)
+    finally:
+        server.detach(session)
+        server.shutdown()
+        if write_transport is not None:
+            write_transport.close()
+
+
+def _read_in_thread(loop: asyncio.AbstractEventLoop, reader: LineReader) -> None:
+    """stdin is a regular file (not a pipe): read it in a thread and hand the data to the loop."""
+
+    def pump() -> None:
+        stream = sys.stdin.buffer
+        while chunk := stream.read1(65536):
+            loop.call_soon_threadsafe(reader.data_received, chunk)
+        loop.call_soon_threadsafe(reader.eof_received)
+
+    threading.Thread(target=pump, name="mcprt-stdin", daemon=True).start()
+
+
+def run_stdio(server: Server, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
+    install_uvloop()
+    asyncio.run(serve_stdio(server, max_message_bytes))

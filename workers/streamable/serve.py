@@ -1,0 +1,50 @@
+"""Run one HTTP worker: uvloop, the SO_REUSEPORT listener, the Streamable HTTP endpoint, graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+
+from runtime.server.app import Server
+from workers.http.server import HttpLimits, serve
+from workers.loop import install_uvloop
+from workers.streamable.transport import StreamableHttp, StreamableSettings, _is_loopback
+
+
+async def serve_http(
+    app: Server,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    settings: StreamableSettings | None = None,
+    limits: HttpLimits | None = None,
+    grace: float = 10.0,
+    ready: asyncio.Future[int] | None = None,
+) -> None:
+    settings = settings or StreamableSettings(bound_to_loopback=_is_loopback(host))
+    endpoint = StreamableHttp(app, settings)
+    http = await serve(endpoint, host, port, limits=limits)
+    loop = asyncio.get_running_loop()
+    stop = loop.create_future()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, lambda: stop.done() or stop.set_result(None))
+    shown = f"[{host}]" if ":" in host else host
+    print(
+        f"mcprt: serving {app.info['name']} at http://{shown}:{http.port}{settings.path}",
+        file=sys.stderr,
+        flush=True,
+    )
+    if ready is not None:
+        ready.set_result(http.port)
+    try:
+        await stop
+    finally:
+        endpoint.close()
+        await http.close(grace)
+        app.shutdown()
+
+
+def run_http(app: Server, host: str, port: int, **options: object) -> None:
+    install_uvloop()
+    asyncio.run(serve_http(app, host, port, **options))  # type: ignore[arg-type]

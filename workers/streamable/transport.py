@@ -1,0 +1,450 @@
+"""MCP Streamable HTTP (transports.mdx, 2025-11-25) on top of the worker's HTTP/1.1 server.
+
+POST carries one JSON-RPC message. A request is answered with `application/json` when its handler sends
+nothing before the result (the fast path); the first message sent before the result upgrades the answer to
+an SSE stream. GET opens the session's standalone SSE stream, or resumes any stream with `Last-Event-ID`.
+DELETE ends the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import secrets
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from runtime.protocol import jsonrpc as rpc
+from runtime.protocol.core import Reply, ServerSession
+from runtime.protocol.state import INITIALIZING, OPERATING, SessionState
+from runtime.protocol.versions import HTTP_DEFAULT_VERSION, SUPPORTED_VERSIONS
+from runtime.server.runner import Runner
+from workers.streamable.events import EventStore, MemoryEventStore
+from workers.streamable.sessions import MemorySessions
+
+if TYPE_CHECKING:
+    from runtime.server.app import Server
+    from workers.http.types import HttpRequest, Responder, ResponseStream
+
+Headers = list[tuple[bytes, bytes]]
+JSON = (b"content-type", b"application/json")
+SSE_HEADERS: Headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+@dataclass
+class StreamableSettings:
+    """Every limit and switch of the Streamable HTTP endpoint (documented in the README)."""
+
+    path: str = "/mcp"
+    stateless: bool = False  # no Mcp-Session-Id: every POST stands alone (no GET stream, no resumption)
+    allowed_origins: frozenset[str] | None = None  # None: localhost origins only
+    allowed_hosts: frozenset[str] | None = None  # None: localhost names when bound to loopback, else any
+    bound_to_loopback: bool = True
+    idle_timeout: float = 1800.0  # seconds without a request before a session expires
+    max_sessions: int = 10_000  # initialize beyond this gets 503 + Retry-After
+    max_streams_per_session: int = 16  # live SSE streams a session may hold
+    enable_get_stream: bool = True  # False: GET answers 405
+    sse_retry_ms: int = 1000  # the `retry` hint sent before the server closes an SSE connection
+    sse_max_stream_seconds: float | None = None  # close SSE connections after this long (client polls)
+    event_store_max_events: int = 1000  # per stream
+    event_store_ttl: float = 300.0  # seconds an idle stream's events stay resumable
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _error_body(code: int, message: str) -> bytes:
+    return rpc.error_message(None, code, message)
+
+
+def _host_name(value: str) -> str:
+    if value.startswith("["):
+        return value[: value.find("]") + 1]
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def _is_loopback(name: str) -> bool:
+    if name in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class LiveStream:
+    """One SSE stream of a session. Its events go to the event store first, then to the connection if one
+    is attached; a dropped connection leaves the stream running for a later resumption."""
+
+    __slots__ = ("conn", "ended", "session_id", "stream_id", "timer", "transport")
+
+    def __init__(self, transport: StreamableHttp, session_id: str, stream_id: str) -> None:
+        self.transport = transport
+        self.session_id = session_id
+        self.stream_id = stream_id
+        self.conn: ResponseStream | None = None
+        self.ended = False
+        self.timer: asyncio.TimerHandle | None = None
+
+    def attach(self, conn: ResponseStream) -> None:
+        if self.conn is not None and not self.conn.closed:
+            self.conn.close()
+        self.conn = conn
+        conn.add_close_callback(lambda: self._lost(conn))
+        limit = self.transport.settings.sse_max_stream_seconds
+        if limit is not None:
+            self.timer = asyncio.get_running_loop().call_later(limit, self.close_connection)
+
+    def _lost(self, conn: ResponseStream) -> None:
+        if self.conn is conn:
+            self.conn = None
+
+    def prime(self) -> None:
+        """The priming event: an id and empty data, so the client can resume even before the first message."""
+        event_id = self.transport.events.append(self.session_id, self.stream_id, b"")
+        retry = self.transport.settings.sse_retry_ms
+        if self.conn is not None:
+            self.conn.write(b"id: %s\nretry: %d\ndata: \n\n" % (event_id.encode(), retry))
+
+    def send(self, data: bytes) -> None:
+        event_id = self.transport.events.append(self.session_id, self.stream_id, data)
+        conn = self.conn
+        if conn is not None and not conn.closed:
+            conn.write(b"id: " + event_id.encode() + b"\ndata: " + data + b"\n\n")
+
+    def end(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        self.transport.events.append(self.session_id, self.stream_id, None)
+        self.transport.forget_stream(self)
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def close_connection(self) -> None:
+        """Close the connection but not the stream: the client reconnects after `retry` ms (polling)."""
+        conn, self.conn = self.conn, None
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if conn is not None and not conn.closed:
+            conn.write(b"retry: %d\n\n" % self.transport.settings.sse_retry_ms)
+            conn.close()
+
+
+class PostOutbound:
+    """Where the messages of one POST go: a JSON response, or an SSE stream once the handler sends early."""
+
+    __slots__ = ("headers", "responder", "session", "stream", "transport")
+
+    def __init__(
+        self, transport: StreamableHttp, session: ServerSession, responder: Responder, headers: Headers
+    ):
+        self.transport = transport
+        self.session = session
+        self.responder = responder
+        self.stream: LiveStream | None = None
+        self.headers = headers
+
+    def send(self, data: bytes) -> None:
+        stream = self.stream
+        if stream is None:
+            stream = self.stream = self.transport.open_stream(self.session, self.responder, self.headers)
+        stream.send(data)
+
+    def finish(self, data: bytes | None, invalid: bool = False) -> None:
+        stream = self.stream
+        if stream is not None:
+            if data is not None:
+                stream.send(data)
+            stream.end()
+        elif data is None:
+            self.responder.respond(202, self.headers, b"")
+        else:
+            self.responder.respond(400 if invalid else 200, [JSON, *self.headers], data)
+
+    def close_connection(self) -> None:
+        """Server-side polling: switch to SSE if needed (the priming event carries the resumption id), then
+        close the connection; the rest of the stream is replayed to the client's GET with Last-Event-ID."""
+        if self.stream is None:
+            self.stream = self.transport.open_stream(self.session, self.responder, self.headers)
+        self.stream.close_connection()
+
+
+class StreamableHttp:
+    """The MCP endpoint: an HTTP handler (`HttpRequest`, `Responder`) serving one `Server`."""
+
+    def __init__(
+        self,
+        server: Server,
+        settings: StreamableSettings | None = None,
+        *,
+        sessions: MemorySessions | None = None,
+        events: EventStore | None = None,
+    ) -> None:
+        self.server = server
+        self.settings = settings = settings or StreamableSettings()
+        self.sessions = sessions or MemorySessions(settings.idle_timeout, settings.max_sessions)
+        self.events: EventStore = events or MemoryEventStore(
+            settings.event_store_max_events, settings.event_store_ttl
+        )
+        self._runner: Runner | None = None
+        self._streams: dict[tuple[str, str], LiveStream] = {}
+        self._get_streams: dict[str, LiveStream] = {}
+        self._sweeper: asyncio.TimerHandle | None = None
+        self._path = settings.path
+
+    @property
+    def runner(self) -> Runner:
+        if self._runner is None:
+            self._runner = Runner(self.server, asyncio.get_running_loop())
+            self._schedule_sweep()
+        return self._runner
+
+    # -- entry point ---------------------------------------------------------------------------------------
+
+    def __call__(self, request: HttpRequest, responder: Responder) -> None:
+        if request.path != self._path:
+            if request.path == "/healthz" and request.method in ("GET", "HEAD"):
+                responder.respond(200, [(b"content-type", b"text/plain")], b"ok\n")
+            else:
+                responder.respond(404, [JSON], _error_body(rpc.INVALID_REQUEST, "Not found"))
+            return
+        headers = request.headers
+        refusal = self._check_origin(headers)
+        if refusal is not None:
+            status, message = refusal
+            responder.respond(status, [JSON], _error_body(rpc.INVALID_REQUEST, message))
+            return
+        method = request.method
+        if method == "POST":
+            self._post(request, responder)
+        elif method == "GET":
+            self._get(request, responder)
+        elif method == "DELETE":
+            self._delete(request, responder)
+        else:
+            responder.respond(
+                405,
+                [(b"allow", b"GET, POST, DELETE"), JSON],
+                _error_body(rpc.INVALID_REQUEST, "Method not allowed"),
+            )
+
+    def _check_origin(self, headers: dict[str, str]) -> tuple[int, str] | None:
+        """DNS-rebinding protection (transports.mdx "Security Warning")."""
+        settings = self.settings
+        host = headers.get("host")
+        if host is not None:
+            if settings.allowed_hosts is not None:
+                if host not in settings.allowed_hosts and _host_name(host) not in settings.allowed_hosts:
+                    return 421, f"Invalid Host header: {host}"
+            elif settings.bound_to_loopback and not _is_loopback(_host_name(host)):
+                return 421, f"Invalid Host header: {host}"
+        origin = headers.get("origin")
+        if origin is not None:
+            if settings.allowed_origins is not None:
+                if origin not in settings.allowed_origins:
+                    return 403, f"Origin not allowed: {origin}"
+            else:
+                parts = urlsplit(origin)
+                if parts.scheme not in ("http", "https") or not _is_loopback(parts.hostname or ""):
+                    return 403, f"Origin not allowed: {origin}"
+        return None
+
+    def _check_version(self, headers: dict[str, str], responder: Responder) -> bool:
+        version = headers.get("mcp-protocol-version")
+        if version is not None and version not in SUPPORTED_VERSIONS:
+            message = (
+                f"Unsupported MCP-Protocol-Version: {version}; supported: {', '.join(SUPPORTED_VERSIONS)}"
+            )
+            responder.respond(400, [JSON], _error_body(rpc.INVALID_REQUEST, message))
+            return False
+        return True
+
+    # -- POST ----------------------------------------------------------------------------------------------
+
+    def _post(self, request: HttpRequest, responder: Responder) -> None:
+        headers = request.headers
+        content_type = headers.get("content-type", "")
+        if not content_type.startswith("application/json"):
+            message = "Unsupported Media Type: Content-Type must be application/json"
+            responder.respond(415, [JSON], _error_body(rpc.INVALID_REQUEST, message))
+            return
+        accept = headers.get("accept", "")
+        if not (("application/json" in accept and "text/event-stream" in accept) or "*/*" in accept):
+            message = "Not Acceptable: Accept must list application/json and text/event-stream"
+            responder.respond(406, [JSON], _error_body(rpc.INVALID_REQUEST, message))
+            return
+        if not self._check_version(headers, responder):
+            return
+        runner = self.runner
+        if self.settings.stateless:
+            version = headers.get("mcp-protocol-version", HTTP_DEFAULT_VERSION)
+            session = ServerSession(
+                self.server.profile, SessionState(phase=OPERATING, protocol_version=version)
+            )
+            runner.feed(session, request.body, PostOutbound(self, session, responder, []))
+            return
+        session_id = headers.get("mcp-session-id")
+        if session_id is None:
+            self._initialize(request, responder)
+            return
+        session = self.sessions.get(session_id)
+        if session is None:
+            responder.respond(404, [JSON], _error_body(rpc.INVALID_REQUEST, "Session not found"))
+            return
+        runner.feed(session, request.body, PostOutbound(self, session, responder, []))
+
+    def _initialize(self, request: HttpRequest, responder: Responder) -> None:
+        """A POST without a session id must be initialize; anything else allocates nothing."""
+        session = ServerSession(self.server.profile)
+        action = session.receive(request.body)
+        if type(action) is Reply and session.state.phase == INITIALIZING:
+            if self.sessions.full():
+                body = _error_body(rpc.INVALID_REQUEST, "Too many sessions; retry later")
+                responder.respond(503, [JSON, (b"retry-after", b"5")], body)
+                return
+            session_id = self.sessions.add(session)
+            self.server.attach(session, lambda data: self.notify(session_id, data))
+            responder.respond(200, [JSON, (b"mcp-session-id", session_id.encode())], action.data)
+            return
+        if type(action) is Reply and action.invalid:
+            responder.respond(400, [JSON], action.data)
+            return
+        message = "Bad Request: Mcp-Session-Id header is required (send initialize first)"
+        responder.respond(400, [JSON], _error_body(rpc.INVALID_REQUEST, message))
+
+    def open_stream(self, session: ServerSession, responder: Responder, headers: Headers) -> LiveStream:
+        session_id = session.state.session_id
+        stream = LiveStream(self, session_id, secrets.token_hex(4))
+        stream.attach(responder.start_stream(200, [*SSE_HEADERS, *headers]))
+        if session_id:
+            self._streams[(session_id, stream.stream_id)] = stream
+        if session.state.protocol_version >= "2025-11-25":
+            stream.prime()  # older clients do not expect empty events
+        return stream
+
+    def forget_stream(self, stream: LiveStream) -> None:
+        self._streams.pop((stream.session_id, stream.stream_id), None)
+        if self._get_streams.get(stream.session_id) is stream:
+            del self._get_streams[stream.session_id]
+
+    # -- GET: the standalone stream and resumption ---------------------------------------------------------
+
+    def _get(self, request: HttpRequest, responder: Responder) -> None:
+        headers = request.headers
+        if not self.settings.enable_get_stream or self.settings.stateless:
+            responder.respond(
+                405,
+                [(b"allow", b"POST, DELETE"), JSON],
+                _error_body(rpc.INVALID_REQUEST, "Method not allowed"),
+            )
+            return
+        if "text/event-stream" not in headers.get("accept", "") and "*/*" not in headers.get("accept", ""):
+            message = "Not Acceptable: Accept must list text/event-stream"
+            responder.respond(406, [JSON], _error_body(rpc.INVALID_REQUEST, message))
+            return
+        if not self._check_version(headers, responder):
+            return
+        session_id = headers.get("mcp-session-id")
+        if session_id is None:
+            message = "Bad Request: Mcp-Session-Id header is required"
+            responder.respond(400, [JSON], _error_body(rpc.INVALID_REQUEST, message))
+            return
+        session = self.sessions.get(session_id)
+        if session is None:
+            responder.respond(404, [JSON], _error_body(rpc.INVALID_REQUEST, "Session not found"))
+            return
+        live = sum(1 for key in self._streams if key[0] == session_id)
+        if live >= self.settings.max_streams_per_session:
+            message = f"Too many SSE streams for this session (limit {self.settings.max_streams_per_session})"
+            responder.respond(429, [JSON, (b"retry-after", b"1")], _error_body(rpc.INVALID_REQUEST, message))
+            return
+        last_event_id = headers.get("last-event-id")
+        if last_event_id is not None:
+            self._resume(session_id, last_event_id, responder)
+            return
+        if session_id in self._get_streams:
+            message = "Conflict: this session already has a standalone SSE stream"
+            responder.respond(409, [JSON], _error_body(rpc.INVALID_REQUEST, message))
+            return
+        stream = LiveStream(self, session_id, "g" + secrets.token_hex(4))
+        stream.attach(responder.start_stream(200, list(SSE_HEADERS)))
+        self._streams[(session_id, stream.stream_id)] = stream
+        self._get_streams[session_id] = stream
+        if session.state.protocol_version >= "2025-11-25":
+            stream.prime()
+
+    def _resume(self, session_id: str, last_event_id: str, responder: Responder) -> None:
+        replay = self.events.replay(session_id, last_event_id)
+        if replay is None:
+            message = f"Unknown or expired Last-Event-ID: {last_event_id}"
+            responder.respond(404, [JSON], _error_body(rpc.INVALID_REQUEST, message))
+            return
+        stream_id, events, ended = replay
+        conn = responder.start_stream(200, list(SSE_HEADERS))
+        for event_id, data in events:
+            if data:
+                conn.write(b"id: " + event_id.encode() + b"\ndata: " + data + b"\n\n")
+        live = self._streams.get((session_id, stream_id))
+        if ended or live is None:
+            conn.close()
+            return
+        live.attach(conn)
+        if stream_id.startswith("g"):
+            self._get_streams[session_id] = live
+
+    def notify(self, session_id: str, data: bytes) -> None:
+        """A message unrelated to any request: it goes on the standalone GET stream, if one is open."""
+        stream = self._get_streams.get(session_id)
+        if stream is not None:
+            stream.send(data)
+
+    # -- DELETE and expiry ---------------------------------------------------------------------------------
+
+    def _delete(self, request: HttpRequest, responder: Responder) -> None:
+        session_id = request.headers.get("mcp-session-id")
+        if session_id is None:
+            message = "Bad Request: Mcp-Session-Id header is required"
+            responder.respond(400, [JSON], _error_body(rpc.INVALID_REQUEST, message))
+            return
+        session = self.sessions.remove(session_id)
+        if session is None:
+            responder.respond(404, [JSON], _error_body(rpc.INVALID_REQUEST, "Session not found"))
+            return
+        self._end_session(session_id, session)
+        responder.respond(200, [], b"")
+
+    def _end_session(self, session_id: str, session: ServerSession | None) -> None:
+        if session is not None:
+            self.server.detach(session)
+            for ctx in list(session.inflight.values()):
+                ctx.cancel()
+        for key, stream in list(self._streams.items()):
+            if key[0] == session_id:
+                stream.end()
+        self.events.drop_session(session_id)
+
+    def _schedule_sweep(self) -> None:
+        interval = max(1.0, min(60.0, self.settings.idle_timeout / 4))
+        self._sweeper = asyncio.get_running_loop().call_later(interval, self._sweep)
+
+    def _sweep(self) -> None:
+        for session_id in self.sessions.expire():
+            self._end_session(session_id, None)
+        expire_events = getattr(self.events, "expire", None)
+        if expire_events is not None:
+            expire_events()
+        self._schedule_sweep()
+
+    def close(self) -> None:
+        """Stop: tell every SSE client when to come back, and close."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        for stream in list(self._streams.values()):
+            stream.close_connection()
+        for session in self.sessions:
+            self.server.detach(session)
