@@ -65,17 +65,18 @@ class LineReader(asyncio.Protocol):
                 break
             if self._skipping:
                 self._skipping = False
+            elif end - start > self._max:
+                self._feed(None)
             elif end > start:
                 self._feed(bytes(buffer[start:end]))
             start = end + 1
         del buffer[:start]
-        if len(buffer) > self._max:
-            self._feed_too_large()
-            buffer.clear()
+        if len(buffer) > self._max and not self._skipping:
+            # An unfinished line already over the limit: answer now, drop the rest of it as it arrives.
+            self._feed(None)
             self._skipping = True
-
-    def _feed_too_large(self) -> None:
-        self._feed(None)
+        if self._skipping:
+            buffer.clear()
 
     def eof_received(self) -> bool:
         if self._buffer.strip() and not self._skipping:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import types
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -25,7 +26,7 @@ class Signature:
         fields: list[tuple[Any, ...]] = []
         for name, param in inspect.signature(fn).parameters.items():
             annotation = hints.get(name, Any)
-            if isinstance(annotation, type) and issubclass(annotation, context_type):
+            if _is_context(annotation, context_type):
                 self.context_param = name
                 continue
             if param.kind is inspect.Parameter.VAR_KEYWORD:
@@ -58,6 +59,14 @@ class Signature:
         return {k: v for k, v in arguments.items() if k in self.names}
 
 
+def _is_context(annotation: Any, context_type: type) -> bool:
+    candidates = typing.get_args(annotation) if typing.get_origin(annotation) in _UNIONS else (annotation,)
+    return any(isinstance(c, type) and issubclass(c, context_type) for c in candidates)
+
+
+_UNIONS = (typing.Union, types.UnionType)
+
+
 def _strip(annotation: Any) -> Any:
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
@@ -65,7 +74,7 @@ def _strip(annotation: Any) -> Any:
     if origin in (list, dict):
         args = typing.get_args(annotation)
         return origin if all(_strip(a) in _NATIVE for a in args) else annotation
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in _UNIONS:
         args = typing.get_args(annotation)
         return str if all(_strip(a) in _NATIVE for a in args) else annotation
     return annotation
