@@ -87,8 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _serve_http(app: Any, args: argparse.Namespace) -> None:
-    from workers.http.server import HttpLimits
-
+    from workers.httpd.types import HttpLimits
     from workers.streamable.serve import run_http
     from workers.streamable.transport import StreamableSettings, _is_loopback
 

@@ -26,3 +26,57 @@ def stdio_command() -> list[str]:
 @pytest.fixture(autouse=True)
 def _repo_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHONPATH", str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
+class RunningServer:
+    """A real `mcprt serve --http` subprocess on a free loopback port."""
+
+    def __init__(self, *args: str, app: str | None = None) -> None:
+        import re
+        import subprocess
+
+        self.process = subprocess.Popen(
+            serve_command("--http", "127.0.0.1:0", *args, app=app),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stderr is not None
+        line = self.process.stderr.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)(/\S*)", line)
+        if match is None:
+            self.stop()
+            raise RuntimeError(f"server did not start: {line!r}")
+        self.port = int(match.group(1))
+        self.url = f"http://127.0.0.1:{self.port}{match.group(2)}"
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stderr is not None:
+            self.process.stderr.close()
+
+
+@pytest.fixture
+def http_server():  # type: ignore[no-untyped-def]
+    server = RunningServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["stdio", "http"])
+def target(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Where a Client connects: the demo over stdio (a command) or over Streamable HTTP (a URL)."""
+    if request.param == "stdio":
+        yield serve_command("--stdio")
+        return
+    server = RunningServer()
+    yield server.url
+    server.stop()

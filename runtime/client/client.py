@@ -238,8 +238,10 @@ class Client:
         future: asyncio.Future[msgspec.Raw] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         try:
-            await self.transport.send(rpc.request_message(request_id, method, params))
-            raw = await asyncio.wait_for(future, timeout if timeout is not None else self.timeout)
+            # Over HTTP the answer may come in the POST's own response, so the deadline covers the send too.
+            async with asyncio.timeout(timeout if timeout is not None else self.timeout):
+                await self.transport.send(rpc.request_message(request_id, method, params))
+                raw = await future
         except (TimeoutError, asyncio.CancelledError) as exc:
             if method != "initialize":  # initialize must not be cancelled
                 reason = "timed out" if isinstance(exc, TimeoutError) else "cancelled by the client"

@@ -7,7 +7,8 @@ import signal
 import sys
 
 from runtime.server.app import Server
-from workers.http.server import HttpLimits, serve
+from workers.httpd.server import serve
+from workers.httpd.types import HttpLimits
 from workers.loop import install_uvloop
 from workers.streamable.transport import StreamableHttp, StreamableSettings, _is_loopback
 

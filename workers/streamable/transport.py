@@ -25,7 +25,8 @@ from workers.streamable.sessions import MemorySessions
 
 if TYPE_CHECKING:
     from runtime.server.app import Server
-    from workers.http.types import HttpRequest, Responder, ResponseStream
+    from workers.httpd.protocol import Responder, ResponseStream
+    from workers.httpd.types import HttpRequest
 
 Headers = list[tuple[bytes, bytes]]
 JSON = (b"content-type", b"application/json")

@@ -1,9 +1,10 @@
-"""End to end over stdio: our Client against a real `mcprt serve --stdio` subprocess running the demo."""
+"""End to end: our Client against a real `mcprt serve` subprocess running the demo, over stdio and HTTP."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+from typing import Any
 
 import pytest
 
@@ -13,8 +14,8 @@ from runtime.protocol import types as t
 pytestmark = pytest.mark.timeout(60)
 
 
-async def test_initialize_negotiates_latest(stdio_command: list[str]) -> None:
-    async with Client(stdio_command) as client:
+async def test_initialize_negotiates_latest(target: Any) -> None:
+    async with Client(target) as client:
         assert client.protocol_version == "2025-11-25"
         assert client.server_info is not None and client.server_info.name == "mcprt-demo"
         assert client.server_info.title == "mcprt demo server"
@@ -26,19 +27,19 @@ async def test_initialize_negotiates_latest(stdio_command: list[str]) -> None:
 
 
 @pytest.mark.parametrize("version", ["2025-06-18", "2025-03-26", "2024-11-05"])
-async def test_older_versions_are_accepted(stdio_command: list[str], version: str) -> None:
-    async with Client(stdio_command, protocol_version=version) as client:
+async def test_older_versions_are_accepted(target: Any, version: str) -> None:
+    async with Client(target, protocol_version=version) as client:
         assert client.protocol_version == version
         assert (await client.call_tool("echo", {"text": "old"})).content[0].text == "old"
 
 
-async def test_unknown_version_gets_latest(stdio_command: list[str]) -> None:
-    async with Client(stdio_command, protocol_version="1999-01-01") as client:
+async def test_unknown_version_gets_latest(target: Any) -> None:
+    async with Client(target, protocol_version="1999-01-01") as client:
         assert client.protocol_version == "2025-11-25"
 
 
-async def test_tools(stdio_command: list[str]) -> None:
-    async with Client(stdio_command) as client:
+async def test_tools(target: Any) -> None:
+    async with Client(target) as client:
         tools = {tool.name: tool for tool in await client.list_tools()}
         assert {"echo", "add", "test_simple_text", "json_schema_2020_12_tool"} <= tools.keys()
         assert tools["echo"].input_schema == {
@@ -67,8 +68,8 @@ async def test_tools(stdio_command: list[str]) -> None:
         assert [type(c) for c in mixed.content] == [t.TextContent, t.ImageContent, t.EmbeddedResource]
 
 
-async def test_tool_errors(stdio_command: list[str]) -> None:
-    async with Client(stdio_command) as client:
+async def test_tool_errors(target: Any) -> None:
+    async with Client(target) as client:
         failed = await client.call_tool("test_error_handling")
         assert failed.is_error is True and "intentionally" in failed.content[0].text
 
@@ -87,10 +88,10 @@ async def test_tool_errors(stdio_command: list[str]) -> None:
         assert unknown.value.code == -32602
 
 
-async def test_progress_and_logging(stdio_command: list[str]) -> None:
+async def test_progress_and_logging(target: Any) -> None:
     logs: list[t.LoggingMessageNotificationParams] = []
     progress: list[tuple[float, float | None, str | None]] = []
-    async with Client(stdio_command, on_log=logs.append) as client:
+    async with Client(target, on_log=logs.append) as client:
         await client.set_log_level("debug")
         await client.call_tool("test_tool_with_logging")
         assert [m.data for m in logs] == [
@@ -113,8 +114,8 @@ async def test_progress_and_logging(stdio_command: list[str]) -> None:
         assert bad_level.value.code == -32602
 
 
-async def test_cancellation(stdio_command: list[str]) -> None:
-    async with Client(stdio_command) as client:
+async def test_cancellation(target: Any) -> None:
+    async with Client(target) as client:
         call = asyncio.ensure_future(client.call_tool("slow", {"seconds": 5}))
         await asyncio.sleep(0.3)
         call.cancel()
@@ -128,8 +129,8 @@ async def test_cancellation(stdio_command: list[str]) -> None:
         await client.ping()
 
 
-async def test_resources(stdio_command: list[str]) -> None:
-    async with Client(stdio_command) as client:
+async def test_resources(target: Any) -> None:
+    async with Client(target) as client:
         uris = {r.uri for r in await client.list_resources()}
         assert {"test://static-text", "test://static-binary", "test://watched-resource"} <= uris
         templates = await client.list_resource_templates()
@@ -152,8 +153,8 @@ async def test_resources(stdio_command: list[str]) -> None:
         await client.unsubscribe("test://watched-resource")
 
 
-async def test_prompts_and_completion(stdio_command: list[str]) -> None:
-    async with Client(stdio_command) as client:
+async def test_prompts_and_completion(target: Any) -> None:
+    async with Client(target) as client:
         prompts = {p.name: p for p in await client.list_prompts()}
         assert {"test_simple_prompt", "test_prompt_with_arguments"} <= prompts.keys()
         args = prompts["test_prompt_with_arguments"].arguments
@@ -177,7 +178,7 @@ async def test_prompts_and_completion(stdio_command: list[str]) -> None:
         assert ids.completion.total == 111
 
 
-async def test_many_concurrent_requests(stdio_command: list[str]) -> None:
-    async with Client(stdio_command) as client:
+async def test_many_concurrent_requests(target: Any) -> None:
+    async with Client(target) as client:
         results = await asyncio.gather(*(client.call_tool("echo", {"text": str(i)}) for i in range(200)))
         assert [r.content[0].text for r in results] == [str(i) for i in range(200)]

@@ -1,0 +1,52 @@
+"""What the HTTP layer hands to a handler: the request, and the limits it enforces."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workers.httpd.protocol import Responder
+
+
+class HttpRequest:
+    __slots__ = ("body", "client", "headers", "http_version", "keep_alive", "method", "path", "query")
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: dict[str, str],
+        body: bytes,
+        http_version: str,
+        keep_alive: bool,
+        client: tuple[str, int] | None,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.http_version = http_version
+        self.keep_alive = keep_alive
+        self.client = client
+
+
+Handler = Callable[[HttpRequest, "Responder"], Awaitable[None] | None]
+
+
+@dataclass
+class HttpLimits:
+    """Every limit of the HTTP layer, with its default. Each answers with the status the RFCs name."""
+
+    max_body_bytes: int = 4 * 1024 * 1024  # 413 Content Too Large
+    max_header_bytes: int = 64 * 1024  # request line + headers; 431
+    max_headers: int = 100  # 431
+    header_timeout: float = 10.0  # to receive a request's headers; 408, then close
+    body_timeout: float = 30.0  # to receive the body after the headers; 408, then close
+    keep_alive_timeout: float = 5.0  # an idle connection is closed after this
+    max_pipelined: int = 32  # queued requests per connection before reading pauses
+    write_high_water: int = 256 * 1024  # transport buffer limits (flow control)
+    write_low_water: int = 64 * 1024
