@@ -167,6 +167,121 @@ def json_schema_tool(name: str | None = None, address: dict[str, Any] | None = N
     return f"name={name} address={address}"
 
 
+@server.tool()
+async def test_sampling(prompt: str, ctx: Context) -> str:
+    """Asks the client's LLM to answer `prompt` (sampling/createMessage)."""
+    result = await ctx.sample(prompt, max_tokens=100)
+    content = result.content
+    text = content.text if isinstance(content, t.TextContent) else str(msgspec.to_builtins(content))
+    return f"LLM response: {text}"
+
+
+@server.tool()
+async def test_elicitation(message: str, ctx: Context) -> str:
+    """Asks the user for a username and an email (elicitation/create, form mode)."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "username": {"type": "string", "description": "User's response"},
+            "email": {"type": "string", "description": "User's email address"},
+        },
+        "required": ["username", "email"],
+    }
+    result = await ctx.elicit(message, schema)
+    return f"User response: action={result.action}, content={msgspec.json.encode(result.content).decode()}"
+
+
+SEP1034_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "description": "User name", "default": "John Doe"},
+        "age": {"type": "integer", "description": "User age", "default": 30},
+        "score": {"type": "number", "description": "User score", "default": 95.5},
+        "status": {
+            "type": "string",
+            "description": "User status",
+            "enum": ["active", "inactive", "pending"],
+            "default": "active",
+        },
+        "verified": {"type": "boolean", "description": "Verification status", "default": True},
+    },
+    "required": [],
+}
+
+
+@server.tool()
+async def test_elicitation_sep1034_defaults(ctx: Context) -> str:
+    """Elicitation whose fields all carry defaults (SEP-1034)."""
+    result = await ctx.elicit("Please review and update the form fields with defaults", SEP1034_SCHEMA)
+    return f"Elicitation completed: action={result.action}, content={msgspec.json.encode(result.content).decode()}"
+
+
+SEP1330_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "untitledSingle": {
+            "type": "string",
+            "description": "Choose one",
+            "enum": ["option1", "option2", "option3"],
+        },
+        "titledSingle": {
+            "type": "string",
+            "description": "Choose one (titled)",
+            "oneOf": [
+                {"const": "value1", "title": "First Option"},
+                {"const": "value2", "title": "Second Option"},
+                {"const": "value3", "title": "Third Option"},
+            ],
+        },
+        "legacyEnum": {
+            "type": "string",
+            "description": "Choose one (legacy)",
+            "enum": ["opt1", "opt2", "opt3"],
+            "enumNames": ["Option One", "Option Two", "Option Three"],
+        },
+        "untitledMulti": {
+            "type": "array",
+            "description": "Choose several",
+            "items": {"type": "string", "enum": ["option1", "option2", "option3"]},
+        },
+        "titledMulti": {
+            "type": "array",
+            "description": "Choose several (titled)",
+            "items": {
+                "anyOf": [
+                    {"const": "value1", "title": "First Choice"},
+                    {"const": "value2", "title": "Second Choice"},
+                    {"const": "value3", "title": "Third Choice"},
+                ]
+            },
+        },
+    },
+    "required": [],
+}
+
+
+@server.tool()
+async def test_elicitation_sep1330_enums(ctx: Context) -> str:
+    """Elicitation with the five enum variants of SEP-1330."""
+    result = await ctx.elicit("Please select options from the enum fields", SEP1330_SCHEMA)
+    return f"Elicitation completed: action={result.action}, content={msgspec.json.encode(result.content).decode()}"
+
+
+@server.tool()
+async def test_reconnection(ctx: Context) -> str:
+    """Closes its SSE connection mid-call (server-side polling); the result is replayed after the client
+    reconnects with Last-Event-ID."""
+    ctx.close_sse_stream()
+    await asyncio.sleep(0.2)
+    return "Reconnection test completed successfully"
+
+
+@server.tool()
+async def list_roots(ctx: Context) -> list[str]:
+    """The client's roots (roots/list)."""
+    return [root.uri for root in await ctx.list_roots()]
+
+
 # -- resources ---------------------------------------------------------------------------------------------
 
 

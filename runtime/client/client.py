@@ -68,6 +68,11 @@ class Client:
         on_notification: NotificationHandler | None = None,
         on_log: Callable[[t.LoggingMessageNotificationParams], Any] | None = None,
         roots: list[dict[str, Any]] | None = None,
+        roots_handler: RequestHandler | None = None,
+        sampling_handler: RequestHandler | None = None,
+        sampling_tools: bool = False,
+        elicitation_handler: RequestHandler | None = None,
+        elicitation_modes: tuple[str, ...] = ("form", "url"),
         env: dict[str, str] | None = None,
         cwd: str | None = None,
     ) -> None:
@@ -79,11 +84,19 @@ class Client:
         self.on_notification = on_notification
         self.on_log = on_log
         self.roots = roots
-        if roots is not None:
-            self.capabilities.setdefault("roots", {"listChanged": True})
         self.request_handlers: dict[str, RequestHandler] = {"ping": lambda params: {}}
-        if roots is not None:
-            self.request_handlers["roots/list"] = lambda params: {"roots": self.roots}
+        # Each handler declares the capability it serves (a client never offers what it cannot answer).
+        if roots is not None or roots_handler is not None:
+            self.capabilities.setdefault("roots", {"listChanged": True})
+            self.request_handlers["roots/list"] = roots_handler or (lambda params: {"roots": self.roots})
+        if sampling_handler is not None:
+            self.capabilities.setdefault("sampling", {"tools": {}} if sampling_tools else {})
+            self.request_handlers["sampling/createMessage"] = lambda params: sampling_handler(
+                msgspec.convert(params, t.CreateMessageRequestParams)
+            )
+        if elicitation_handler is not None:
+            self.capabilities.setdefault("elicitation", {mode: {} for mode in elicitation_modes})
+            self.request_handlers["elicitation/create"] = elicitation_handler
         self.server_info: t.Implementation | None = None
         self.server_capabilities: t.ServerCapabilities | None = None
         self.protocol_version: str | None = None
@@ -203,6 +216,8 @@ class Client:
                 reply = rpc.result_message(rpc.encode(message.id), rpc.encode(result))
             except rpc.McpError as exc:
                 reply = rpc.error_from_exception(message.id, exc)
+            except msgspec.ValidationError as exc:
+                reply = rpc.error_message(message.id, rpc.INVALID_PARAMS, f"Invalid params: {exc}")
             except Exception as exc:
                 reply = rpc.error_message(message.id, rpc.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
         with contextlib.suppress(ConnectionError):

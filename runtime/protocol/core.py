@@ -139,12 +139,14 @@ class ServerSession:
     """One session's protocol logic. Cheap to build: a transport may build one per message around a stored
     record, or keep one for a long-lived connection."""
 
-    __slots__ = ("_next_id", "inflight", "profile", "revision", "state")
+    __slots__ = ("_next_id", "inflight", "outstanding", "profile", "revision", "state")
 
     def __init__(self, profile: ServerProfile, state: SessionState | None = None) -> None:
         self.profile = profile
         self.state = state if state is not None else SessionState(created_at=time.time())
         self.inflight: dict[rpc.RequestId, Any] = {}
+        # Requests this server sent to the client and still waits for: id -> future.
+        self.outstanding: dict[rpc.RequestId, Any] = {}
         self.revision: Revision = revision(self.state.protocol_version)
         self._next_id = 0
 

@@ -224,7 +224,19 @@ class Server:
                     send(data)
 
     def on_answer(self, session: ServerSession, answer: Answer) -> None:
-        """A response to a server-to-client request (sampling, elicitation, roots); wired by issue 4."""
+        """The client answered a request this server sent (sampling, elicitation, roots)."""
+        future = session.outstanding.pop(answer.request_id, None)
+        if future is None or future.done():
+            return  # late (timed out, cancelled) or unknown: ignored
+        error = answer.error
+        if error is not None:
+            code = error.get("code", rpc.INTERNAL_ERROR) if isinstance(error, dict) else rpc.INTERNAL_ERROR
+            message = error.get("message", "error") if isinstance(error, dict) else str(error)
+            future.set_exception(
+                McpError(code, message, error.get("data") if isinstance(error, dict) else None)
+            )
+        else:
+            future.set_result(answer.result)
 
     def on_notice(self, session: ServerSession, notice: Notice) -> None:
         if notice.method == "notifications/roots/list_changed" and self.on_roots_changed is not None:

@@ -7,11 +7,16 @@ once and return an already-finished awaitable, so `ctx.info("x")` and `await ctx
 from __future__ import annotations
 
 import asyncio
+import secrets
 import threading
 from typing import TYPE_CHECKING, Any
 
-from runtime.protocol.jsonrpc import notification_message
+import msgspec
+
+from runtime.protocol import types as t
+from runtime.protocol.jsonrpc import McpError, notification_message, request_message
 from runtime.protocol.state import LOG_LEVELS
+from runtime.server import client_requests as cr
 
 if TYPE_CHECKING:
     from runtime.protocol.core import Call, ServerSession
@@ -173,3 +178,95 @@ class Context:
 
     def error(self, data: Any, logger: str | None = None) -> _Done:
         return self.log("error", data, logger)
+
+    # -- requests to the client (sampling, elicitation, roots) ---------------------------------------------
+
+    async def send_request(
+        self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = None
+    ) -> Any:
+        """Send a request to the client on this request's channel and wait for the answer (a dict).
+
+        The answer may arrive on another connection (HTTP: another POST). On timeout or cancellation the
+        client is told with notifications/cancelled."""
+        session = self.session
+        request_id = session.next_request_id()
+        future: asyncio.Future[Any] = self.loop.create_future()
+        session.outstanding[request_id] = future
+        self.send_raw(request_message(request_id, method, params))
+        try:
+            async with asyncio.timeout(timeout if timeout is not None else cr.DEFAULT_CLIENT_TIMEOUT):
+                return await future
+        except (TimeoutError, asyncio.CancelledError) as exc:
+            reason = "timed out" if isinstance(exc, TimeoutError) else "cancelled"
+            self.notify("notifications/cancelled", {"requestId": request_id, "reason": reason})
+            raise
+        finally:
+            session.outstanding.pop(request_id, None)
+
+    async def sample(
+        self,
+        messages: str | list[Any],
+        *,
+        max_tokens: int = 1000,
+        system_prompt: str | None = None,
+        temperature: float | None = None,
+        stop_sequences: list[str] | None = None,
+        model_preferences: t.ModelPreferences | dict[str, Any] | None = None,
+        include_context: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        tools: list[t.Tool] | list[dict[str, Any]] | None = None,
+        tool_choice: t.ToolChoice | dict[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> t.CreateMessageResult:
+        """Ask the client's LLM for a message (sampling/createMessage). `messages` is a string (one user
+        message) or SamplingMessages; `tools`/`tool_choice` need the client's sampling.tools capability."""
+        params = cr.sampling_params(
+            self.session.state,
+            messages,
+            max_tokens=max_tokens,
+            system_prompt=system_prompt,
+            temperature=temperature,
+            stop_sequences=stop_sequences,
+            model_preferences=model_preferences,
+            include_context=include_context,
+            metadata=metadata,
+            tools=tools,
+            tool_choice=tool_choice,
+        )
+        result = await self.send_request("sampling/createMessage", params, timeout=timeout)
+        return msgspec.convert(result, t.CreateMessageResult)
+
+    async def elicit(
+        self, message: str, schema: dict[str, Any] | type, *, timeout: float | None = None
+    ) -> t.ElicitResult:
+        """Ask the user for structured input (form mode). `schema` is the restricted JSON Schema as a dict,
+        or a Struct/dataclass type of flat primitive fields. The result's `action` is accept, decline or
+        cancel; `content` holds the answers when accepted."""
+        params = cr.form_elicitation_params(self.session.state, message, schema)
+        result = await self.send_request("elicitation/create", params, timeout=timeout)
+        return msgspec.convert(result, t.ElicitResult)
+
+    async def elicit_url(
+        self, message: str, url: str, *, elicitation_id: str | None = None, timeout: float | None = None
+    ) -> t.ElicitResult:
+        """Send the user to a URL (URL mode, e.g. an OAuth flow). Call `elicitation_complete` with the same
+        id when the out-of-band interaction finishes."""
+        elicitation_id = elicitation_id or secrets.token_urlsafe(16)
+        params = cr.url_elicitation_params(self.session.state, message, url, elicitation_id)
+        result = await self.send_request("elicitation/create", params, timeout=timeout)
+        return msgspec.convert(result, t.ElicitResult)
+
+    def elicitation_complete(self, elicitation_id: str) -> _Done:
+        """notifications/elicitation/complete: the URL-mode interaction `elicitation_id` has finished."""
+        return self.notify("notifications/elicitation/complete", {"elicitationId": elicitation_id})
+
+    async def list_roots(self, *, timeout: float | None = None) -> list[t.Root]:
+        """The client's roots (roots/list)."""
+        cr.require(self.session.state, "roots", what="roots/list")
+        result = await self.send_request("roots/list", None, timeout=timeout if timeout is not None else 30.0)
+        return msgspec.convert(result, t.ListRootsResult).roots
+
+
+def url_elicitation_required(elicitations: list[dict[str, Any]], message: str = "") -> McpError:
+    """Raise this from a handler to answer -32042: each entry has `url`, `message` and `elicitationId`."""
+    return cr.url_elicitation_required(elicitations, message)  # type: ignore[no-any-return]

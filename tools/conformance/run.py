@@ -14,6 +14,7 @@ expected-failures file, and on an expected failure that now passes (so the list 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -119,11 +120,11 @@ def server_mode(options: argparse.Namespace) -> int:
     expected = load_expected(options.expected_failures)["server"]
     process = None
     url = options.url
+    log = tempfile.TemporaryFile("w+")
     if options.start:
         port = free_port()
-        process = subprocess.Popen(
-            options.start.replace("{port}", str(port)), shell=True, start_new_session=True
-        )
+        command = options.start.replace("{port}", str(port))
+        process = subprocess.Popen(command, shell=True, start_new_session=True, stderr=log, stdout=log)
         url = f"http://127.0.0.1:{port}/mcp"
     try:
         if process is not None:
@@ -139,14 +140,16 @@ def server_mode(options: argparse.Namespace) -> int:
                 print("  no results: the suite did not run")
                 failed += 1
             failed += report(version, verdicts, expected)
+        if failed and process is not None:
+            log.seek(0)
+            print("server log (last 40 lines):\n" + "".join(log.readlines()[-40:]))
         return 1 if failed else 0
     finally:
         if process is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             stop(process)
+        log.close()
 
 
 def client_scenarios(script: Path, extra: list[str]) -> list[str]:

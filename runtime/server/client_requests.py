@@ -1,0 +1,91 @@
+"""Requests a server sends to its client (sampling, elicitation, roots): building them, checking that the
+client declared the capability, and reading the answer. `Context` exposes them to handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from runtime.protocol import types as t
+from runtime.protocol.state import SessionState
+from runtime.server.signature import root_schema
+
+# How long a server waits for its client by default: sampling and elicitation may wait for a human.
+DEFAULT_CLIENT_TIMEOUT = 300.0
+
+
+class ClientCapabilityError(RuntimeError):
+    """The client did not declare the capability this request needs, so it is not sent (lifecycle.mdx:
+    "use only negotiated capabilities")."""
+
+
+def require(state: SessionState, capability: str, sub: str | None = None, what: str = "") -> None:
+    if not state.client_supports(capability, sub):
+        needed = f"{capability}.{sub}" if sub else capability
+        raise ClientCapabilityError(f"the client did not declare the '{needed}' capability needed for {what}")
+
+
+def sampling_params(
+    state: SessionState,
+    messages: str | list[Any],
+    *,
+    max_tokens: int,
+    system_prompt: str | None,
+    temperature: float | None,
+    stop_sequences: list[str] | None,
+    model_preferences: t.ModelPreferences | dict[str, Any] | None,
+    include_context: str | None,
+    metadata: dict[str, Any] | None,
+    tools: list[t.Tool] | list[dict[str, Any]] | None,
+    tool_choice: t.ToolChoice | dict[str, Any] | None,
+) -> dict[str, Any]:
+    require(state, "sampling", what="sampling/createMessage")
+    if tools is not None or tool_choice is not None:
+        require(state, "sampling", "tools", "tool use in sampling")
+    if include_context not in (None, "none"):
+        require(state, "sampling", "context", f"includeContext={include_context!r}")
+    if isinstance(messages, str):
+        messages = [t.SamplingMessage(role="user", content=t.TextContent(text=messages))]
+    params: dict[str, Any] = {"messages": msgspec.to_builtins(messages), "maxTokens": max_tokens}
+    optional = {
+        "systemPrompt": system_prompt,
+        "temperature": temperature,
+        "stopSequences": stop_sequences,
+        "modelPreferences": model_preferences,
+        "includeContext": include_context,
+        "metadata": metadata,
+        "tools": tools,
+        "toolChoice": tool_choice,
+    }
+    params.update({k: msgspec.to_builtins(v) for k, v in optional.items() if v is not None})
+    return params
+
+
+def form_elicitation_params(
+    state: SessionState, message: str, schema: dict[str, Any] | type
+) -> dict[str, Any]:
+    elicitation = state.client_capabilities.get("elicitation")
+    # `elicitation: {}` means form mode (elicitation.mdx, backwards compatibility).
+    if elicitation is None or (elicitation and "form" not in elicitation):
+        raise ClientCapabilityError("the client did not declare the 'elicitation.form' capability")
+    requested = schema if isinstance(schema, dict) else root_schema(schema)
+    return {"mode": "form", "message": message, "requestedSchema": requested}
+
+
+def url_elicitation_params(
+    state: SessionState, message: str, url: str, elicitation_id: str
+) -> dict[str, Any]:
+    require(state, "elicitation", "url", "URL-mode elicitation")
+    return {"mode": "url", "message": message, "url": url, "elicitationId": elicitation_id}
+
+
+def url_elicitation_required(elicitations: list[dict[str, Any]], message: str = "") -> Any:
+    """The -32042 error a request answers with when it cannot go on before the user visits URL(s)."""
+    from runtime.protocol.jsonrpc import URL_ELICITATION_REQUIRED, McpError
+
+    return McpError(
+        URL_ELICITATION_REQUIRED,
+        message or "This request requires more information.",
+        {"elicitations": [{"mode": "url", **e} for e in elicitations]},
+    )
