@@ -11,12 +11,24 @@ from runtime.protocol import types
 from runtime.protocol.jsonrpc import McpError
 from runtime.server import content
 from runtime.server.app import Server
-from runtime.server.context import Context, RequestCancelled
+from runtime.server.client_requests import ClientCapabilityError, ClientRequestError
+from runtime.server.context import Context, RequestCancelled, url_elicitation_required
 
 if TYPE_CHECKING:
     from runtime.client.client import Client
 
-__all__ = ["Client", "Context", "McpError", "RequestCancelled", "Server", "content", "types"]
+__all__ = [
+    "Client",
+    "ClientCapabilityError",
+    "ClientRequestError",
+    "Context",
+    "McpError",
+    "RequestCancelled",
+    "Server",
+    "content",
+    "types",
+    "url_elicitation_required",
+]
 __version__ = "0.1.0"
 
 

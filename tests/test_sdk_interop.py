@@ -1,4 +1,4 @@
-"""The official Python SDK's client (`mcp` from PyPI) against our server over stdio."""
+"""The official Python SDK's client (`mcp` from PyPI) against our server over stdio and Streamable HTTP."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from mcp import ClientSession, StdioServerParameters, types
 from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -17,7 +18,14 @@ def demo_params() -> StdioServerParameters:
     return StdioServerParameters(command=sys.executable, args=["-m", "runtime", "serve", "--stdio"])
 
 
-async def test_official_client_full_tour() -> None:
+@pytest.fixture(params=["stdio", "http"])
+def sdk_transport(request: pytest.FixtureRequest, http_server: Any) -> Any:
+    if request.param == "stdio":
+        return stdio_client(demo_params())
+    return streamable_http_client(http_server.url)
+
+
+async def test_official_client_full_tour(sdk_transport: Any) -> None:
     logs: list[Any] = []
     progress: list[float] = []
 
@@ -28,7 +36,7 @@ async def test_official_client_full_tour() -> None:
         progress.append(value)
 
     async with (
-        stdio_client(demo_params()) as (read, write),
+        sdk_transport as (read, write),
         ClientSession(read, write, logging_callback=on_log) as session,
     ):
         init = await session.initialize()

@@ -154,7 +154,7 @@ class Client:
             self.instructions = result.instructions
             negotiated = getattr(self.transport, "negotiated", None)
             if negotiated is not None:
-                negotiated(result.protocol_version)
+                await negotiated(result.protocol_version)
             await self.notify("notifications/initialized")
         except BaseException:
             await self.transport.close()

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import httptools
+import msgspec
 
 MessageSink = Callable[[bytes], None]
 
@@ -133,6 +135,27 @@ async def _sse_events(response: _Response):  # type: ignore[no-untyped-def]
                 retry = int(value)
 
 
+class _IdOnly(msgspec.Struct):
+    id: Any = None
+    method: str | None = None
+
+
+def _request_id(data: bytes) -> Any:
+    try:
+        return msgspec.json.decode(data, type=_IdOnly).id
+    except msgspec.DecodeError:
+        return None
+
+
+def _answers(data: bytes, request_id: Any) -> bool:
+    """Whether an SSE message is the response to `request_id`."""
+    try:
+        message = msgspec.json.decode(data, type=_IdOnly)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return False
+    return message.method is None and message.id == request_id
+
+
 class HttpTransport:
     def __init__(
         self,
@@ -164,10 +187,15 @@ class HttpTransport:
         self._on_message = on_message
         self._on_close = on_close
 
-    def negotiated(self, version: str) -> None:
+    async def negotiated(self, version: str) -> None:
+        """After initialize: send the version header from now on and open the standalone GET stream, waiting
+        (briefly) until it is established so that the server can use it before our next request."""
         self.protocol_version = version
         if self.open_get_stream:
-            self._spawn(self._standalone_stream())
+            ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._spawn(self._standalone_stream(ready))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(ready), 2.0)
 
     def _headers(self, accept: str) -> dict[str, str]:
         headers = {"Accept": accept, **self.extra_headers}
@@ -215,58 +243,66 @@ class HttpTransport:
                 return
             raise HttpStatusError(response.status, body)
         if content_type.startswith("text/event-stream"):
-            self._spawn(self._read_stream(conn, response))
+            self._spawn(self._read_stream(conn, response, _request_id(data)))
             return
         body = await response.body()
         self._release(conn, response)
         if body:
             self._on_message(body)
 
-    async def _read_stream(self, conn: _Connection, response: _Response, attempts: int = 0) -> None:
-        """Deliver an SSE stream's messages; if it drops before its end, resume it with Last-Event-ID."""
+    async def _read_stream(
+        self, conn: _Connection, response: _Response, request_id: Any = None, attempts: int = 0
+    ) -> None:
+        """Deliver an SSE stream's messages. A stream that ends before the response to its request (or a
+        standalone stream, which has none) is resumed with GET + Last-Event-ID after the `retry` delay,
+        whether the server closed it gracefully (polling) or the connection dropped (transports.mdx)."""
         last_id: str | None = None
         retry_ms = 1000
-        async for event_id, data, retry in _sse_events(response):
-            if event_id is not None:
-                last_id = event_id
-            if retry is not None:
-                retry_ms = retry
-            if data:
-                self._on_message(data)
-        ended = response.complete
-        self._release(conn, response)
-        if ended or last_id is None or self._closed or attempts >= self.max_resume_attempts:
+        answered = False
+        try:
+            async for event_id, data, retry in _sse_events(response):
+                if event_id is not None:
+                    last_id = event_id
+                if retry is not None:
+                    retry_ms = retry
+                if data:
+                    if request_id is not None and not answered:
+                        answered = _answers(data, request_id)
+                    self._on_message(data)
+        finally:
+            self._release(conn, response)
+        if answered or self._closed or attempts >= self.max_resume_attempts:
             return
+        if last_id is None and request_id is not None:
+            return  # nothing to resume from
+        if request_id is None and last_id is not None:
+            attempts = 0  # a standalone stream that delivered events is polled for as long as it lives
         await asyncio.sleep(retry_ms / 1000)
-        await self._resume(last_id, attempts + 1)
+        await self._get_stream(last_id, request_id, attempts + 1)
 
-    async def _resume(self, last_id: str, attempts: int) -> None:
+    async def _get_stream(
+        self, last_id: str | None, request_id: Any, attempts: int, ready: asyncio.Future[None] | None = None
+    ) -> None:
         headers = self._headers("text/event-stream")
-        headers["Last-Event-ID"] = last_id
+        if last_id is not None:
+            headers["Last-Event-ID"] = last_id
         conn = self._connection()
         try:
             response = await conn.request("GET", self.path, headers)
         except ConnectionError:
             conn.close()
             return
+        finally:
+            if ready is not None and not ready.done():
+                ready.set_result(None)
         if response.status != 200:
             await response.body()
             self._release(conn, response)
             return
-        await self._read_stream(conn, response, attempts)
+        await self._read_stream(conn, response, request_id, attempts)
 
-    async def _standalone_stream(self) -> None:
-        conn = _Connection(self.host, self.port)
-        try:
-            response = await conn.request("GET", self.path, self._headers("text/event-stream"))
-        except ConnectionError:
-            conn.close()
-            return
-        if response.status != 200:
-            await response.body()
-            conn.close()
-            return
-        await self._read_stream(conn, response)
+    async def _standalone_stream(self, ready: asyncio.Future[None]) -> None:
+        await self._get_stream(None, None, 0, ready)
 
     async def close(self) -> None:
         if self._closed:

@@ -18,6 +18,7 @@ from runtime.protocol.core import Answer, Notice, Route, ServerProfile, ServerSe
 from runtime.protocol.jsonrpc import McpError, notification_message
 from runtime.protocol.state import LOG_LEVELS
 from runtime.server import content
+from runtime.server.client_requests import ClientRequestError
 from runtime.server.context import Context
 from runtime.server.pagination import page
 from runtime.server.registry import CompletionSpec, Handler, PromptSpec, ResourceSpec
@@ -232,9 +233,8 @@ class Server:
         if error is not None:
             code = error.get("code", rpc.INTERNAL_ERROR) if isinstance(error, dict) else rpc.INTERNAL_ERROR
             message = error.get("message", "error") if isinstance(error, dict) else str(error)
-            future.set_exception(
-                McpError(code, message, error.get("data") if isinstance(error, dict) else None)
-            )
+            data = error.get("data") if isinstance(error, dict) else None
+            future.set_exception(ClientRequestError(code, message, data))
         else:
             future.set_result(answer.result)
 

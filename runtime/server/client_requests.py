@@ -20,6 +20,16 @@ class ClientCapabilityError(RuntimeError):
     "use only negotiated capabilities")."""
 
 
+class ClientRequestError(RuntimeError):
+    """The client answered a server-to-client request with an error (e.g. the user rejected sampling).
+    Unhandled in a tool, it becomes an `isError` result the model can read."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.data = data
+
+
 def require(state: SessionState, capability: str, sub: str | None = None, what: str = "") -> None:
     if not state.client_supports(capability, sub):
         needed = f"{capability}.{sub}" if sub else capability

@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -51,13 +52,15 @@ def load_expected(path: str | None) -> dict[str, dict[str, str]]:
     return {"server": data.get("server", {}), "client": data.get("client", {})}
 
 
-def judge(results_dir: Path) -> dict[str, list[str]]:
+def judge(results_dir: Path, kind: str) -> dict[str, list[str]]:
     """scenario name -> messages of its FAILURE checks (empty: passed)."""
     verdicts: dict[str, list[str]] = {}
     for checks_file in sorted(results_dir.rglob("checks.json")):
-        folder = checks_file.parent.name
-        # folders are named <kind>-<scenario>-<timestamp>
-        scenario = folder.split("-", 1)[1].rsplit("-", 6)[0] if "-" in folder else folder
+        # Folders are named [server-]<scenario>-<ISO timestamp>; client scenarios may contain "/".
+        relative = checks_file.parent.relative_to(results_dir).as_posix()
+        scenario = re.sub(r"-\d{4}-\d{2}-\d{2}T[\d-]+Z$", "", relative)
+        if kind == "server":
+            scenario = scenario.removeprefix("server-")
         checks = json.loads(checks_file.read_text())
         failures = [
             f"{c.get('id') or c.get('name')}: {c.get('errorMessage') or c.get('message') or ''}"[:300]
@@ -133,7 +136,7 @@ def server_mode(options: argparse.Namespace) -> int:
         for version, (script, extra) in SUITES.items():
             with tempfile.TemporaryDirectory() as out:
                 run_suite([str(script), "server", "--url", url, "--suite", "all", *extra, "-o", out], 900)
-                verdicts = judge(Path(out))
+                verdicts = judge(Path(out), "server")
             passed = sum(1 for f in verdicts.values() if not f)
             print(f"conformance {version} server: {passed}/{len(verdicts)} scenarios without failures")
             if not verdicts:
@@ -191,14 +194,8 @@ def client_mode(options: argparse.Namespace) -> int:
                 subprocess.run(
                     command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False
                 )
-                result = judge(Path(out))
-            verdicts[scenario] = (
-                result.get(scenario, ["no result (the client did not finish)"])
-                if result
-                else ["no result (the client did not finish)"]
-            )
-            if result and scenario in result:
-                verdicts[scenario] = result[scenario]
+                result = judge(Path(out), "client")
+            verdicts[scenario] = result.get(scenario, ["no result (the client did not finish)"])
         passed = sum(1 for f in verdicts.values() if not f)
         print(f"conformance {version} client: {passed}/{len(verdicts)} scenarios without failures")
         failed += report(version, verdicts, expected)

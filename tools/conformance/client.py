@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""The client program the conformance suite drives: `client.py <server url>`, with the scenario in
+MCP_CONFORMANCE_SCENARIO. Built on runtime.Client; exits 0 when the scenario's part ran."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from runtime import Client
+
+
+def defaults_of(schema: dict[str, Any]) -> dict[str, Any]:
+    """Accept an elicitation as a user who changes nothing would: every field at its default (SEP-1034)."""
+    return {name: spec["default"] for name, spec in schema.get("properties", {}).items() if "default" in spec}
+
+
+async def elicitation_handler(params: dict[str, Any]) -> dict[str, Any]:
+    if params.get("mode") == "url":
+        return {"action": "decline"}
+    return {"action": "accept", "content": defaults_of(params.get("requestedSchema", {}))}
+
+
+async def sampling_handler(params: Any) -> dict[str, Any]:
+    return {"role": "assistant", "content": {"type": "text", "text": "conformance"}, "model": "none"}
+
+
+async def scenario(url: str, name: str) -> None:
+    version = os.environ.get("MCP_CONFORMANCE_PROTOCOL_VERSION", "2025-11-25")
+    async with Client(
+        url,
+        name="mcprt-conformance-client",
+        protocol_version=version,
+        elicitation_handler=elicitation_handler,
+        sampling_handler=sampling_handler,
+        timeout=20,
+    ) as client:
+        if name == "initialize":
+            return
+        tools = {tool.name: tool for tool in await client.list_tools()}
+        if name == "json-schema-2020-12-preservation":
+            focal = tools["json_schema_2020_12_tool"]
+            await client.call_tool("json_schema_echo", {"schema": focal.input_schema})
+            return
+        if name == "tools_call" and "add_numbers" in tools:
+            await client.call_tool("add_numbers", {"a": 2, "b": 3})
+            return
+        for tool in tools.values():
+            await client.call_tool(tool.name, {})
+
+
+def main() -> int:
+    if len(sys.argv) < 2:
+        print("usage: client.py SERVER_URL", file=sys.stderr)
+        return 2
+    name = os.environ.get("MCP_CONFORMANCE_SCENARIO", "initialize")
+    try:
+        asyncio.run(scenario(sys.argv[-1], name))
+    except Exception as exc:
+        print(f"conformance client: {name}: {exc!r}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
