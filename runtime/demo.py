@@ -188,7 +188,12 @@ async def test_elicitation(message: str, ctx: Context) -> str:
         "required": ["username", "email"],
     }
     result = await ctx.elicit(message, schema)
-    return f"User response: action={result.action}, content={msgspec.json.encode(result.content).decode()}"
+    return "User response: " + _describe(result).removeprefix("Elicitation completed: ")
+
+
+def _describe(result: t.ElicitResult) -> str:
+    answers = msgspec.json.encode(result.content).decode()
+    return f"Elicitation completed: action={result.action}, content={answers}"
 
 
 SEP1034_SCHEMA = {
@@ -213,7 +218,7 @@ SEP1034_SCHEMA = {
 async def test_elicitation_sep1034_defaults(ctx: Context) -> str:
     """Elicitation whose fields all carry defaults (SEP-1034)."""
     result = await ctx.elicit("Please review and update the form fields with defaults", SEP1034_SCHEMA)
-    return f"Elicitation completed: action={result.action}, content={msgspec.json.encode(result.content).decode()}"
+    return _describe(result)
 
 
 SEP1330_SCHEMA = {
@@ -264,7 +269,7 @@ SEP1330_SCHEMA = {
 async def test_elicitation_sep1330_enums(ctx: Context) -> str:
     """Elicitation with the five enum variants of SEP-1330."""
     result = await ctx.elicit("Please select options from the enum fields", SEP1330_SCHEMA)
-    return f"Elicitation completed: action={result.action}, content={msgspec.json.encode(result.content).decode()}"
+    return _describe(result)
 
 
 @server.tool()

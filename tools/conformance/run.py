@@ -123,7 +123,7 @@ def server_mode(options: argparse.Namespace) -> int:
     expected = load_expected(options.expected_failures)["server"]
     process = None
     url = options.url
-    log = tempfile.TemporaryFile("w+")
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in the finally below
     if options.start:
         port = free_port()
         command = options.start.replace("{port}", str(port))
