@@ -1,0 +1,77 @@
+"""Streamable HTTP side by side: mcprt, the official SDK (default configuration), FastMCP and the raw floor.
+
+    .venv/bin/python -m perf.http_bench [--scenario call|read] [--concurrency 16] [--seconds 5] [--runs 3]
+                                        [--servers mcprt,official-sdk,fastmcp,floor]
+
+Each server runs pinned to CPU 0 with one worker; the load generator runs on CPU 1. Medians of the runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+
+import uvloop
+
+from perf.loadgen import run_load
+from perf.servers import start_http, stop
+
+SERVERS = ["mcprt", "official-sdk", "fastmcp", "floor"]
+
+
+def measure(name: str, scenario: str, concurrency: int, seconds: float) -> dict[str, float]:
+    process, port = start_http(name, cpu=0)
+    try:
+        time.sleep(0.3)
+        return uvloop.run(run_load(f"http://127.0.0.1:{port}/mcp", concurrency, seconds, scenario))
+    finally:
+        stop(process)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scenario", choices=["call", "read"], default="call")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--servers", default=",".join(SERVERS))
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    if (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {1})
+    results: dict[str, dict[str, float]] = {}
+    for name in args.servers.split(","):
+        try:
+            runs = [measure(name, args.scenario, args.concurrency, args.seconds) for _ in range(args.runs)]
+        except RuntimeError as exc:
+            print(f"{name}: skipped ({exc})")
+            continue
+        results[name] = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+    floor = results.get("floor", {}).get("rps")
+    sdk = results.get("official-sdk", {}).get("rps")
+    what = "tools/call echo" if args.scenario == "call" else "resources/read 1 KiB"
+    print(
+        f"Streamable HTTP {what}, concurrency {args.concurrency}, {args.runs} runs x {args.seconds} s, medians"
+    )
+    print(
+        f"{'server':14} {'req/s':>9} {'P50 ms':>8} {'P95 ms':>8} {'P99 ms':>8} {'errors':>7} {'% floor':>8} {'x SDK':>7}"
+    )
+    for name, r in results.items():
+        of_floor = f"{100 * r['rps'] / floor:.0f}%" if floor else "-"
+        x_sdk = f"{r['rps'] / sdk:.1f}" if sdk else "-"
+        print(
+            f"{name:14} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['p99_ms']:8.2f}"
+            f" {r['errors']:7.0f} {of_floor:>8} {x_sdk:>7}"
+        )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
