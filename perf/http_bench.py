@@ -54,12 +54,10 @@ def main() -> int:
     floor = results.get("floor", {}).get("rps")
     sdk = results.get("official-sdk", {}).get("rps")
     what = "tools/call echo" if args.scenario == "call" else "resources/read 1 KiB"
-    print(
-        f"Streamable HTTP {what}, concurrency {args.concurrency}, {args.runs} runs x {args.seconds} s, medians"
-    )
-    print(
-        f"{'server':14} {'req/s':>9} {'P50 ms':>8} {'P95 ms':>8} {'P99 ms':>8} {'errors':>7} {'% floor':>8} {'x SDK':>7}"
-    )
+    runs = f"{args.runs} runs x {args.seconds} s"
+    print(f"Streamable HTTP {what}, concurrency {args.concurrency}, {runs}, medians; server on CPU 0")
+    columns = ("req/s", "P50 ms", "P95 ms", "P99 ms", "errors", "% floor", "x SDK")
+    print(f"{'server':14}" + "".join(f" {c:>8}" for c in columns))
     for name, r in results.items():
         of_floor = f"{100 * r['rps'] / floor:.0f}%" if floor else "-"
         x_sdk = f"{r['rps'] / sdk:.1f}" if sdk else "-"

@@ -24,7 +24,8 @@ INIT = (
 )
 INITIALIZED = b'{"jsonrpc":"2.0","method":"notifications/initialized"}'
 BODIES = {
-    "call": b'{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello"}}}',
+    "call": b'{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
+    b'"params":{"name":"echo","arguments":{"text":"hello"}}}',
     "read": b'{"jsonrpc":"2.0","id":%d,"method":"resources/read","params":{"uri":"bench://static/1k"}}',
 }
 EXPECT = {"call": b'"hello"', "read": b"xxxxxxxx"}

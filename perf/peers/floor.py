@@ -57,8 +57,8 @@ class Http(asyncio.Protocol):
             self.transport.write(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n")  # type: ignore[attr-defined]
             return
         self.transport.write(  # type: ignore[attr-defined]
-            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nmcp-session-id: floor\r\ncontent-length: %d\r\n\r\n%s"
-            % (len(data), data)
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nmcp-session-id: floor\r\n"
+            b"content-length: %d\r\n\r\n%s" % (len(data), data)
         )
 
 
