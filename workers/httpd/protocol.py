@@ -158,6 +158,10 @@ class HttpProtocol(asyncio.Protocol):
         self._body_size = 0
         self._in_request = False
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        self._deadline = 0.0
+        self._on_deadline: Callable[[], None] | None = None
+        self._expect_continue = False
         self._paused_reading = False
         self._write_paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
@@ -177,6 +181,9 @@ class HttpProtocol(asyncio.Protocol):
         self.lost = True
         self.connections.discard(self)
         self._disarm()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         for responder in self.queue:
             if responder.stream is not None:
                 responder.stream._closed()
@@ -209,14 +216,31 @@ class HttpProtocol(asyncio.Protocol):
     # -- timers --------------------------------------------------------------------------------------------
 
     def _arm(self, delay: float, callback: Callable[[], None]) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = self.loop.call_later(delay, callback)
+        """Set the connection's one deadline. A timer is created only when none is pending at or before the
+        deadline: the hot path just moves a timestamp (one TimerHandle per connection, not three per request)."""
+        deadline = self.loop.time() + delay
+        self._deadline = deadline
+        self._on_deadline = callback
+        if self._timer is None or self._timer_at > deadline:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer_at = deadline
+            self._timer = self.loop.call_at(deadline, self._check_deadline)
+
+    def _check_deadline(self) -> None:
+        self._timer = None
+        callback = self._on_deadline
+        if callback is None:
+            return
+        if self.loop.time() < self._deadline:  # moved later since: wait for the new deadline
+            self._timer_at = self._deadline
+            self._timer = self.loop.call_at(self._deadline, self._check_deadline)
+            return
+        self._on_deadline = None
+        callback()
 
     def _disarm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._on_deadline = None
 
     def _idle_timeout(self) -> None:
         if not self.queue and not self._in_request and self.transport is not None:
@@ -245,19 +269,23 @@ class HttpProtocol(asyncio.Protocol):
             raise _Abort(431)
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        name = name.lower()
+        headers = self._headers
+        headers.append((name, value))
         self._header_bytes += len(name) + len(value) + 4
-        self._headers.append((name, value))
-        if self._header_bytes > self.limits.max_header_bytes or len(self._headers) > self.limits.max_headers:
+        if self._header_bytes > self.limits.max_header_bytes or len(headers) > self.limits.max_headers:
             raise _Abort(431)
+        if name == b"content-length":
+            if value.isdigit() and int(value) > self.limits.max_body_bytes:
+                raise _Abort(413)
+        elif name == b"expect" and value.lower() == b"100-continue":
+            self._expect_continue = True
 
     def on_headers_complete(self) -> None:
         self._arm(self.limits.body_timeout, self._request_timeout)
-        for name, value in self._headers:
-            lowered = name.lower()
-            if lowered == b"content-length" and value.isdigit() and int(value) > self.limits.max_body_bytes:
-                raise _Abort(413)
-            if lowered == b"expect" and value.lower() == b"100-continue":
-                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
+        if self._expect_continue:
+            self._expect_continue = False
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
 
     def on_body(self, body: bytes) -> None:
         self._body_size += len(body)
@@ -278,9 +306,11 @@ class HttpProtocol(asyncio.Protocol):
         path, query = (url[:question], url[question + 1 :]) if question >= 0 else (url, b"")
         headers: dict[str, str] = {}
         for name, value in self._headers:
-            key = name.decode("latin-1").lower()
-            text = value.decode("latin-1")
-            headers[key] = headers[key] + ", " + text if key in headers else text
+            key = name.decode("latin-1")
+            if key in headers:
+                headers[key] += ", " + value.decode("latin-1")
+            else:
+                headers[key] = value.decode("latin-1")
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         request = HttpRequest(
             method,

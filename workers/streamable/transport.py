@@ -197,6 +197,7 @@ class StreamableHttp:
         self._get_streams: dict[str, LiveStream] = {}
         self._sweeper: asyncio.TimerHandle | None = None
         self._path = settings.path
+        self._accepted_hosts: set[str] = set()
 
     @property
     def runner(self) -> Runner:
@@ -238,13 +239,15 @@ class StreamableHttp:
         """DNS-rebinding protection (transports.mdx "Security Warning")."""
         settings = self.settings
         host = headers.get("host")
+        origin = headers.get("origin")
+        if origin is None and host in self._accepted_hosts:
+            return None  # the common case, decided once per distinct Host value
         if host is not None:
             if settings.allowed_hosts is not None:
                 if host not in settings.allowed_hosts and _host_name(host) not in settings.allowed_hosts:
                     return 421, f"Invalid Host header: {host}"
             elif settings.bound_to_loopback and not _is_loopback(_host_name(host)):
                 return 421, f"Invalid Host header: {host}"
-        origin = headers.get("origin")
         if origin is not None:
             if settings.allowed_origins is not None:
                 if origin not in settings.allowed_origins:
@@ -253,6 +256,8 @@ class StreamableHttp:
                 parts = urlsplit(origin)
                 if parts.scheme not in ("http", "https") or not _is_loopback(parts.hostname or ""):
                     return 403, f"Origin not allowed: {origin}"
+        elif host is not None and len(self._accepted_hosts) < 64:
+            self._accepted_hosts.add(host)
         return None
 
     def _check_version(self, headers: dict[str, str], responder: Responder) -> bool:
