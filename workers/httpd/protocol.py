@@ -217,7 +217,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def _arm(self, delay: float, callback: Callable[[], None]) -> None:
         """Set the connection's one deadline. A timer is created only when none is pending at or before the
-        deadline: the hot path just moves a timestamp (one TimerHandle per connection, not three per request)."""
+        deadline: the hot path just moves a timestamp (one timer per connection, not three per request)."""
         deadline = self.loop.time() + delay
         self._deadline = deadline
         self._on_deadline = callback
