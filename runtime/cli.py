@@ -83,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--sse-max-seconds", type=float, default=None, help="close SSE connections after this long (off)"
     )
     http.add_argument("--no-get-stream", action="store_true", help="answer GET with 405")
+    http.add_argument(
+        "--max-header-bytes", type=int, default=64 * 1024, help="request line + headers (64 KiB)"
+    )
+    http.add_argument("--header-timeout", type=float, default=10.0, help="to receive headers, s (10)")
+    http.add_argument("--body-timeout", type=float, default=30.0, help="to receive the body, s (30)")
+    http.add_argument("--keep-alive-timeout", type=float, default=5.0, help="idle connection close, s (5)")
     return parser
 
 
@@ -105,7 +111,14 @@ def _serve_http(app: Any, args: argparse.Namespace) -> None:
         sse_retry_ms=args.sse_retry_ms,
         sse_max_stream_seconds=args.sse_max_seconds,
     )
-    run_http(app, host, port, settings=settings, limits=HttpLimits(max_body_bytes=args.max_message_bytes))
+    limits = HttpLimits(
+        max_body_bytes=args.max_message_bytes,
+        max_header_bytes=args.max_header_bytes,
+        header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+        keep_alive_timeout=args.keep_alive_timeout,
+    )
+    run_http(app, host, port, settings=settings, limits=limits)
 
 
 def main(argv: list[str] | None = None) -> int:
