@@ -47,7 +47,7 @@ def request(
 
 
 def start_session(server: RunningServer) -> dict[str, str]:
-    status, headers, body = request(server, "POST", INIT)
+    status, headers, _ = request(server, "POST", INIT)
     assert status == 200 and headers["content-type"] == "application/json"
     session = {"Mcp-Session-Id": headers["mcp-session-id"], "MCP-Protocol-Version": "2025-11-25"}
     assert (
@@ -175,7 +175,7 @@ def test_streaming_answer_with_priming_event_and_progress(http_server: RunningSe
 
 def test_resumption_with_last_event_id(http_server: RunningServer) -> None:
     session = start_session(http_server)
-    status, headers, body = request(http_server, "POST", call("test_reconnection", request_id=7), session)
+    status, _, body = request(http_server, "POST", call("test_reconnection", request_id=7), session)
     events = sse_events(body)
     assert status == 200 and len(events) >= 1 and events[0]["data"] == ""  # closed before the result
     assert not any(e.get("data") for e in events)
