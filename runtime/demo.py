@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from runtime import Context, Server, content
+from runtime import Context, Server, content, url_elicitation_required
 from runtime.protocol import types as t
 
 # A 1x1 PNG and a short silent WAV: small, valid media for the content-type fixtures.
@@ -65,14 +65,25 @@ def add(numbers: Annotated[list[float], msgspec.Meta(description="numbers to add
     return Sum(total=sum(numbers), count=len(numbers))
 
 
-@server.tool()
+@server.tool(task_support="optional")
 async def slow(seconds: float, ctx: Context) -> str:
-    """Sleep for `seconds`, reporting progress every 0.1 s; cancellable."""
+    """Sleep for `seconds`, reporting progress every 0.1 s; cancellable; may run as a task."""
     steps = max(1, int(seconds * 10))
     for step in range(steps):
         await asyncio.sleep(seconds / steps)
         ctx.report_progress(step + 1, steps, f"step {step + 1} of {steps}")
     return f"slept {seconds} s"
+
+
+@server.tool(task_support="required")
+async def confirm_then_sum(numbers: list[float], ctx: Context) -> str:
+    """A long job that must run as a task: asks the user to confirm (the task is input_required meanwhile)."""
+    reply = await ctx.elicit(
+        f"Sum {len(numbers)} numbers?", {"type": "object", "properties": {"ok": {"type": "boolean"}}}
+    )
+    if reply.action != "accept" or not (reply.content or {}).get("ok"):
+        raise RuntimeError("not confirmed")
+    return f"sum={sum(numbers)}"
 
 
 # -- conformance fixtures: tools ---------------------------------------------------------------------------
@@ -279,6 +290,25 @@ async def test_reconnection(ctx: Context) -> str:
     ctx.close_sse_stream()
     await asyncio.sleep(0.2)
     return "Reconnection test completed successfully"
+
+
+@server.tool()
+async def connect_account(ctx: Context) -> str:
+    """URL-mode elicitation: send the user to a page (e.g. an OAuth consent), then report completion."""
+    reply = await ctx.elicit_url(
+        "Connect your account", "https://example.com/connect", elicitation_id="demo-1"
+    )
+    if reply.action == "accept":
+        ctx.elicitation_complete("demo-1")
+    return f"connect: {reply.action}"
+
+
+@server.tool()
+def needs_authorization() -> str:
+    """Answers -32042: the request cannot go on before the user visits a URL."""
+    raise url_elicitation_required(
+        [{"message": "Authorize access", "url": "https://example.com/authorize", "elicitationId": "demo-2"}]
+    )
 
 
 @server.tool()

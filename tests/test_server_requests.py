@@ -3,6 +3,7 @@ with our Client and with the official SDK client."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from typing import Any
 
@@ -41,6 +42,32 @@ async def test_sampling_elicitation_roots_with_our_client(target: Any) -> None:
         assert roots.structured_content == {"result": ["file:///work/project"]}
 
 
+async def test_url_mode_elicitation(target: Any) -> None:
+    seen: list[Any] = []
+
+    async def elicit(params: dict[str, Any]) -> dict[str, Any]:
+        seen.append(params)
+        return {"action": "accept"}
+
+    async with Client(
+        target, elicitation_handler=elicit, on_notification=lambda m, p: seen.append((m, p))
+    ) as client:
+        result = await client.call_tool("connect_account")
+        assert result.content[0].text == "connect: accept"
+        assert seen[0]["mode"] == "url" and seen[0]["url"] == "https://example.com/connect"
+        assert seen[0]["elicitationId"] == "demo-1"
+        await asyncio.sleep(0.1)
+        assert ("notifications/elicitation/complete", {"elicitationId": "demo-1"}) in seen
+        with pytest.raises(McpError) as required:
+            await client.call_tool("needs_authorization")
+        assert required.value.code == -32042
+        assert required.value.data["elicitations"][0]["elicitationId"] == "demo-2"
+
+    async with Client(target, elicitation_handler=elicit, elicitation_modes=("form",)) as form_only:
+        refused = await form_only.call_tool("connect_account")
+        assert refused.is_error and "elicitation.url" in refused.content[0].text
+
+
 async def test_requests_need_the_client_capability(target: Any) -> None:
     async with Client(target) as client:  # declares no sampling, elicitation or roots
         for tool, arguments in (("test_sampling", {"prompt": "x"}), ("test_elicitation", {"message": "x"})):
@@ -74,6 +101,8 @@ async def test_official_sdk_client_answers_server_requests(http_server: Any) -> 
         )
 
     async def elicitation_callback(context: Any, params: Any) -> types.ElicitResult:
+        if getattr(params, "mode", "form") == "url":
+            return types.ElicitResult(action="accept")
         return types.ElicitResult(action="accept", content={"username": "ada", "email": "ada@example.com"})
 
     async def roots_callback(context: Any) -> types.ListRootsResult:
@@ -92,5 +121,7 @@ async def test_official_sdk_client_answers_server_requests(http_server: Any) -> 
             assert sampled.content[0].text == "LLM response: from the SDK"
             elicited = await session.call_tool("test_elicitation", {"message": "m"})
             assert "ada@example.com" in elicited.content[0].text
+            connected = await session.call_tool("connect_account", {})
+            assert connected.content[0].text == "connect: accept"
             roots = await session.call_tool("list_roots", {})
             assert roots.structured_content == {"result": ["file:///sdk/root"]}

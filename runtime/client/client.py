@@ -307,6 +307,39 @@ class Client:
             "tools/call", params, result_type=t.CallToolResult, timeout=timeout, progress=progress
         )
 
+    # -- tasks (experimental in 2025-11-25) ----------------------------------------------------------------
+
+    async def start_tool_task(
+        self, name: str, arguments: dict[str, Any] | None = None, *, ttl_ms: int | None = None
+    ) -> t.Task:
+        """Call a tool as a task (the server must declare tasks.requests.tools.call); returns the task."""
+        task: dict[str, Any] = {} if ttl_ms is None else {"ttl": ttl_ms}
+        params: dict[str, Any] = {"name": name, "arguments": arguments or {}, "task": task}
+        created = await self.request("tools/call", params, result_type=t.CreateTaskResult)
+        return created.task  # type: ignore[no-any-return]
+
+    async def get_task(self, task_id: str) -> t.Task:
+        return await self.request("tasks/get", {"taskId": task_id}, result_type=t.Task)  # type: ignore[no-any-return]
+
+    async def task_result(self, task_id: str, *, timeout: float | None = None) -> t.CallToolResult:
+        """The task's result, blocking until the task is done (tasks/result); failures raise McpError."""
+        return await self.request(  # type: ignore[no-any-return]
+            "tasks/result", {"taskId": task_id}, result_type=t.CallToolResult, timeout=timeout
+        )
+
+    async def list_tasks(self) -> list[t.Task]:
+        return await self._all_pages("tasks/list", "tasks", t.Task)
+
+    async def cancel_task(self, task_id: str) -> t.Task:
+        return await self.request("tasks/cancel", {"taskId": task_id}, result_type=t.Task)  # type: ignore[no-any-return]
+
+    async def call_tool_as_task(
+        self, name: str, arguments: dict[str, Any] | None = None, *, ttl_ms: int | None = None
+    ) -> t.CallToolResult:
+        """Start a tool task and wait for its result."""
+        task = await self.start_tool_task(name, arguments, ttl_ms=ttl_ms)
+        return await self.task_result(task.task_id)
+
     async def list_resources(self) -> list[t.Resource]:
         return await self._all_pages("resources/list", "resources", t.Resource)
 

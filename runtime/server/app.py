@@ -22,6 +22,7 @@ from runtime.server.client_requests import ClientRequestError
 from runtime.server.context import Context
 from runtime.server.pagination import page
 from runtime.server.registry import CompletionSpec, Handler, PromptSpec, ResourceSpec
+from runtime.server.tasks import TaskRunner
 from runtime.server.tools import ToolSpec
 from runtime.server.uritemplate import UriTemplate, is_template
 
@@ -48,6 +49,7 @@ class Server:
         max_threads: int | None = None,
         request_timeout: float | None = None,
         capabilities: dict[str, Any] | None = None,
+        tasks: TaskRunner | None = None,
     ) -> None:
         self.info: dict[str, Any] = {"name": name, "version": version}
         for key, value in (("title", title), ("description", description), ("websiteUrl", website_url)):
@@ -71,6 +73,8 @@ class Server:
         # Live sessions on this process and how to send them a message unrelated to any request.
         self._live: dict[ServerSession, Send] = {}
         self.on_roots_changed: Callable[[ServerSession], Any] | None = None
+        self.tasks = tasks or TaskRunner()
+        self.tasks.on_status = self._task_status
 
     # -- registration --------------------------------------------------------------------------------------
 
@@ -260,6 +264,9 @@ class Server:
             caps["prompts"] = {"listChanged": True}
         if self._completions:
             caps["completions"] = {}
+        if any(tool.task_support != "forbidden" for tool in self._tools.values()):
+            # Tasks are bound to their session, so listing them is safe to offer (tasks.mdx "Security").
+            caps["tasks"] = {"list": {}, "cancel": {}, "requests": {"tools": {"call": {}}}}
         caps.update(self.extra_capabilities)
         return caps
 
@@ -277,6 +284,10 @@ class Server:
             "prompts/get": Route("prompts/get", "prompts", self._get_prompt),
             "completion/complete": Route("completion/complete", "completions", self._complete),
             "logging/setLevel": Route("logging/setLevel", "logging", _set_level),
+            "tasks/get": Route("tasks/get", "tasks", self._get_task, needs_tasks=True),
+            "tasks/result": Route("tasks/result", "tasks", self._task_result, needs_tasks=True),
+            "tasks/list": Route("tasks/list", "tasks", self._list_tasks, needs_tasks=True),
+            "tasks/cancel": Route("tasks/cancel", "tasks", self._cancel_task, needs_tasks=True),
         }
 
     # -- running handlers ----------------------------------------------------------------------------------
@@ -343,13 +354,49 @@ class Server:
             kwargs = tool.signature.bind(arguments)
         except (fastjsonschema.JsonSchemaException, msgspec.ValidationError) as exc:
             return _tool_error(tool.arguments_error(exc))
+        as_task = params.task is not None and "tasks" in ctx.session.profile.capabilities
+        if as_task:
+            record = self.tasks.create(_owner(ctx.session), params.task.ttl)  # type: ignore[union-attr]
+            ctx = Context(self, ctx.session, ctx.call, _SessionChannel(self, ctx.session), ctx.loop)
+            ctx.task_id = record.task_id
         if tool.signature.context_param is not None:
             kwargs[tool.signature.context_param] = ctx
         if tool.is_async:
-            return _await_tool(tool, tool.fn(**kwargs))
-        return _await_tool(
-            tool, ctx.loop.run_in_executor(self.executor, functools.partial(tool.fn, **kwargs))
-        )
+            work = _await_tool(tool, tool.fn(**kwargs))
+        else:
+            run = functools.partial(tool.fn, **kwargs)
+            work = _await_tool(tool, ctx.loop.run_in_executor(self.executor, run))
+        if not as_task:
+            return work
+        self.tasks.start(record, work)
+        return {"task": record.wire()}
+
+    # -- tasks ---------------------------------------------------------------------------------------------
+
+    def _get_task(self, ctx: Context, params: t.GetTaskRequestParams) -> dict[str, Any]:
+        return self.tasks.owned(_owner(ctx.session), params.task_id).wire()
+
+    def _task_result(self, ctx: Context, params: t.GetTaskPayloadRequestParams) -> Any:
+        return self.tasks.result(_owner(ctx.session), params.task_id)
+
+    def _list_tasks(self, ctx: Context, params: t.PaginatedRequestParams | None) -> dict[str, Any]:
+        records = self.tasks.owned_by(_owner(ctx.session))
+        cursor = params.cursor if params is not None else None
+        chunk, next_cursor = page("tasks", records, cursor, self.page_size)
+        result: dict[str, Any] = {"tasks": [record.wire() for record in chunk]}
+        if next_cursor is not None:
+            result["nextCursor"] = next_cursor
+        return result
+
+    def _cancel_task(self, ctx: Context, params: t.CancelTaskRequestParams) -> dict[str, Any]:
+        return self.tasks.cancel(_owner(ctx.session), params.task_id).wire()
+
+    def _task_status(self, record: Any) -> None:
+        """notifications/tasks/status to the owning session, on its channel for unrelated messages."""
+        data = notification_message("notifications/tasks/status", record.wire())
+        for session, send in list(self._live.items()):
+            if _owner(session) == record.owner:
+                send(data)
 
     def _read_resource(self, ctx: Context, params: t.ReadResourceRequestParams) -> Any:
         uri = params.uri
@@ -411,6 +458,31 @@ class Server:
         from workers.stdio import run_stdio
 
         run_stdio(self)
+
+
+def _owner(session: ServerSession) -> str:
+    """Who a task belongs to: its session (tasks are invisible to every other session)."""
+    return session.state.session_id or f"local-{id(session)}"
+
+
+class _SessionChannel:
+    """Where a task's messages go once its request has been answered: the session's channel for messages
+    unrelated to a request (stdio: stdout; HTTP: the standalone GET stream)."""
+
+    __slots__ = ("server", "session")
+
+    def __init__(self, server: Server, session: ServerSession) -> None:
+        self.server = server
+        self.session = session
+
+    def send(self, data: bytes) -> None:
+        send = self.server._live.get(self.session)
+        if send is not None:
+            send(data)
+
+    def finish(self, data: bytes | None, invalid: bool = False) -> None:
+        if data is not None:
+            self.send(data)
 
 
 def _ping(ctx: Context, params: Any) -> bytes:

@@ -17,6 +17,7 @@ from runtime.protocol import types as t
 from runtime.protocol.jsonrpc import McpError, notification_message, request_message
 from runtime.protocol.state import LOG_LEVELS
 from runtime.server import client_requests as cr
+from runtime.server.tasks import RELATED_TASK
 
 if TYPE_CHECKING:
     from runtime.protocol.core import Call, ServerSession
@@ -49,6 +50,7 @@ class Context:
         "server",
         "session",
         "task",
+        "task_id",
     )
 
     def __init__(
@@ -68,6 +70,7 @@ class Context:
         self.cancelled = False
         self._thread = threading.get_ident()
         self._last_progress: float | None = None
+        self.task_id: str | None = None  # set when this call runs as a task
 
     # -- about the request and session ---------------------------------------------------------------------
 
@@ -192,6 +195,11 @@ class Context:
         request_id = session.next_request_id()
         future: asyncio.Future[Any] = self.loop.create_future()
         session.outstanding[request_id] = future
+        if self.task_id is not None:
+            # Inside a task: the request names its task, and the task waits for input meanwhile (tasks.mdx).
+            params = dict(params or {})
+            params["_meta"] = {**(params.get("_meta") or {}), RELATED_TASK: {"taskId": self.task_id}}
+            self.server.tasks.set_status(self.task_id, "input_required")
         self.send_raw(request_message(request_id, method, params))
         try:
             async with asyncio.timeout(timeout if timeout is not None else cr.DEFAULT_CLIENT_TIMEOUT):
@@ -202,6 +210,8 @@ class Context:
             raise
         finally:
             session.outstanding.pop(request_id, None)
+            if self.task_id is not None:
+                self.server.tasks.set_status(self.task_id, "working")
 
     async def sample(
         self,

@@ -1,0 +1,249 @@
+"""Tasks (experimental in 2025-11-25, basic/utilities/tasks.mdx): a task-augmented tools/call answers at once
+with a task id; the work goes on, and the client polls `tasks/get`, blocks on `tasks/result`, lists or
+cancels.
+
+Task records are plain values kept in a `TaskStore` (in-process here; shared memory and Redis later), bound to
+the session that created them: another session can neither see nor touch them. What only this process can
+hold (the running coroutine, waiters of tasks/result) stays in `TaskRunner`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import msgspec
+
+from runtime.protocol import jsonrpc as rpc
+
+RELATED_TASK = "io.modelcontextprotocol/related-task"
+TERMINAL = frozenset({"completed", "failed", "cancelled"})
+# tasks.mdx "Task Status": the transitions a receiver may make.
+ALLOWED = {
+    "working": {"input_required", "completed", "failed", "cancelled"},
+    "input_required": {"working", "completed", "failed", "cancelled"},
+}
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class TaskRecord(msgspec.Struct, kw_only=True):
+    task_id: str
+    owner: str  # the session that created it
+    status: str = "working"
+    status_message: str | None = None
+    created_at: str = msgspec.field(default_factory=now_iso)
+    last_updated_at: str = ""
+    ttl_ms: int | None = None
+    poll_interval_ms: int | None = None
+    expires_at: float | None = None  # monotonic-free wall clock (time.time()), None: kept until purged
+    result: bytes | None = None  # the encoded result of the underlying request
+    error: rpc.ErrorBody | None = None  # or its JSON-RPC error
+
+    def wire(self) -> dict[str, Any]:
+        task: dict[str, Any] = {
+            "taskId": self.task_id,
+            "status": self.status,
+            "createdAt": self.created_at,
+            "lastUpdatedAt": self.last_updated_at or self.created_at,
+            "ttl": self.ttl_ms,
+        }
+        if self.status_message is not None:
+            task["statusMessage"] = self.status_message
+        if self.poll_interval_ms is not None:
+            task["pollInterval"] = self.poll_interval_ms
+        return task
+
+
+class TaskStore(Protocol):
+    def put(self, record: TaskRecord) -> None: ...
+
+    def get(self, task_id: str) -> TaskRecord | None: ...
+
+    def owned_by(self, owner: str) -> list[TaskRecord]: ...
+
+    def delete(self, task_id: str) -> None: ...
+
+
+class MemoryTaskStore:
+    def __init__(self, max_tasks: int = 10_000) -> None:
+        self.max_tasks = max_tasks
+        self._tasks: dict[str, TaskRecord] = {}
+
+    def put(self, record: TaskRecord) -> None:
+        self._tasks[record.task_id] = record
+
+    def get(self, task_id: str) -> TaskRecord | None:
+        record = self._tasks.get(task_id)
+        if record is not None and record.expires_at is not None and record.expires_at < time.time():
+            del self._tasks[task_id]
+            return None
+        return record
+
+    def owned_by(self, owner: str) -> list[TaskRecord]:
+        return [r for r in list(self._tasks.values()) if r.owner == owner and self.get(r.task_id) is not None]
+
+    def delete(self, task_id: str) -> None:
+        self._tasks.pop(task_id, None)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+
+class TaskError(rpc.McpError):
+    pass
+
+
+class TaskRunner:
+    """Creates, runs and answers for tasks. Limits: at most `max_tasks` live tasks, `max_ttl_ms` of life."""
+
+    def __init__(
+        self,
+        store: TaskStore | None = None,
+        *,
+        default_ttl_ms: int = 3_600_000,
+        max_ttl_ms: int = 86_400_000,
+        poll_interval_ms: int = 500,
+        max_tasks: int = 10_000,
+    ) -> None:
+        self.store: TaskStore = store or MemoryTaskStore(max_tasks)
+        self.default_ttl_ms = default_ttl_ms
+        self.max_ttl_ms = max_ttl_ms
+        self.poll_interval_ms = poll_interval_ms
+        self.max_tasks = max_tasks
+        self._running: dict[str, asyncio.Task[Any]] = {}
+        self._done: dict[str, asyncio.Event] = {}
+        self.on_status: Any = None  # callback(record) for notifications/tasks/status
+
+    def create(self, owner: str, requested_ttl: int | None) -> TaskRecord:
+        if len(self._running) >= self.max_tasks:
+            raise rpc.McpError(rpc.INTERNAL_ERROR, f"Too many running tasks (limit {self.max_tasks})")
+        ttl = min(requested_ttl if requested_ttl is not None else self.default_ttl_ms, self.max_ttl_ms)
+        record = TaskRecord(
+            task_id=secrets.token_urlsafe(16),
+            owner=owner,
+            ttl_ms=ttl,
+            poll_interval_ms=self.poll_interval_ms,
+            expires_at=time.time() + ttl / 1000,
+        )
+        record.last_updated_at = record.created_at
+        self.store.put(record)
+        self._done[record.task_id] = asyncio.Event()
+        return record
+
+    def start(self, record: TaskRecord, work: Any) -> None:
+        """Run `work` (an awaitable of the underlying request's result) as the task's body."""
+        task = asyncio.get_running_loop().create_task(self._run(record.task_id, work))
+        self._running[record.task_id] = task
+
+    async def _run(self, task_id: str, work: Any) -> None:
+        try:
+            result = await work
+        except asyncio.CancelledError:
+            return  # tasks/cancel already recorded the status
+        except rpc.McpError as exc:
+            self.finish(task_id, None, rpc.ErrorBody(exc.code, exc.message, exc.data), "failed", exc.message)
+        except Exception as exc:
+            error = rpc.ErrorBody(rpc.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
+            self.finish(task_id, None, error, "failed", str(exc))
+        else:
+            body = result if type(result) is bytes else rpc.encode(result)
+            # A tool result with isError fails the task (tasks.mdx "Execution errors").
+            failed = b'"isError":true' in body
+            message = "the tool reported an error" if failed else None
+            self.finish(task_id, body, None, "failed" if failed else "completed", message)
+        finally:
+            self._running.pop(task_id, None)
+
+    def finish(
+        self,
+        task_id: str,
+        result: bytes | None,
+        error: rpc.ErrorBody | None,
+        status: str,
+        message: str | None,
+    ) -> None:
+        record = self.store.get(task_id)
+        if record is None or record.status in TERMINAL:
+            return
+        record.result = result
+        record.error = error
+        self.transition(record, status, message)
+
+    def transition(self, record: TaskRecord, status: str, message: str | None = None) -> None:
+        if status == record.status:
+            return
+        if status not in ALLOWED.get(record.status, ()):
+            move = f"from {record.status} to {status}"
+            raise TaskError(rpc.INVALID_PARAMS, f"Task {record.task_id} cannot go {move}")
+        record.status = status
+        record.status_message = message
+        record.last_updated_at = now_iso()
+        self.store.put(record)
+        if status in TERMINAL:
+            event = self._done.get(record.task_id)
+            if event is not None:
+                event.set()
+        if self.on_status is not None:
+            self.on_status(record)
+
+    def set_status(self, task_id: str, status: str) -> None:
+        """Move a running task between working and input_required; a finished task is left alone."""
+        record = self.store.get(task_id)
+        if record is not None and record.status not in TERMINAL and record.status != status:
+            self.transition(record, status)
+
+    def owned(self, owner: str, task_id: str) -> TaskRecord:
+        record = self.store.get(task_id)
+        if record is None or record.owner != owner:
+            raise TaskError(rpc.INVALID_PARAMS, f"Task not found: {task_id}", {"taskId": task_id})
+        return record
+
+    async def result(self, owner: str, task_id: str) -> bytes:
+        """tasks/result: wait until terminal, then the underlying request's result (with related-task
+        _meta)."""
+        record = self.owned(owner, task_id)
+        if record.status not in TERMINAL:
+            event = self._done.setdefault(task_id, asyncio.Event())
+            await event.wait()
+            record = self.owned(owner, task_id)
+        if record.error is not None:
+            raise rpc.McpError(record.error.code, record.error.message, record.error.data)
+        if record.result is None:
+            raise rpc.McpError(rpc.INVALID_PARAMS, f"Task {task_id} was cancelled and has no result")
+        return _with_related_task(record.result, task_id)
+
+    def cancel(self, owner: str, task_id: str) -> TaskRecord:
+        record = self.owned(owner, task_id)
+        if record.status in TERMINAL:
+            raise TaskError(rpc.INVALID_PARAMS, f"Task {task_id} is already {record.status}")
+        self.transition(record, "cancelled", "cancelled by the requestor")
+        running = self._running.pop(task_id, None)
+        if running is not None:
+            running.cancel()
+        return record
+
+    def list(self, owner: str) -> list[TaskRecord]:
+        return self.owned_by(owner)
+
+    def owned_by(self, owner: str) -> list[TaskRecord]:
+        return sorted(self.store.owned_by(owner), key=lambda r: r.created_at)
+
+    def drop_owner(self, owner: str) -> None:
+        for record in self.store.owned_by(owner):
+            running = self._running.pop(record.task_id, None)
+            if running is not None:
+                running.cancel()
+
+
+def _with_related_task(result: bytes, task_id: str) -> bytes:
+    data = msgspec.json.decode(result)
+    meta = dict(data.get("_meta") or {})
+    meta[RELATED_TASK] = {"taskId": task_id}
+    data["_meta"] = meta
+    return rpc.encode(data)
