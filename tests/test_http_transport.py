@@ -273,6 +273,22 @@ def test_http_limits_and_malformed_requests() -> None:
         huge = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 4096 + b"\r\n\r\n"
         assert raw_exchange(server.port, huge, 1).startswith(b"HTTP/1.1 431")
         assert raw_exchange(server.port, b"NONSENSE\r\n\r\n", 1).startswith(b"HTTP/1.1 400")
+        # A header block trickled in small pieces is refused once it passes the limit, not buffered forever.
+        trickle = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        trickle.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        answer = b""
+        for n in range(40):
+            try:
+                trickle.sendall(b"X-Pad-%d: %s\r\n" % (n, b"p" * 100))
+            except OSError:
+                break
+            time.sleep(0.005)
+        answer = trickle.recv(4096)
+        trickle.close()
+        assert answer.startswith(b"HTTP/1.1 431")
+        # A declared body over the limit is refused from its headers, before the body is sent.
+        declared = b"POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n"
+        assert raw_exchange(server.port, declared, 1).startswith(b"HTTP/1.1 413")
         started = time.monotonic()
         partial = raw_exchange(server.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n", 1)
         assert partial.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 3

@@ -17,6 +17,7 @@ from workers.httpd.types import Handler, HttpLimits, HttpRequest
 Headers = list[tuple[bytes, bytes]]
 STATUS_LINES = {s.value: b"HTTP/1.1 %d %s\r\n" % (s.value, s.phrase.encode()) for s in HTTPStatus}
 _EMPTY_CHUNK = b"0\r\n\r\n"
+METHODS = {m.encode(): m for m in ("GET", "POST", "DELETE", "HEAD", "PUT", "OPTIONS", "PATCH")}
 
 
 def status_line(status: int) -> bytes:
@@ -161,7 +162,8 @@ class HttpProtocol(asyncio.Protocol):
         self._timer_at = 0.0
         self._deadline = 0.0
         self._on_deadline: Callable[[], None] | None = None
-        self._expect_continue = False
+        self._in_headers = False
+        self._header_map: dict[str, str] = {}
         self._paused_reading = False
         self._write_paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
@@ -195,6 +197,12 @@ class HttpProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         try:
             self.parser.feed_data(data)
+            if self._in_headers:
+                # Headers still incomplete: count what arrived so a slow, endless header block is refused
+                # before it is all buffered (the exact size is checked once the headers are complete).
+                self._header_bytes += len(data)
+                if self._header_bytes > self.limits.max_header_bytes:
+                    raise _Abort(431)
         except _Abort as abort:
             self._fail(abort.status)
         except httptools.HttpParserUpgrade:
@@ -255,6 +263,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self._in_request = True
+        self._in_headers = True
         self._url = b""
         self._headers = []
         self._header_bytes = 0
@@ -264,27 +273,35 @@ class HttpProtocol(asyncio.Protocol):
 
     def on_url(self, url: bytes) -> None:
         self._url += url
-        self._header_bytes += len(url)
-        if self._header_bytes > self.limits.max_header_bytes:
-            raise _Abort(431)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        name = name.lower()
-        headers = self._headers
-        headers.append((name, value))
-        self._header_bytes += len(name) + len(value) + 4
-        if self._header_bytes > self.limits.max_header_bytes or len(headers) > self.limits.max_headers:
-            raise _Abort(431)
-        if name == b"content-length":
-            if value.isdigit() and int(value) > self.limits.max_body_bytes:
-                raise _Abort(413)
-        elif name == b"expect" and value.lower() == b"100-continue":
-            self._expect_continue = True
+        # The hot path: one append. Limits are checked on the whole block in on_headers_complete.
+        self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
-        self._arm(self.limits.body_timeout, self._request_timeout)
-        if self._expect_continue:
-            self._expect_continue = False
+        self._in_headers = False
+        limits = self.limits
+        raw = self._headers
+        if len(raw) > limits.max_headers:
+            raise _Abort(431)
+        size = len(self._url)
+        headers: dict[str, str] = {}
+        for name, value in raw:
+            size += len(name) + len(value) + 4
+            key = name.decode("latin-1").lower()
+            if key in headers:  # repeated field lines combine (RFC 9110 §5.3)
+                headers[key] += ", " + value.decode("latin-1")
+            else:
+                headers[key] = value.decode("latin-1")
+        if size > limits.max_header_bytes:
+            raise _Abort(431)
+        self._header_map = headers
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > limits.max_body_bytes:
+            raise _Abort(413)
+        self._arm(limits.body_timeout, self._request_timeout)
+        expect = headers.get("expect")
+        if expect is not None and expect.lower() == "100-continue":
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
 
     def on_body(self, body: bytes) -> None:
@@ -300,17 +317,12 @@ class HttpProtocol(asyncio.Protocol):
         version = parser.get_http_version()
         self.http11 = version == "1.1"
         keep_alive = parser.should_keep_alive() and not self.closing
-        method = parser.get_method().decode()
+        method = parser.get_method()
+        method = METHODS.get(method) or method.decode()
         url = self._url
         question = url.find(b"?")
         path, query = (url[:question], url[question + 1 :]) if question >= 0 else (url, b"")
-        headers: dict[str, str] = {}
-        for name, value in self._headers:
-            key = name.decode("latin-1")
-            if key in headers:
-                headers[key] += ", " + value.decode("latin-1")
-            else:
-                headers[key] = value.decode("latin-1")
+        headers = self._header_map
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         request = HttpRequest(
             method,
