@@ -317,6 +317,70 @@ async def list_roots(ctx: Context) -> list[str]:
     return [root.uri for root in await ctx.list_roots()]
 
 
+ROOTS_SEEN: dict[int, list[str]] = {}  # session → the roots read after its last roots/list_changed
+
+
+async def _roots_changed(ctx: Context) -> None:
+    ROOTS_SEEN[id(ctx.session)] = [root.uri for root in await ctx.list_roots()]
+
+
+server.on_roots_changed = _roots_changed
+
+
+@server.tool()
+def roots_seen(ctx: Context) -> list[str]:
+    """The roots this server re-read after the client's last notifications/roots/list_changed."""
+    return ROOTS_SEEN.get(id(ctx.session), [])
+
+
+@server.tool()
+async def test_sampling_as_task(prompt: str, ctx: Context) -> str:
+    """Like test_sampling, but the client runs the sampling request as a task that the server polls."""
+    result = await ctx.sample(prompt, max_tokens=100, as_task=True)
+    content = result.content
+    text = content.text if isinstance(content, t.TextContent) else str(msgspec.to_builtins(content))
+    return f"LLM response (task): {text}"
+
+
+@server.tool()
+async def test_elicitation_as_task(message: str, ctx: Context) -> str:
+    """Asks for a name as a task-augmented elicitation/create."""
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+    result = await ctx.elicit(message, schema, as_task=True)
+    return _describe(result)
+
+
+WEATHER_TOOL = {
+    "name": "get_weather",
+    "description": "The weather in a city",
+    "inputSchema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+}
+
+
+@server.tool()
+async def weather_agent(question: str, ctx: Context) -> str:
+    """Sampling with tools: the client's LLM may call get_weather; the server runs it and sends the result
+    back in a follow-up sampling request, until the model answers in text (sampling.mdx "Tool Use")."""
+    messages: list[Any] = [t.SamplingMessage(role="user", content=t.TextContent(text=question))]
+    for _ in range(4):
+        result = await ctx.sample(
+            messages, max_tokens=200, tools=[WEATHER_TOOL], tool_choice={"mode": "auto"}
+        )
+        blocks = result.content if isinstance(result.content, list) else [result.content]
+        uses = [block for block in blocks if isinstance(block, t.ToolUseContent)]
+        if result.stop_reason != "toolUse" or not uses:
+            return " ".join(block.text for block in blocks if isinstance(block, t.TextContent))
+        messages.append(t.SamplingMessage(role="assistant", content=uses))
+        answers = [
+            t.ToolResultContent(
+                tool_use_id=use.id, content=[t.TextContent(text=f"sunny in {use.input.get('city')}")]
+            )
+            for use in uses
+        ]
+        messages.append(t.SamplingMessage(role="user", content=answers))
+    return "the model kept calling tools"
+
+
 # -- resources ---------------------------------------------------------------------------------------------
 
 

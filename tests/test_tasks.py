@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from runtime import Client, McpError
-from runtime.server.tasks import TaskRecord, TaskRunner
+from runtime.tasks import TaskRecord, TaskRunner
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -16,6 +16,12 @@ import msgspec
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
 from runtime.protocol.versions import LATEST, SUPPORTED_VERSIONS
+from runtime.server.pagination import page
+from runtime.tasks import TaskRunner
+
+# The server's requests a client may run as tasks, when it declares so (tasks.mdx "Client Capabilities").
+TASK_CAPABLE = frozenset({"sampling/createMessage", "elicitation/create"})
+SERVER = "server"  # the owner of tasks the server created: a client has one peer
 
 R = TypeVar("R")
 ProgressCallback = Callable[[float, float | None, str | None], Any]
@@ -73,6 +79,7 @@ class Client:
         sampling_tools: bool = False,
         elicitation_handler: RequestHandler | None = None,
         elicitation_modes: tuple[str, ...] = ("form", "url"),
+        accept_tasks: bool = True,
         env: dict[str, str] | None = None,
         cwd: str | None = None,
     ) -> None:
@@ -97,6 +104,9 @@ class Client:
         if elicitation_handler is not None:
             self.capabilities.setdefault("elicitation", {mode: {} for mode in elicitation_modes})
             self.request_handlers["elicitation/create"] = elicitation_handler
+        self.tasks: TaskRunner | None = None
+        if accept_tasks and (sampling_handler is not None or elicitation_handler is not None):
+            self._accept_tasks(sampling_handler is not None, elicitation_handler is not None)
         self.server_info: t.Implementation | None = None
         self.server_capabilities: t.ServerCapabilities | None = None
         self.protocol_version: str | None = None
@@ -107,6 +117,49 @@ class Client:
         self._closed: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
+
+    def _accept_tasks(self, sampling: bool, elicitation: bool) -> None:
+        """Declare tasks.requests for the handlers we have and answer the server's tasks/* requests: the
+        server may then ask for sampling or elicitation as a task and poll it (tasks.mdx)."""
+        requests: dict[str, Any] = {}
+        if sampling:
+            requests["sampling"] = {"createMessage": {}}
+        if elicitation:
+            requests["elicitation"] = {"create": {}}
+        self.capabilities.setdefault("tasks", {"list": {}, "cancel": {}, "requests": requests})
+        tasks = self.tasks = TaskRunner()
+        tasks.on_status = lambda record: self._background(
+            self.notify("notifications/tasks/status", record.wire())
+        )
+        handlers = self.request_handlers
+        handlers["tasks/get"] = lambda params: tasks.owned(SERVER, params["taskId"]).wire()
+        handlers["tasks/result"] = lambda params: tasks.result(SERVER, params["taskId"])
+        handlers["tasks/cancel"] = lambda params: tasks.cancel(SERVER, params["taskId"]).wire()
+        handlers["tasks/list"] = self._list_tasks_of_server
+
+    def _list_tasks_of_server(self, params: dict[str, Any] | None) -> dict[str, Any]:
+        assert self.tasks is not None
+        records = self.tasks.owned_by(SERVER)
+        chunk, next_cursor = page("tasks", records, (params or {}).get("cursor"), 100)
+        result: dict[str, Any] = {"tasks": [record.wire() for record in chunk]}
+        if next_cursor is not None:
+            result["nextCursor"] = next_cursor
+        return result
+
+    def _start_task(self, handler: RequestHandler, params: dict[str, Any]) -> dict[str, Any]:
+        """A task-augmented request: answer with the task at once and run the handler as its body."""
+        assert self.tasks is not None
+        task = params.pop("task")
+        record = self.tasks.create(SERVER, task.get("ttl") if isinstance(task, dict) else None)
+
+        async def work() -> Any:
+            result = handler(params)
+            if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+                result = await result
+            return result
+
+        self.tasks.start(record, work())
+        return {"task": record.wire()}
 
     @staticmethod
     def _make_transport(
@@ -210,10 +263,19 @@ class Client:
         else:
             try:
                 params = msgspec.json.decode(message.params) if len(message.params) else None
-                result = handler(params)
+                if (
+                    self.tasks is not None
+                    and isinstance(params, dict)
+                    and "task" in params
+                    and message.method in TASK_CAPABLE
+                ):
+                    result = self._start_task(handler, params)
+                else:
+                    result = handler(params)
                 if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
                     result = await result
-                reply = rpc.result_message(rpc.encode(message.id), rpc.encode(result))
+                body = result if type(result) is bytes else rpc.encode(result)  # tasks/result is encoded
+                reply = rpc.result_message(rpc.encode(message.id), body)
             except rpc.McpError as exc:
                 reply = rpc.error_from_exception(message.id, exc)
             except msgspec.ValidationError as exc:

@@ -22,9 +22,9 @@ from runtime.server.client_requests import ClientRequestError
 from runtime.server.context import Context
 from runtime.server.pagination import page
 from runtime.server.registry import CompletionSpec, Handler, PromptSpec, ResourceSpec
-from runtime.server.tasks import TaskRunner
 from runtime.server.tools import ToolSpec
 from runtime.server.uritemplate import UriTemplate, is_template
+from runtime.tasks import TaskRunner
 
 F = TypeVar("F", bound=Callable[..., Any])
 Send = Callable[[bytes], None]
@@ -72,7 +72,10 @@ class Server:
         self._list_cache: dict[tuple[str, str | None], bytes] = {}
         # Live sessions on this process and how to send them a message unrelated to any request.
         self._live: dict[ServerSession, Send] = {}
-        self.on_roots_changed: Callable[[ServerSession], Any] | None = None
+        # Called (sync or async) with a session `Context` when the client sends roots/list_changed; the
+        # hook may call `await ctx.list_roots()` (the request travels on the session's own channel).
+        self.on_roots_changed: Callable[[Context], Any] | None = None
+        self._hooks: set[asyncio.Task[Any]] = set()
         self.tasks = tasks or TaskRunner()
         self.tasks.on_status = self._task_status
 
@@ -244,7 +247,16 @@ class Server:
 
     def on_notice(self, session: ServerSession, notice: Notice) -> None:
         if notice.method == "notifications/roots/list_changed" and self.on_roots_changed is not None:
-            self.on_roots_changed(session)
+            outcome = self.on_roots_changed(self.session_context(session))
+            if asyncio.iscoroutine(outcome):  # an async hook runs on the loop; keep it referenced until done
+                task = asyncio.get_running_loop().create_task(outcome)
+                self._hooks.add(task)
+                task.add_done_callback(self._hooks.discard)
+
+    def session_context(self, session: ServerSession) -> Context:
+        """A `Context` for work outside any request (hooks, background jobs): its messages and requests go on
+        the session's channel for unrelated messages (stdio: stdout; HTTP: the standalone GET stream)."""
+        return Context(self, session, None, _SessionChannel(self, session), asyncio.get_running_loop())
 
     # -- the protocol profile ------------------------------------------------------------------------------
 

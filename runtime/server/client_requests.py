@@ -36,6 +36,24 @@ def require(state: SessionState, capability: str, sub: str | None = None, what: 
         raise ClientCapabilityError(f"the client did not declare the '{needed}' capability needed for {what}")
 
 
+# The client-side requests that may be task-augmented, and where the client declares it (tasks.mdx).
+TASK_CAPABLE = {
+    "sampling/createMessage": ("sampling", "createMessage"),
+    "elicitation/create": ("elicitation", "create"),
+}
+
+
+def require_task_support(state: SessionState, method: str) -> None:
+    """The client must declare tasks.requests.<category>.<request> before a request is task-augmented."""
+    category, request = TASK_CAPABLE.get(method, ("", ""))
+    tasks = state.client_capabilities.get("tasks")
+    requests = tasks.get("requests") if isinstance(tasks, dict) else None
+    declared = requests.get(category) if isinstance(requests, dict) else None
+    if not isinstance(declared, dict) or request not in declared:
+        needed = f"tasks.requests.{category or method}.{request or '?'}"
+        raise ClientCapabilityError(f"the client did not declare the '{needed}' capability needed for a task")
+
+
 def sampling_params(
     state: SessionState,
     messages: str | list[Any],

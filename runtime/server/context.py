@@ -7,6 +7,7 @@ once and return an already-finished awaitable, so `ctx.info("x")` and `await ctx
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import threading
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from runtime.protocol import types as t
 from runtime.protocol.jsonrpc import McpError, notification_message, request_message
 from runtime.protocol.state import LOG_LEVELS
 from runtime.server import client_requests as cr
-from runtime.server.tasks import RELATED_TASK
+from runtime.tasks import RELATED_TASK
 
 if TYPE_CHECKING:
     from runtime.protocol.core import Call, ServerSession
@@ -57,7 +58,7 @@ class Context:
         self,
         server: Server,
         session: ServerSession,
-        call: Call,
+        call: Call | None,
         out: Outbound,
         loop: asyncio.AbstractEventLoop,
     ) -> None:
@@ -75,8 +76,9 @@ class Context:
     # -- about the request and session ---------------------------------------------------------------------
 
     @property
-    def request_id(self) -> int | str:
-        return self.call.id
+    def request_id(self) -> int | str | None:
+        """The id of the request being handled (None in a session hook such as on_roots_changed)."""
+        return self.call.id if self.call is not None else None
 
     @property
     def session_id(self) -> str:
@@ -96,6 +98,8 @@ class Context:
 
     @property
     def meta(self) -> dict[str, Any] | None:
+        if self.call is None:
+            return None
         params = self.call.message.params
         return getattr(params, "meta", None) if params is not None else None
 
@@ -109,7 +113,7 @@ class Context:
     def check_cancelled(self) -> None:
         """For long sync handlers (which run in threads and cannot be interrupted): stop if cancelled."""
         if self.cancelled:
-            raise RequestCancelled(f"request {self.call.id!r} was cancelled")
+            raise RequestCancelled(f"request {self.request_id!r} was cancelled")
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -185,12 +189,36 @@ class Context:
     # -- requests to the client (sampling, elicitation, roots) ---------------------------------------------
 
     async def send_request(
-        self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = None
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        as_task: bool = False,
+        task_ttl_ms: int | None = None,
     ) -> Any:
         """Send a request to the client on this request's channel and wait for the answer (a dict).
 
         The answer may arrive on another connection (HTTP: another POST). On timeout or cancellation the
-        client is told with notifications/cancelled."""
+        client is told with notifications/cancelled. `as_task`: ask the client to run the request as a task
+        (sampling and elicitation, when it declares tasks.requests for them), then wait for the task's
+        result with tasks/result; the timeout covers the whole exchange."""
+        if not as_task:
+            return await self._request_client(method, params, timeout)
+        cr.require_task_support(self.session.state, method)
+        task: dict[str, Any] = {} if task_ttl_ms is None else {"ttl": task_ttl_ms}
+        deadline = timeout if timeout is not None else cr.DEFAULT_CLIENT_TIMEOUT
+        async with asyncio.timeout(deadline):
+            created = await self._request_client(method, {**(params or {}), "task": task}, None)
+            task_id = msgspec.convert(created, t.CreateTaskResult).task.task_id
+            try:
+                return await self._request_client("tasks/result", {"taskId": task_id}, None)
+            except asyncio.CancelledError:
+                with contextlib.suppress(Exception):  # best effort: the client may stop the work
+                    await self._request_client("tasks/cancel", {"taskId": task_id}, 5.0)
+                raise
+
+    async def _request_client(self, method: str, params: dict[str, Any] | None, timeout: float | None) -> Any:
         session = self.session
         request_id = session.next_request_id()
         future: asyncio.Future[Any] = self.loop.create_future()
@@ -227,9 +255,11 @@ class Context:
         tools: list[t.Tool] | list[dict[str, Any]] | None = None,
         tool_choice: t.ToolChoice | dict[str, Any] | None = None,
         timeout: float | None = None,
+        as_task: bool = False,
     ) -> t.CreateMessageResult:
         """Ask the client's LLM for a message (sampling/createMessage). `messages` is a string (one user
-        message) or SamplingMessages; `tools`/`tool_choice` need the client's sampling.tools capability."""
+        message) or SamplingMessages; `tools`/`tool_choice` need the client's sampling.tools capability.
+        `as_task`: the client runs it as a task (see `send_request`)."""
         params = cr.sampling_params(
             self.session.state,
             messages,
@@ -243,17 +273,22 @@ class Context:
             tools=tools,
             tool_choice=tool_choice,
         )
-        result = await self.send_request("sampling/createMessage", params, timeout=timeout)
+        result = await self.send_request("sampling/createMessage", params, timeout=timeout, as_task=as_task)
         return msgspec.convert(result, t.CreateMessageResult)
 
     async def elicit(
-        self, message: str, schema: dict[str, Any] | type, *, timeout: float | None = None
+        self,
+        message: str,
+        schema: dict[str, Any] | type,
+        *,
+        timeout: float | None = None,
+        as_task: bool = False,
     ) -> t.ElicitResult:
         """Ask the user for structured input (form mode). `schema` is the restricted JSON Schema as a dict,
         or a Struct/dataclass type of flat primitive fields. The result's `action` is accept, decline or
         cancel; `content` holds the answers when accepted."""
         params = cr.form_elicitation_params(self.session.state, message, schema)
-        result = await self.send_request("elicitation/create", params, timeout=timeout)
+        result = await self.send_request("elicitation/create", params, timeout=timeout, as_task=as_task)
         return msgspec.convert(result, t.ElicitResult)
 
     async def elicit_url(

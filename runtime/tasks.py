@@ -1,6 +1,7 @@
-"""Tasks (experimental in 2025-11-25, basic/utilities/tasks.mdx): a task-augmented tools/call answers at once
-with a task id; the work goes on, and the client polls `tasks/get`, blocks on `tasks/result`, lists or
-cancels.
+"""Tasks (experimental in 2025-11-25, basic/utilities/tasks.mdx), for whichever side receives a task-augmented
+request: the server (tools/call) or the client (sampling/createMessage, elicitation/create). The receiver
+answers at once with a task id; the work goes on, and the requestor polls `tasks/get`, blocks on
+`tasks/result`, lists or cancels.
 
 Task records are plain values kept in a `TaskStore` (in-process here; shared memory and Redis later), bound to
 the session that created them: another session can neither see nor touch them. What only this process can
