@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -45,6 +46,7 @@ class TaskRecord(msgspec.Struct, kw_only=True):
     expires_at: float | None = None  # monotonic-free wall clock (time.time()), None: kept until purged
     result: bytes | None = None  # the encoded result of the underlying request
     error: rpc.ErrorBody | None = None  # or its JSON-RPC error
+    worker: int = -1  # the worker process running it (multi-process runtime), -1: this process
 
     def wire(self) -> dict[str, Any]:
         task: dict[str, Any] = {
@@ -70,6 +72,8 @@ class TaskStore(Protocol):
 
     def delete(self, task_id: str) -> None: ...
 
+    def records(self) -> list[TaskRecord]: ...
+
 
 class MemoryTaskStore:
     def __init__(self, max_tasks: int = 10_000) -> None:
@@ -91,6 +95,9 @@ class MemoryTaskStore:
 
     def delete(self, task_id: str) -> None:
         self._tasks.pop(task_id, None)
+
+    def records(self) -> list[TaskRecord]:
+        return [r for r in list(self._tasks.values()) if self.get(r.task_id) is not None]
 
     def __len__(self) -> int:
         return len(self._tasks)
@@ -120,6 +127,10 @@ class TaskRunner:
         self._running: dict[str, asyncio.Task[Any]] = {}
         self._done: dict[str, asyncio.Event] = {}
         self.on_status: Any = None  # callback(record) for notifications/tasks/status
+        # Multi-process runtime: this worker's slot, and how to stop a task running in another worker.
+        self.worker = -1
+        self.remote_cancel: Callable[[str], None] | None = None
+        self.poll_seconds = 0.05  # how often tasks/result re-reads a task that runs in another worker
 
     def create(self, owner: str, requested_ttl: int | None) -> TaskRecord:
         if len(self._running) >= self.max_tasks:
@@ -131,6 +142,7 @@ class TaskRunner:
             ttl_ms=ttl,
             poll_interval_ms=self.poll_interval_ms,
             expires_at=time.time() + ttl / 1000,
+            worker=self.worker,
         )
         record.last_updated_at = record.created_at
         self.store.put(record)
@@ -187,7 +199,7 @@ class TaskRunner:
         record.last_updated_at = now_iso()
         self.store.put(record)
         if status in TERMINAL:
-            event = self._done.get(record.task_id)
+            event = self._done.pop(record.task_id, None)
             if event is not None:
                 event.set()
         if self.on_status is not None:
@@ -209,9 +221,12 @@ class TaskRunner:
         """tasks/result: wait until terminal, then the underlying request's result (with related-task
         _meta)."""
         record = self.owned(owner, task_id)
-        if record.status not in TERMINAL:
-            event = self._done.setdefault(task_id, asyncio.Event())
-            await event.wait()
+        while record.status not in TERMINAL:
+            event = self._done.get(task_id)
+            if event is not None:
+                await event.wait()
+            else:  # running in another worker process: its record in the shared store tells when it ends
+                await asyncio.sleep(self.poll_seconds)
             record = self.owned(owner, task_id)
         if record.error is not None:
             raise rpc.McpError(record.error.code, record.error.message, record.error.data)
@@ -224,10 +239,29 @@ class TaskRunner:
         if record.status in TERMINAL:
             raise TaskError(rpc.INVALID_PARAMS, f"Task {task_id} is already {record.status}")
         self.transition(record, "cancelled", "cancelled by the requestor")
-        running = self._running.pop(task_id, None)
-        if running is not None:
-            running.cancel()
+        if not self.cancel_local(task_id) and self.remote_cancel is not None:
+            self.remote_cancel(task_id)
         return record
+
+    def cancel_local(self, task_id: str) -> bool:
+        """Stop the task's work if it runs in this process."""
+        running = self._running.pop(task_id, None)
+        if running is None:
+            return False
+        running.cancel()
+        return True
+
+    def fail_orphans(self, worker: int) -> int:
+        """A worker process died: its unfinished tasks can never finish, so they fail (a restarted worker
+        in the same slot calls this at start)."""
+        failed = 0
+        for record in self.store.records():
+            if record.worker == worker and record.status not in TERMINAL:
+                message = "the worker process running this task stopped"
+                error = rpc.ErrorBody(rpc.INTERNAL_ERROR, message)
+                self.finish(record.task_id, None, error, "failed", message)
+                failed += 1
+        return failed
 
     def list(self, owner: str) -> list[TaskRecord]:
         return self.owned_by(owner)

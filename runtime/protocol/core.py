@@ -211,9 +211,11 @@ class ServerSession:
         if method == "notifications/cancelled":
             params = message.params
             request_id = params.request_id
-            handle = self.inflight.get(request_id) if request_id is not None else None
-            # Unknown or finished requests are ignored (cancellation.mdx: race conditions).
-            return Cancel(request_id, params.reason, handle) if handle is not None else None
+            if request_id is None:
+                return None
+            # handle None: not running here (finished, unknown, or running in another worker process); the
+            # runner ignores it or passes it on (cancellation.mdx: race conditions are ignored).
+            return Cancel(request_id, params.reason, self.inflight.get(request_id))
         return Notice(method, getattr(message, "params", None))
 
     def _receive_slow(self, data: bytes | memoryview) -> Action:
@@ -281,9 +283,14 @@ class ServerSession:
         self.inflight.pop(call.id, None)
         return rpc.error_from_exception(call.id, exc)
 
+    # Ids of server-to-client requests are n * ID_STRIDE + ID_OFFSET: with several worker processes each has
+    # its own offset, so the worker an answer belongs to is `id % ID_STRIDE`, whichever worker receives it.
+    ID_STRIDE = 1
+    ID_OFFSET = 0
+
     def next_request_id(self) -> int:
         self._next_id += 1
-        return self._next_id
+        return self._next_id * self.ID_STRIDE + self.ID_OFFSET
 
     def wants_log(self, level: str) -> bool:
         return LOG_LEVELS.get(level, 0) >= self.state.log_level

@@ -7,7 +7,7 @@ import functools
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import fastjsonschema
 import msgspec
@@ -76,6 +76,8 @@ class Server:
         # hook may call `await ctx.list_roots()` (the request travels on the session's own channel).
         self.on_roots_changed: Callable[[Context], Any] | None = None
         self._hooks: set[asyncio.Task[Any]] = set()
+        # Set by a worker of the multi-process runtime: how events reach sessions served by other workers.
+        self.cluster: Cluster | None = None
         self.tasks = tasks or TaskRunner()
         self.tasks.on_status = self._task_status
 
@@ -205,10 +207,19 @@ class Server:
     # -- publishing ----------------------------------------------------------------------------------------
 
     def resource_updated(self, uri: str) -> int:
-        """Tell every session subscribed to `uri` that it changed; returns how many were told."""
+        """Tell every session subscribed to `uri` that it changed; returns how many this process told
+        (with several workers, each tells the sessions whose standalone stream it holds)."""
+        if self.cluster is not None:
+            self.cluster.publish(("resource_updated", uri))
+        return self.deliver_resource_updated(uri)
+
+    def deliver_resource_updated(self, uri: str) -> int:
         data = notification_message("notifications/resources/updated", {"uri": uri})
         told = 0
+        cluster = self.cluster
         for session, send in list(self._live.items()):
+            if cluster is not None and not cluster.reachable(session):
+                continue  # another worker holds this session's stream and tells it
             if uri in session.state.subscriptions:
                 send(data)
                 told += 1
@@ -225,15 +236,26 @@ class Server:
         self._list_cache.clear()
         if self._profile is not None and kind not in self._profile.capabilities:
             self._profile = None  # new sessions will see the new capability
+        if self.cluster is not None:
+            self.cluster.publish(("list_changed", kind))
+        self.deliver_list_changed(kind)
+
+    def deliver_list_changed(self, kind: str) -> None:
         if self._live:
             data = notification_message(f"notifications/{kind}/list_changed")
+            cluster = self.cluster
             for session, send in list(self._live.items()):
+                if cluster is not None and not cluster.reachable(session):
+                    continue
                 if session.state.phase >= 1 and kind in session.profile.capabilities:
                     send(data)
 
     def on_answer(self, session: ServerSession, answer: Answer) -> None:
         """The client answered a request this server sent (sampling, elicitation, roots)."""
         future = session.outstanding.pop(answer.request_id, None)
+        if future is None and self.cluster is not None:
+            self.cluster.forward_answer(session, answer)  # sent by another worker: it waits for this
+            return
         if future is None or future.done():
             return  # late (timed out, cancelled) or unknown: ignored
         error = answer.error
@@ -475,6 +497,22 @@ class Server:
 def _owner(session: ServerSession) -> str:
     """Who a task belongs to: its session (tasks are invisible to every other session)."""
     return session.state.session_id or f"local-{id(session)}"
+
+
+class Cluster(Protocol):
+    """What a worker of the multi-process runtime plugs into its `Server` (see workers/cluster)."""
+
+    def publish(self, event: tuple[Any, ...]) -> None:
+        """Tell the other workers of a server-wide event: ("resource_updated", uri) or ("list_changed", k)."""
+
+    def reachable(self, session: ServerSession) -> bool:
+        """Whether this process holds the session's standalone stream (and so delivers its events)."""
+
+    def forward_answer(self, session: ServerSession, answer: Answer) -> None:
+        """The client answered a request another worker sent: pass the answer to that worker."""
+
+    def forward_cancel(self, session: ServerSession, request_id: Any, reason: str | None) -> None:
+        """notifications/cancelled for a request not running here: tell the worker that runs it."""
 
 
 class _SessionChannel:

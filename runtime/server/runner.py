@@ -47,7 +47,7 @@ class Runner:
             out.finish(action.data, action.invalid)  # type: ignore[union-attr]
         else:
             if kind is Cancel:
-                self._cancel(action)  # type: ignore[arg-type]
+                self._cancel(session, action)  # type: ignore[arg-type]
             elif kind is Answer:
                 self.server.on_answer(session, action)  # type: ignore[arg-type]
             elif kind is Notice:
@@ -96,8 +96,12 @@ class Runner:
             return
         ctx.out.finish(session.result(call, result))
 
-    @staticmethod
-    def _cancel(action: Cancel) -> None:
+    def _cancel(self, session: ServerSession, action: Cancel) -> None:
+        if action.handle is None:
+            cluster = self.server.cluster
+            if cluster is not None:  # the request may be running in another worker process
+                cluster.forward_cancel(session, action.request_id, action.reason)
+            return
         if action.reason:
             log.info("request %r cancelled: %s", action.request_id, action.reason)
         action.handle.cancel()
