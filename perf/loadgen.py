@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -120,8 +121,14 @@ class Connection(asyncio.Protocol):
 
 
 async def run_load(
-    url: str, concurrency: int, seconds: float, scenario: str, warmup: float = 1.0
+    url: str,
+    concurrency: int,
+    seconds: float,
+    scenario: str,
+    warmup: float = 1.0,
+    on_window: Callable[[bool], None] | None = None,
 ) -> dict[str, float]:
+    """Drive the load; `on_window(True/False)` is called when the measured window opens and closes."""
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     loop = asyncio.get_running_loop()
@@ -141,11 +148,15 @@ async def run_load(
         connections.append(conn)
     await asyncio.wait_for(asyncio.gather(*readies), 30)
     await asyncio.sleep(warmup)
+    if on_window is not None:
+        on_window(True)
     stats.measuring = True
     begin = time.perf_counter()
     await asyncio.sleep(seconds)
     stats.measuring = False
     elapsed = time.perf_counter() - begin
+    if on_window is not None:
+        on_window(False)
     for conn in connections:
         conn.running = False
     await asyncio.sleep(0.2)

@@ -23,7 +23,8 @@ STDIO: dict[str, list[str]] = {
 def http_command(name: str, port: int, workers: int = 1) -> list[str]:
     address = f"127.0.0.1:{port}"
     if name == "mcprt":
-        return [PY, "-m", "runtime", "serve", "perf.apps.echo:server", "--http", address]
+        app = "perf.apps.echo:server"
+        return [PY, "-m", "runtime", "serve", app, "--http", address, "--workers", str(workers)]
     if name == "official-sdk":
         return [PY, "perf/peers/official_sdk.py", "--http", address, "--workers", str(workers)]
     if name == "fastmcp":

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 DEFAULT_APP = "runtime.demo:server"
+CLUSTER_ENV = "MCPRT_CLUSTER"  # set by the supervisor for its workers (workers.cluster.config.ENV)
 
 
 def load_app(spec: str) -> Any:
@@ -89,7 +91,61 @@ def build_parser() -> argparse.ArgumentParser:
     http.add_argument("--header-timeout", type=float, default=10.0, help="to receive headers, s (10)")
     http.add_argument("--body-timeout", type=float, default=30.0, help="to receive the body, s (30)")
     http.add_argument("--keep-alive-timeout", type=float, default=5.0, help="idle connection close, s (5)")
+    procs = serve.add_argument_group("worker processes (Streamable HTTP)")
+    procs.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes sharing the port and the sessions (default: the usable CPUs)",
+    )
+    procs.add_argument("--no-pin", action="store_true", help="do not pin each worker to a CPU")
+    procs.add_argument("--hang-timeout", type=float, default=3.0, help="replace a silent worker after, s (3)")
+    procs.add_argument("--max-worker-rss", type=float, default=None, help="replace a worker above MB (off)")
+    procs.add_argument(
+        "--grace", type=float, default=10.0, help="to finish in-flight requests on stop, s (10)"
+    )
+    status = commands.add_parser("status", help="the workers of a running `serve --workers N`")
+    status.add_argument("--http", metavar="HOST:PORT", default="127.0.0.1:8000", help="its address")
     return parser
+
+
+SUPERVISOR_FLAGS = {"--workers": True, "--no-pin": False, "--hang-timeout": True, "--max-worker-rss": True}
+
+
+def worker_args(argv: list[str]) -> list[str]:
+    """The `serve` arguments a worker gets: the supervisor's own flags and the address removed."""
+    flags = {**SUPERVISOR_FLAGS, "--http": True}
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in flags:
+            skip = flags[name] and "=" not in arg
+            continue
+        kept.append(arg)
+    return kept
+
+
+def _supervise(args: argparse.Namespace, argv: list[str]) -> int:
+    from runtime.supervisor import Supervisor, SupervisorSettings
+
+    host, port = parse_host_port(args.http)
+    settings = SupervisorSettings(
+        workers=args.workers,
+        host=host,
+        port=port,
+        worker_args=worker_args(argv[argv.index("serve") + 1 :]),
+        pin_cpus=not args.no_pin,
+        hang_timeout=args.hang_timeout,
+        max_worker_rss_mb=args.max_worker_rss,
+        grace=args.grace,
+        max_sessions=args.max_sessions,
+        path=args.path,
+    )
+    return Supervisor(settings).run()
 
 
 def _serve_http(app: Any, args: argparse.Namespace) -> None:
@@ -118,12 +174,21 @@ def _serve_http(app: Any, args: argparse.Namespace) -> None:
         body_timeout=args.body_timeout,
         keep_alive_timeout=args.keep_alive_timeout,
     )
-    run_http(app, host, port, settings=settings, limits=limits)
+    run_http(app, host, port, settings=settings, limits=limits, grace=args.grace)
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    if args.command == "status":
+        from runtime.status import print_status
+
+        return print_status(*parse_host_port(args.http))
     if args.command == "serve":
+        if args.workers is None:
+            args.workers = len(os.sched_getaffinity(0))
+        if args.http and args.workers > 1 and not os.environ.get(CLUSTER_ENV):
+            return _supervise(args, argv)  # the supervisor never imports the application
         app = load_app(args.app)
         if args.http:
             _serve_http(app, args)

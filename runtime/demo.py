@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import os
 import wave
 from typing import Annotated, Any
 
@@ -84,6 +85,19 @@ async def confirm_then_sum(numbers: list[float], ctx: Context) -> str:
     if reply.action != "accept" or not (reply.content or {}).get("ok"):
         raise RuntimeError("not confirmed")
     return f"sum={sum(numbers)}"
+
+
+@server.tool(annotations=t.ToolAnnotations(read_only_hint=True))
+def worker_info() -> dict[str, int]:
+    """Which worker process answered (its pid): with `--workers N`, any worker serves any session."""
+    return {"pid": os.getpid()}
+
+
+@server.tool()
+def touch_watched_resource() -> str:
+    """Publish notifications/resources/updated for test://watched-resource to its subscribers."""
+    told = server.resource_updated("test://watched-resource")
+    return f"told {told} session(s) in this process"
 
 
 # -- conformance fixtures: tools ---------------------------------------------------------------------------

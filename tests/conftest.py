@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -29,26 +31,40 @@ def _repo_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class RunningServer:
-    """A real `mcprt serve --http` subprocess on a free loopback port."""
+    """A real `mcprt serve --http` subprocess on a free loopback port: one worker process unless told
+    otherwise (tests/test_cluster.py covers several)."""
 
-    def __init__(self, *args: str, app: str | None = None) -> None:
+    def __init__(self, *args: str, app: str | None = None, workers: int = 1) -> None:
         import re
         import subprocess
 
         self.process = subprocess.Popen(
-            serve_command("--http", "127.0.0.1:0", *args, app=app),
+            serve_command("--http", "127.0.0.1:0", "--workers", str(workers), *args, app=app),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
         )
         assert self.process.stderr is not None
-        line = self.process.stderr.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)(/\S*)", line)
+        seen = ""
+        while True:  # the supervisor logs its workers before the address
+            line = self.process.stderr.readline()
+            seen += line
+            match = re.search(r"serving .* at http://127\.0\.0\.1:(\d+)(/\S*)", line)
+            if match is not None or not line:
+                break
         if match is None:
             self.stop()
-            raise RuntimeError(f"server did not start: {line!r}")
+            raise RuntimeError(f"server did not start: {seen!r}")
         self.port = int(match.group(1))
         self.url = f"http://127.0.0.1:{self.port}{match.group(2)}"
+        self.lines: list[str] = []  # what it logs later (read on, so the pipe never fills and blocks it)
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        assert self.process.stderr is not None
+        with contextlib.suppress(ValueError, OSError):
+            for line in self.process.stderr:
+                self.lines.append(line)
 
     def stop(self) -> None:
         import subprocess

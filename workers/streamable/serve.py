@@ -7,6 +7,8 @@ import signal
 import sys
 
 from runtime.server.app import Server
+from workers.cluster.config import ClusterConfig
+from workers.cluster.member import join_cluster
 from workers.httpd.server import serve
 from workers.httpd.types import HttpLimits
 from workers.loop import install_uvloop
@@ -24,18 +26,27 @@ async def serve_http(
     ready: asyncio.Future[int] | None = None,
 ) -> None:
     settings = settings or StreamableSettings(bound_to_loopback=_is_loopback(host))
-    endpoint = StreamableHttp(app, settings)
+    cluster = ClusterConfig.from_env()
+    member = None
+    if cluster is not None:
+        member = join_cluster(app, settings, cluster)
+        endpoint = member.endpoint
+    else:
+        endpoint = StreamableHttp(app, settings)
     http = await serve(endpoint, host, port, limits=limits)
     loop = asyncio.get_running_loop()
     stop = loop.create_future()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: stop.done() or stop.set_result(None))
     shown = f"[{host}]" if ":" in host else host
-    print(
-        f"mcprt: serving {app.info['name']} at http://{shown}:{http.port}{settings.path}",
-        file=sys.stderr,
-        flush=True,
-    )
+    if member is not None:
+        member.start()  # the supervisor announces the address once every worker is ready
+    else:
+        print(
+            f"mcprt: serving {app.info['name']} at http://{shown}:{http.port}{settings.path}",
+            file=sys.stderr,
+            flush=True,
+        )
     if ready is not None:
         ready.set_result(http.port)
     try:
@@ -44,6 +55,8 @@ async def serve_http(
         endpoint.close()
         await http.close(grace)
         app.shutdown()
+        if member is not None:
+            member.close()
 
 
 def run_http(app: Server, host: str, port: int, **options: object) -> None:

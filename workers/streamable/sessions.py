@@ -8,8 +8,27 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterator
+from typing import Protocol
 
 from runtime.protocol.core import ServerSession
+
+
+class Sessions(Protocol):
+    """A session table: in-process (`MemorySessions`) or shared by every worker (workers.cluster)."""
+
+    def get(self, session_id: str) -> ServerSession | None: ...
+
+    def full(self) -> bool: ...
+
+    def add(self, session: ServerSession) -> str: ...
+
+    def remove(self, session_id: str) -> ServerSession | None: ...
+
+    def expire(self) -> list[str]: ...
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[ServerSession]: ...
 
 
 def new_session_id() -> str:

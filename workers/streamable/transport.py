@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -21,7 +22,7 @@ from runtime.protocol.state import INITIALIZING, OPERATING, SessionState
 from runtime.protocol.versions import HTTP_DEFAULT_VERSION, SUPPORTED_VERSIONS
 from runtime.server.runner import Runner
 from workers.streamable.events import EventStore, MemoryEventStore
-from workers.streamable.sessions import MemorySessions
+from workers.streamable.sessions import MemorySessions, Sessions
 
 if TYPE_CHECKING:
     from runtime.server.app import Server
@@ -183,21 +184,32 @@ class StreamableHttp:
         server: Server,
         settings: StreamableSettings | None = None,
         *,
-        sessions: MemorySessions | None = None,
+        sessions: Sessions | None = None,
         events: EventStore | None = None,
     ) -> None:
         self.server = server
         self.settings = settings = settings or StreamableSettings()
-        self.sessions = sessions or MemorySessions(settings.idle_timeout, settings.max_sessions)
-        self.events: EventStore = events or MemoryEventStore(
-            settings.event_store_max_events, settings.event_store_ttl
-        )
+        if sessions is None:
+            sessions = MemorySessions(settings.idle_timeout, settings.max_sessions)
+        self.sessions: Sessions = sessions
+        # Shared sessions (several workers): write a changed record back after each message, and make a
+        # session this worker loads for the first time reachable for server events.
+        self._commit = getattr(self.sessions, "commit", None)
+        if hasattr(self.sessions, "on_new_local"):
+            self.sessions.on_new_local = self._attach
+        # Set by the cluster: reach a standalone stream held by another worker; announce an ended session.
+        self.forward_notify: Callable[[str, bytes], None] | None = None
+        self.on_session_end: Callable[[str], None] | None = None
+        if events is None:
+            events = MemoryEventStore(settings.event_store_max_events, settings.event_store_ttl)
+        self.events: EventStore = events
         self._runner: Runner | None = None
         self._streams: dict[tuple[str, str], LiveStream] = {}
         self._get_streams: dict[str, LiveStream] = {}
         self._sweeper: asyncio.TimerHandle | None = None
         self._path = settings.path
         self._accepted_hosts: set[str] = set()
+        self._attached: dict[str, ServerSession] = {}  # sessions the server can reach, by id
 
     @property
     def runner(self) -> Runner:
@@ -303,6 +315,8 @@ class StreamableHttp:
             responder.respond(404, [JSON], _error_body(rpc.INVALID_REQUEST, "Session not found"))
             return
         runner.feed(session, request.body, PostOutbound(self, session, responder, []))
+        if self._commit is not None:
+            self._commit(session)
 
     def _initialize(self, request: HttpRequest, responder: Responder) -> None:
         """A POST without a session id must be initialize; anything else allocates nothing."""
@@ -314,7 +328,7 @@ class StreamableHttp:
                 responder.respond(503, [JSON, (b"retry-after", b"5")], body)
                 return
             session_id = self.sessions.add(session)
-            self.server.attach(session, lambda data: self.notify(session_id, data))
+            self._attach(session_id, session)
             responder.respond(200, [JSON, (b"mcp-session-id", session_id.encode())], action.data)
             return
         if type(action) is Reply and action.invalid:
@@ -322,6 +336,10 @@ class StreamableHttp:
             return
         message = "Bad Request: Mcp-Session-Id header is required (send initialize first)"
         responder.respond(400, [JSON], _error_body(rpc.INVALID_REQUEST, message))
+
+    def _attach(self, session_id: str, session: ServerSession) -> None:
+        self._attached[session_id] = session
+        self.server.attach(session, lambda data: self.notify(session_id, data))
 
     def open_stream(self, session: ServerSession, responder: Responder, headers: Headers) -> LiveStream:
         session_id = session.state.session_id
@@ -408,6 +426,8 @@ class StreamableHttp:
         stream = self._get_streams.get(session_id)
         if stream is not None:
             stream.send(data)
+        elif self.forward_notify is not None:
+            self.forward_notify(session_id, data)  # the stream may be held by another worker
 
     # -- DELETE and expiry ---------------------------------------------------------------------------------
 
@@ -424,7 +444,10 @@ class StreamableHttp:
         self._end_session(session_id, session)
         responder.respond(200, [], b"")
 
-    def _end_session(self, session_id: str, session: ServerSession | None) -> None:
+    def _end_session(self, session_id: str, session: ServerSession | None, announce: bool = True) -> None:
+        if announce and self.on_session_end is not None:
+            self.on_session_end(session_id)
+        session = self._attached.pop(session_id, None) or session
         if session is not None:
             self.server.detach(session)
             for ctx in list(session.inflight.values()):

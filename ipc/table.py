@@ -1,0 +1,327 @@
+"""A fixed-capacity hash table in shared memory: str key (≤ 64 bytes UTF-8) → bytes value (≤ value_max),
+each entry with a version and an optional expiry. Used for the session table, the task store, the workers'
+heartbeats and the event log's stream index.
+
+Open addressing with linear probing on CRC-32 of the key, and backward-shift deletion (no tombstones, so
+lookups stay short however many entries come and go). Writers hold the table's lock; readers take none:
+every slot has a sequence counter (odd while written) and the table an epoch (odd while a deletion moves
+entries), and a reader retries when either moved under it. Layout: ipc/LAYOUT.md, "Table".
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+import time
+import zlib
+from collections.abc import Callable
+
+from ipc.errors import SegmentError
+from ipc.segment import HEADER_SIZE, KIND_TABLE, LOCK_FREE_READS, Segment, align
+
+KEY_MAX = 64
+TABLE_HEADER = struct.Struct("<IIIIIIQ")  # capacity, key max, value max, slot size, count, epoch, versions
+TABLE_HEADER_SIZE = 64  # after the common header; slots start at region + 64
+SLOT = struct.Struct("<IBBHIIQd")  # seq, state, key length, -, hash, value length, version, expires at
+SLOT_HEADER = 32
+SEQ = struct.Struct("<I")
+U32 = struct.Struct("<I")
+EMPTY, USED = 0, 1
+_COUNT_AT, _EPOCH_AT, _VERSIONS_AT = 16, 20, 24
+SPINS = 10_000  # reader retries before it falls back to the writers' lock (a writer died mid-write)
+
+
+def key_hash(key: bytes) -> int:
+    return zlib.crc32(key)
+
+
+class TableRegion:
+    """The table's logic over a region of a mapped segment (a whole `SharedTable`, or the index inside the
+    event log). `lock()` is the writers' lock."""
+
+    def __init__(self, segment: Segment, base: int, lock_byte: int) -> None:
+        self.segment = segment
+        self.mm = segment.mm
+        self.base = base
+        self.lock_byte = lock_byte
+        capacity, key_max, value_max, slot_size, _, _, _ = TABLE_HEADER.unpack_from(self.mm, base)
+        if capacity == 0 or key_max != KEY_MAX or slot_size != align(SLOT_HEADER + key_max + value_max):
+            raise SegmentError(f"{segment.name}: the table header is corrupt")
+        if base + TABLE_HEADER_SIZE + capacity * slot_size > len(self.mm):
+            raise SegmentError(f"{segment.name}: the table does not fit its segment")
+        self.capacity = capacity
+        self.value_size = value_max
+        self.slot_size = slot_size
+        self.slots = base + TABLE_HEADER_SIZE
+
+    @staticmethod
+    def size(capacity: int, value_max: int) -> int:
+        return TABLE_HEADER_SIZE + capacity * align(SLOT_HEADER + KEY_MAX + value_max)
+
+    @staticmethod
+    def format(mm: mmap.mmap, base: int, capacity: int, value_max: int) -> None:
+        slot_size = align(SLOT_HEADER + KEY_MAX + value_max)
+        TABLE_HEADER.pack_into(mm, base, capacity, KEY_MAX, value_max, slot_size, 0, 0, 0)
+
+    def lock(self):  # type: ignore[no-untyped-def]
+        return self.segment.locked(self.lock_byte)
+
+    # -- reads (no lock) -----------------------------------------------------------------------------------
+
+    def _read(self, key: bytes, h: int, pick: Callable[[int, int, int, float], object]) -> object:
+        """Find `key`; `pick(slot offset, value length, version, expires)` reads what the caller wants."""
+        mm = self.mm
+        epoch_at = self.base + _EPOCH_AT
+        for _ in range(SPINS):
+            epoch = U32.unpack_from(mm, epoch_at)[0]
+            if epoch & 1:
+                continue
+            found, torn = self._probe(key, h, pick)
+            if not torn and U32.unpack_from(mm, epoch_at)[0] == epoch:
+                return found
+        with self.lock():  # a writer died mid-write: read under the lock, trust nothing torn
+            epoch = U32.unpack_from(mm, epoch_at)[0]
+            if epoch & 1:  # it died moving entries: the table is usable, at worst one entry is lost
+                U32.pack_into(mm, epoch_at, (epoch + 1) & 0xFFFFFFFF)
+            found, torn = self._probe(key, h, pick, locked=True)
+            return None if torn else found
+
+    def _probe(
+        self, key: bytes, h: int, pick: Callable[[int, int, int, float], object], locked: bool = False
+    ) -> tuple[object, bool]:
+        mm = self.mm
+        size = self.slot_size
+        capacity = self.capacity
+        index = h % capacity
+        length = len(key)
+        for _ in range(capacity):
+            off = self.slots + index * size
+            seq, state, klen, _, slot_hash, vlen, version, expires = SLOT.unpack_from(mm, off)
+            if seq & 1:
+                if not locked:
+                    return None, True
+                index = (index + 1) % capacity
+                continue  # torn by a writer that died: skip it
+            if state == EMPTY:
+                return None, False
+            if slot_hash == h and klen == length and self._key_at(off, klen) == key:
+                value = pick(off, vlen, version, expires)
+                return value, SEQ.unpack_from(mm, off)[0] != seq
+            index = (index + 1) % capacity
+        return None, False
+
+    def _value(self, off: int, vlen: int, version: int, expires: float) -> object:
+        if expires and expires < time.time():
+            return None
+        start = off + SLOT_HEADER + KEY_MAX
+        return self.mm[start : start + vlen]
+
+    def _versioned(self, off: int, vlen: int, version: int, expires: float) -> object:
+        value = self._value(off, vlen, version, expires)
+        return None if value is None else (version, value)
+
+    def get(self, key: str) -> bytes | None:
+        kb = key.encode()
+        if len(kb) > KEY_MAX:
+            return None
+        if not LOCK_FREE_READS:
+            with self.lock():
+                found = self._probe(kb, key_hash(kb), self._value, locked=True)[0]
+            return found  # type: ignore[return-value]
+        return self._read(kb, key_hash(kb), self._value)  # type: ignore[return-value]
+
+    def get_versioned(self, key: str) -> tuple[int, bytes] | None:
+        """(version, value): the version changes on every put of the key, so a reader can keep a decoded
+        copy and refresh it only when it changed."""
+        kb = key.encode()
+        if len(kb) > KEY_MAX:
+            return None
+        if not LOCK_FREE_READS:
+            with self.lock():
+                found = self._probe(kb, key_hash(kb), self._versioned, locked=True)[0]
+            return found  # type: ignore[return-value]
+        return self._read(kb, key_hash(kb), self._versioned)  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        return int(U32.unpack_from(self.mm, self.base + _COUNT_AT)[0])
+
+    def keys(self) -> list[str]:
+        """The live keys (a snapshot: entries changing meanwhile may be missed or seen twice)."""
+        mm = self.mm
+        found = []
+        now = time.time()
+        for index in range(self.capacity):
+            off = self.slots + index * self.slot_size
+            seq, state, klen, _, _, _, _, expires = SLOT.unpack_from(mm, off)
+            if state == USED and not seq & 1 and not (expires and expires < now):
+                key = mm[off + SLOT_HEADER : off + SLOT_HEADER + klen]
+                if SEQ.unpack_from(mm, off)[0] == seq:
+                    found.append(key.decode(errors="replace"))
+        return found
+
+    # -- writes (under the lock) ---------------------------------------------------------------------------
+
+    def _find(self, key: bytes, h: int) -> tuple[int, bool]:
+        """(slot index, whether it holds the key); with no match, the empty slot ending the chain."""
+        mm = self.mm
+        index = h % self.capacity
+        for _ in range(self.capacity):
+            off = self.slots + index * self.slot_size
+            _, state, klen, _, slot_hash, _, _, _ = SLOT.unpack_from(mm, off)
+            if state == EMPTY:
+                return index, False
+            if slot_hash == h and klen == len(key) and self._key_at(off, klen) == key:
+                return index, True
+            index = (index + 1) % self.capacity
+        return -1, False
+
+    def _key_at(self, off: int, length: int) -> bytes:
+        return self.mm[off + SLOT_HEADER : off + SLOT_HEADER + length]
+
+    def _write_slot(self, index: int, key: bytes, h: int, value: bytes, version: int, expires: float) -> None:
+        mm = self.mm
+        off = self.slots + index * self.slot_size
+        seq = SEQ.unpack_from(mm, off)[0] | 1
+        SEQ.pack_into(mm, off, seq)  # odd: readers retry
+        start = off + SLOT_HEADER
+        mm[start : start + len(key)] = key
+        mm[start + KEY_MAX : start + KEY_MAX + len(value)] = value
+        SLOT.pack_into(mm, off, seq, USED, len(key), 0, h, len(value), version, expires)
+        SEQ.pack_into(mm, off, (seq + 1) & 0xFFFFFFFF)
+
+    def put(self, key: str, value: bytes, expires_at: float = 0.0) -> bool:
+        """Insert or replace; False when the table is full. ValueError: the key or value is too big."""
+        kb = key.encode()
+        if len(kb) > KEY_MAX:
+            raise ValueError(f"key of {len(kb)} bytes; the limit is {KEY_MAX}")
+        if len(value) > self.value_size:
+            raise ValueError(f"value of {len(value)} bytes; the limit is {self.value_size}")
+        h = key_hash(kb)
+        mm = self.mm
+        with self.lock():
+            index, present = self._find(kb, h)
+            count = U32.unpack_from(mm, self.base + _COUNT_AT)[0]
+            if not present and (index < 0 or count >= self.capacity - 1):
+                return False  # one slot always stays empty, so every probe ends
+            version = struct.unpack_from("<Q", mm, self.base + _VERSIONS_AT)[0] + 1
+            struct.pack_into("<Q", mm, self.base + _VERSIONS_AT, version)
+            self._write_slot(index, kb, h, value, version, expires_at)
+            if not present:
+                U32.pack_into(mm, self.base + _COUNT_AT, count + 1)
+        return True
+
+    def touch(self, key: str, expires_at: float) -> bool:
+        """Move an entry's expiry (its value and version stay)."""
+        kb = key.encode()
+        if len(kb) > KEY_MAX:
+            return False
+        mm = self.mm
+        with self.lock():
+            index, present = self._find(kb, key_hash(kb))
+            if not present:
+                return False
+            off = self.slots + index * self.slot_size
+            seq = SEQ.unpack_from(mm, off)[0] | 1
+            SEQ.pack_into(mm, off, seq)
+            struct.pack_into("<d", mm, off + 24, expires_at)
+            SEQ.pack_into(mm, off, (seq + 1) & 0xFFFFFFFF)
+        return True
+
+    def remove(self, key: str) -> bool:
+        kb = key.encode()
+        if len(kb) > KEY_MAX:
+            return False
+        with self.lock():
+            index, present = self._find(kb, key_hash(kb))
+            if present:
+                self._delete(index)
+            return present
+
+    def _delete(self, hole: int) -> None:
+        """Empty slot `hole` and shift the entries after it back (Knuth's algorithm R), under an odd epoch."""
+        mm = self.mm
+        epoch_at = self.base + _EPOCH_AT
+        epoch = U32.unpack_from(mm, epoch_at)[0] | 1
+        U32.pack_into(mm, epoch_at, epoch)
+        capacity, size = self.capacity, self.slot_size
+        index = hole
+        while True:
+            index = (index + 1) % capacity
+            off = self.slots + index * size
+            _, state, _, _, h, vlen, _, _ = SLOT.unpack_from(mm, off)
+            if state == EMPTY:
+                break
+            home = h % capacity
+            # Move the entry at `index` into the hole unless its home lies cyclically in (hole, index].
+            if (hole < index and hole < home <= index) or (hole > index and (home > hole or home <= index)):
+                continue
+            self._copy_slot(off, self.slots + hole * size, SLOT_HEADER + KEY_MAX + vlen)
+            hole = index
+        self._clear_slot(self.slots + hole * size)
+        U32.pack_into(mm, self.base + _COUNT_AT, U32.unpack_from(mm, self.base + _COUNT_AT)[0] - 1)
+        U32.pack_into(mm, epoch_at, (epoch + 1) & 0xFFFFFFFF)
+
+    def _copy_slot(self, src: int, dst: int, length: int) -> None:
+        mm = self.mm
+        seq = SEQ.unpack_from(mm, dst)[0] | 1
+        SEQ.pack_into(mm, dst, seq)
+        mm[dst + 4 : dst + length] = mm[src + 4 : src + length]
+        SEQ.pack_into(mm, dst, (seq + 1) & 0xFFFFFFFF)
+
+    def _clear_slot(self, off: int) -> None:
+        mm = self.mm
+        seq = SEQ.unpack_from(mm, off)[0] | 1
+        SEQ.pack_into(mm, off, seq)
+        mm[off + 4 : off + SLOT_HEADER] = bytes(SLOT_HEADER - 4)
+        SEQ.pack_into(mm, off, (seq + 1) & 0xFFFFFFFF)
+
+    def expire(self, now: float) -> list[str]:
+        """Remove the entries whose expiry has passed; returns their keys."""
+        mm = self.mm
+        with self.lock():
+            due = []
+            for index in range(self.capacity):
+                off = self.slots + index * self.slot_size
+                _, state, klen, _, _, _, _, expires = SLOT.unpack_from(mm, off)
+                if state == USED and expires and expires < now:
+                    due.append(mm[off + SLOT_HEADER : off + SLOT_HEADER + klen])
+            for kb in due:
+                index, present = self._find(kb, key_hash(kb))
+                if present:
+                    self._delete(index)
+        return [kb.decode(errors="replace") for kb in due]
+
+
+class SharedTable(TableRegion):
+    """A segment holding one table."""
+
+    def __init__(self, segment: Segment) -> None:
+        super().__init__(segment, HEADER_SIZE, 0)
+        self.name = segment.name
+
+    @classmethod
+    def create(cls, name: str, capacity: int, value_size: int) -> SharedTable:
+        size = HEADER_SIZE + TableRegion.size(capacity, value_size)
+        fd, mm = _TableSegment._create(name, size, HEADER_SIZE + TABLE_HEADER_SIZE)
+        TableRegion.format(mm, HEADER_SIZE, capacity, value_size)
+        return cls(_TableSegment(name, fd, mm, True))
+
+    @classmethod
+    def attach(cls, name: str) -> SharedTable:
+        fd, mm, _ = _TableSegment._attach(name)
+        segment = _TableSegment(name, fd, mm, False)
+        try:
+            return cls(segment)
+        except BaseException:
+            segment.close()
+            raise
+
+    def close(self) -> None:
+        self.segment.close()
+
+    def unlink(self) -> None:
+        self.segment.unlink()
+
+
+class _TableSegment(Segment):
+    KIND = KIND_TABLE

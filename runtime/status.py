@@ -1,0 +1,45 @@
+"""`mcprt status`: the workers of a running `mcprt serve --workers N`, read from its shared segment."""
+
+from __future__ import annotations
+
+import time
+
+import msgspec
+
+from ipc.errors import SegmentError
+from ipc.segment import instance_prefix
+from ipc.table import SharedTable
+from workers.cluster import config as names
+
+
+def print_status(host: str, port: int) -> int:
+    try:
+        table = SharedTable.attach(names.workers_name(instance_prefix(str(port))))
+    except (SegmentError, OSError) as exc:
+        print(f"mcprt: no multi-worker server found on port {port} for this user ({exc})")
+        return 1
+    try:
+        raw = table.get("supervisor")
+        supervisor = msgspec.msgpack.decode(raw) if raw is not None else {}
+        print(f"supervisor pid {supervisor.get('pid', '?')}, port {port}")
+        columns = ("slot", "pid", "ready", "heartbeat", "sessions", "restarts", "last exit")
+        print(
+            " ".join(f"{name:>{width}}" for name, width in zip(columns, (4, 8, 5, 10, 8, 8, 9), strict=True))
+        )
+        restarts = supervisor.get("restarts", {})
+        exits = supervisor.get("exits", {})
+        for slot, worker in sorted(supervisor.get("workers", {}).items()):
+            raw_beat = table.get(names.worker_key(int(slot)))
+            beat = msgspec.msgpack.decode(raw_beat) if raw_beat is not None else {}
+            age = f"{time.time() - beat['beat']:.2f} s" if "beat" in beat else "-"
+            print(
+                f"{slot:>4} {worker['pid']:>8} {bool(beat.get('ready'))!s:>5} {age:>10} "
+                f"{beat.get('sessions', '-'):>8} {restarts.get(worker['position'], 0):>8} "
+                f"{exits.get(slot, '-')!s:>9}"
+            )
+        for slot, code in sorted(exits.items()):
+            if slot not in supervisor.get("workers", {}):
+                print(f"{slot:>4} {'-':>8} {'-':>5} {'-':>10} {'-':>8} {'-':>8} {code!s:>9}")
+    finally:
+        table.close()
+    return 0

@@ -1,0 +1,334 @@
+"""The supervisor of `mcprt serve --workers N`: it creates the shared segments, starts N worker processes
+(each pinned to a CPU, all listening on one port with SO_REUSEPORT), watches them and replaces the ones
+that die, hang or grow too big. It never imports or runs the application: the workers do.
+
+Signals: SIGTERM/SIGINT stop gracefully (workers finish in-flight requests within the grace period);
+SIGHUP restarts the workers one at a time, starting each replacement before stopping the old one, so no
+connection is refused. Every event is one line on stderr with the worker's slot and pid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+import msgspec
+
+from ipc.eventlog import SharedEventLog
+from ipc.ring import Ring
+from ipc.segment import instance_prefix, reclaim_stale
+from ipc.table import SharedTable
+from workers.cluster import config as names
+from workers.cluster.config import ENV, MAX_SLOTS, ClusterConfig
+
+
+@dataclass
+class SupervisorSettings:
+    workers: int
+    host: str
+    port: int
+    worker_args: list[str]  # `mcprt serve` arguments for a worker (without --workers and the address)
+    pin_cpus: bool = True
+    hang_timeout: float = 3.0  # seconds without a heartbeat before a worker is killed and replaced
+    max_worker_rss_mb: float | None = None  # replace a worker (after draining) above this resident size
+    grace: float = 10.0  # seconds a stopping worker has to finish its requests
+    restart_limit: int = 10  # restarts of one position within `restart_window` before giving up
+    restart_window: float = 60.0
+    max_sessions: int = 10_000
+    session_record_bytes: int = 4096
+    task_capacity: int = 4096
+    task_record_bytes: int = 256 * 1024
+    event_log_bytes: int = 64 * 1024 * 1024
+    ring_bytes: int = 4 * 1024 * 1024
+    path: str = "/mcp"
+
+
+@dataclass
+class _Worker:
+    slot: int
+    position: int  # which of the N places this worker fills (its CPU)
+    process: subprocess.Popen[bytes]
+    started: float = field(default_factory=time.monotonic)
+    draining: bool = False  # told to stop: its exit is expected
+
+    def __str__(self) -> str:
+        return f"worker {self.slot} (pid {self.process.pid})"
+
+
+def log(message: str) -> None:
+    print(f"mcprt: supervisor: {message}", file=sys.stderr, flush=True)
+
+
+class Supervisor:
+    def __init__(self, settings: SupervisorSettings) -> None:
+        if not 1 <= settings.workers <= MAX_SLOTS // 2:
+            raise ValueError(f"--workers must be between 1 and {MAX_SLOTS // 2}")
+        self.settings = settings
+        self.slots = 2 * settings.workers  # spares let a replacement start before the old worker stops
+        self.prefix = ""
+        self.cpus = sorted(os.sched_getaffinity(0))
+        self.workers: dict[int, _Worker] = {}  # slot -> worker
+        self.restarts: dict[int, list[float]] = {}  # position -> restart times
+        self.backoff_until: dict[int, float] = {}
+        self.exits: dict[int, int] = {}  # slot -> last exit code
+        self._stop = False
+        self._rolling = False
+        self._segments: list[SharedTable | SharedEventLog | Ring] = []
+        self._pipes: list[tuple[int, int]] = []
+        self._reserve: socket.socket | None = None
+        self.port = settings.port
+
+    # -- set-up --------------------------------------------------------------------------------------------
+
+    def _create_segments(self) -> None:
+        s = self.settings
+        self.prefix = instance_prefix(str(self.port))
+        for name in reclaim_stale(self.prefix):
+            log(f"removed {name}, left by a server that did not stop cleanly")
+        prefix = self.prefix
+        self.sessions = SharedTable.create(
+            names.sessions_name(prefix), max(64, 2 * s.max_sessions), s.session_record_bytes
+        )
+        self.tasks = SharedTable.create(names.tasks_name(prefix), 2 * s.task_capacity, s.task_record_bytes)
+        self.events = SharedEventLog.create(names.events_name(prefix), s.event_log_bytes, 4 * s.max_sessions)
+        self.table = SharedTable.create(names.workers_name(prefix), 2 * MAX_SLOTS, 1024)
+        self._segments = [self.sessions, self.tasks, self.events, self.table]
+        for slot in range(self.slots):
+            self._segments.append(Ring.create(names.ring_name(prefix, slot), s.ring_bytes))
+            self._pipes.append(os.pipe())
+
+    def _reserve_port(self) -> None:
+        """Port 0: pick a free port and hold it (bound, not listening) so every worker binds the same one."""
+        if self.port != 0:
+            return
+        family = socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((self.settings.host.strip("[]"), 0))
+        self.port = sock.getsockname()[1]
+        self._reserve = sock
+
+    # -- workers -------------------------------------------------------------------------------------------
+
+    def _cpu(self, position: int) -> int | None:
+        if not self.settings.pin_cpus or self.settings.workers > len(self.cpus):
+            return None
+        return self.cpus[position % len(self.cpus)]
+
+    def _free_slot(self) -> int:
+        for slot in range(self.slots):
+            if slot not in self.workers:
+                return slot
+        raise RuntimeError("no free worker slot")
+
+    def _spawn(self, position: int) -> _Worker:
+        slot = self._free_slot()
+        config = ClusterConfig(
+            prefix=self.prefix, slot=slot, slots=self.slots, wake=self._pipes, cpu=self._cpu(position)
+        )
+        host = self.settings.host
+        address = f"[{host.strip('[]')}]:{self.port}" if ":" in host else f"{host}:{self.port}"
+        command = [sys.executable, "-m", "runtime", "serve", *self.settings.worker_args, "--http", address]
+        env = {**os.environ, ENV: config.encode()}
+        fds = [fd for pipe in self._pipes for fd in pipe]
+        process = subprocess.Popen(command, env=env, pass_fds=fds)
+        worker = self.workers[slot] = _Worker(slot, position, process)
+        log(f"{worker} started" + (f" on CPU {config.cpu}" if config.cpu is not None else ""))
+        self._publish()
+        return worker
+
+    def _heartbeat(self, slot: int) -> dict[str, object] | None:
+        data = self.table.get(names.worker_key(slot))
+        return msgspec.msgpack.decode(data) if data is not None else None
+
+    def _ready(self, worker: _Worker) -> bool:
+        beat = self._heartbeat(worker.slot)
+        return bool(beat and beat.get("ready") and beat.get("pid") == worker.process.pid)
+
+    def _publish(self) -> None:
+        """The supervisor's own record, read by `mcprt status`."""
+        record = {
+            "pid": os.getpid(),
+            "port": self.port,
+            "workers": {
+                w.slot: {"pid": w.process.pid, "position": w.position} for w in self.workers.values()
+            },
+            "restarts": {p: len(times) for p, times in self.restarts.items()},
+            "exits": self.exits,
+        }
+        self.table.put("supervisor", msgspec.msgpack.encode(record))
+
+    def _stop_worker(self, worker: _Worker, sig: int = signal.SIGTERM) -> None:
+        worker.draining = True
+        with contextlib.suppress(ProcessLookupError):
+            worker.process.send_signal(sig)
+
+    def _check(self) -> None:
+        """Reap exits, restart what died unexpectedly, kill what hangs or grew too big."""
+        now = time.monotonic()
+        for worker in list(self.workers.values()):
+            code = worker.process.poll()
+            if code is not None:
+                del self.workers[worker.slot]
+                self.exits[worker.slot] = code
+                self.table.remove(names.worker_key(worker.slot))
+                if worker.draining:
+                    log(f"{worker} stopped (exit code {code})")
+                else:
+                    self._schedule_restart(worker, code)
+                self._publish()
+                continue
+            if worker.draining:
+                continue
+            beat = self._heartbeat(worker.slot)
+            if beat is not None and beat.get("pid") == worker.process.pid:
+                age = time.time() - float(beat["beat"])  # type: ignore[arg-type]
+                if age > self.settings.hang_timeout:
+                    log(f"{worker} hung: no heartbeat for {age:.1f} s; killed")
+                    self._stop_worker(worker, signal.SIGKILL)
+                    worker.draining = False  # its exit is a failure: replace it
+                    continue
+            elif now - worker.started > max(30.0, self.settings.hang_timeout):
+                log(f"{worker} never became ready; killed")
+                self._stop_worker(worker, signal.SIGKILL)
+                worker.draining = False
+                continue
+            self._check_memory(worker)
+        filled = {w.position for w in self.workers.values() if not w.draining}
+        for position in range(self.settings.workers):
+            if position not in filled and now >= self.backoff_until.get(position, 0.0) and not self._stop:
+                self._spawn(position)
+
+    def _check_memory(self, worker: _Worker) -> None:
+        limit = self.settings.max_worker_rss_mb
+        if limit is None:
+            return
+        import psutil
+
+        try:
+            rss = psutil.Process(worker.process.pid).memory_info().rss / 1e6
+        except psutil.Error:
+            return
+        if rss > limit:
+            log(f"{worker} uses {rss:.0f} MB > {limit:.0f} MB; replacing")
+            self._replace(worker)
+
+    def _schedule_restart(self, worker: _Worker, code: int) -> None:
+        position = worker.position
+        now = time.monotonic()
+        times = [t for t in self.restarts.get(position, []) if now - t < self.settings.restart_window]
+        times.append(now)
+        self.restarts[position] = times
+        if len(times) > self.settings.restart_limit:
+            log(
+                f"{worker} exited (code {code}) {len(times)} times in "
+                f"{self.settings.restart_window:.0f} s: crash loop, stopping the server"
+            )
+            self._stop = True
+            self.failed = True
+            return
+        delay = 0.0 if len(times) == 1 else min(5.0, 0.1 * 2 ** (len(times) - 2))
+        self.backoff_until[position] = now + delay
+        log(f"{worker} exited (code {code}); restarting in {delay:.1f} s")
+
+    def _replace(self, old: _Worker) -> bool:
+        """Start a replacement for `old`, wait until it serves, then stop `old` (no refused connection)."""
+        new = self._spawn(old.position)
+        deadline = time.monotonic() + 30.0
+        while not self._ready(new):
+            if new.process.poll() is not None or time.monotonic() > deadline or self._stop:
+                log(f"replacement worker {new.slot} did not become ready; keeping worker {old.slot}")
+                self._stop_worker(new, signal.SIGKILL)
+                return False
+            time.sleep(0.02)
+        self._stop_worker(old)
+        return True
+
+    def _rolling_restart(self) -> None:
+        log("SIGHUP: rolling restart")
+        for worker in sorted(self.workers.values(), key=lambda w: w.position):
+            if worker.draining or self._stop:
+                continue
+            if self._replace(worker):
+                while worker.process.poll() is None and not self._stop:
+                    self._check()
+                    time.sleep(0.02)
+            self._check()
+        log("rolling restart done")
+
+    # -- main loop -----------------------------------------------------------------------------------------
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if signum == signal.SIGHUP:
+            self._rolling = True
+        else:
+            self._stop = True
+
+    def run(self) -> int:
+        self.failed = False
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, self._on_signal)
+        self._reserve_port()
+        self._create_segments()
+        try:
+            for position in range(self.settings.workers):
+                self._spawn(position)
+            self._wait_ready()
+            while not self._stop:
+                if self._rolling:
+                    self._rolling = False
+                    self._rolling_restart()
+                self._check()
+                time.sleep(0.05)
+        finally:
+            self._shutdown()
+        return 1 if self.failed else 0
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 60.0
+        while not self._stop and time.monotonic() < deadline:
+            self._check()
+            workers = [w for w in self.workers.values() if not w.draining]
+            if len(workers) == self.settings.workers and all(self._ready(w) for w in workers):
+                beat = self._heartbeat(workers[0].slot) or {}
+                host = self.settings.host
+                shown = f"[{host.strip('[]')}]" if ":" in host else host
+                print(
+                    f"mcprt: serving {beat.get('name', 'app')} at http://{shown}:{self.port}{self.settings.path}"
+                    f" ({self.settings.workers} workers)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                return
+            time.sleep(0.02)
+
+    def _shutdown(self) -> None:
+        for worker in self.workers.values():
+            self._stop_worker(worker)
+        deadline = time.monotonic() + self.settings.grace + 2.0
+        for worker in list(self.workers.values()):
+            remaining = max(0.0, deadline - time.monotonic())
+            try:
+                code = worker.process.wait(remaining)
+                log(f"{worker} stopped (exit code {code})")
+            except subprocess.TimeoutExpired:
+                log(f"{worker} did not stop in time; killed")
+                worker.process.kill()
+                worker.process.wait()
+        self.workers.clear()
+        for segment in self._segments:
+            with contextlib.suppress(Exception):
+                segment.unlink()
+            with contextlib.suppress(Exception):
+                segment.close()
+        for read, write in self._pipes:
+            os.close(read)
+            os.close(write)
+        if self._reserve is not None:
+            self._reserve.close()

@@ -1,0 +1,53 @@
+"""What the supervisor tells a worker process about the cluster it joins (one JSON value in an environment
+variable), and the names of the shared segments, derived from the instance prefix."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import msgspec
+
+ENV = "MCPRT_CLUSTER"
+MAX_SLOTS = 64  # worker slots; server-to-client request ids are n * MAX_SLOTS + slot
+
+
+class ClusterConfig(msgspec.Struct, kw_only=True):
+    prefix: str  # posix shm name prefix of this server instance, e.g. /mcprt-1000-8000
+    slot: int  # this worker's slot (0 <= slot < slots)
+    slots: int  # how many slots exist (active workers plus spares for rolling restarts)
+    wake: list[tuple[int, int]]  # per slot: (read fd, write fd) of the pipe that wakes its inbox
+    cpu: int | None = None  # pin to this CPU
+    heartbeat_seconds: float = 0.25
+
+    def encode(self) -> str:
+        return json.dumps(msgspec.to_builtins(self))
+
+    @classmethod
+    def from_env(cls) -> ClusterConfig | None:
+        raw = os.environ.get(ENV)
+        return msgspec.json.decode(raw, type=cls) if raw else None
+
+
+def sessions_name(prefix: str) -> str:
+    return f"{prefix}-sessions"
+
+
+def tasks_name(prefix: str) -> str:
+    return f"{prefix}-tasks"
+
+
+def events_name(prefix: str) -> str:
+    return f"{prefix}-events"
+
+
+def workers_name(prefix: str) -> str:
+    return f"{prefix}-workers"
+
+
+def ring_name(prefix: str, slot: int) -> str:
+    return f"{prefix}-ring{slot}"
+
+
+def worker_key(slot: int) -> str:
+    return f"w{slot}"

@@ -1,0 +1,57 @@
+"""A worker joining the cluster its supervisor prepared: pin the CPU, attach the shared segments, and build
+the Streamable HTTP endpoint on the shared session table, event log and task store."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from ipc.eventlog import SharedEventLog
+from ipc.table import SharedTable
+from workers.cluster import config as names
+from workers.cluster.config import ClusterConfig
+from workers.cluster.node import ClusterNode
+from workers.cluster.sessions import SharedSessions
+from workers.cluster.tasks import SharedTaskStore
+from workers.streamable.transport import StreamableHttp, StreamableSettings
+
+if TYPE_CHECKING:
+    from runtime.server.app import Server
+
+
+class Member:
+    def __init__(self, app: Server, settings: StreamableSettings, config: ClusterConfig) -> None:
+        if config.cpu is not None:
+            try:
+                os.sched_setaffinity(0, {config.cpu})
+            except OSError as exc:
+                print(f"mcprt: worker {config.slot}: cannot pin to CPU {config.cpu}: {exc}", file=sys.stderr)
+        prefix = config.prefix
+        self.tables = [
+            SharedTable.attach(names.sessions_name(prefix)),
+            SharedTable.attach(names.tasks_name(prefix)),
+            SharedTable.attach(names.workers_name(prefix)),
+        ]
+        sessions_table, tasks_table, workers_table = self.tables
+        self.events = SharedEventLog.attach(names.events_name(prefix), settings.event_store_ttl)
+        app.tasks.store = SharedTaskStore(tasks_table)
+        self.sessions = SharedSessions(
+            sessions_table, lambda: app.profile, settings.idle_timeout, settings.max_sessions
+        )
+        self.endpoint = StreamableHttp(app, settings, sessions=self.sessions, events=self.events)
+        self.node = ClusterNode(app, self.endpoint, self.sessions, workers_table, config)
+
+    def start(self) -> None:
+        self.node.ready = True
+        self.node.heartbeat()
+
+    def close(self) -> None:
+        self.node.close()
+        self.events.close()
+        for table in self.tables:
+            table.close()
+
+
+def join_cluster(app: Server, settings: StreamableSettings, config: ClusterConfig) -> Member:
+    return Member(app, settings, config)

@@ -1,0 +1,142 @@
+"""One worker's membership of the cluster: it plugs into the `Server` (runtime.server.app.Cluster) and the
+Streamable HTTP endpoint, carries their cross-worker messages over the bus, and beats its heartbeat.
+
+Messages (msgpack lists, first item the kind):
+- ["event", "resource_updated", uri] / ["event", "list_changed", kind]: a server-wide event raised in another
+  worker; this worker tells the sessions whose standalone stream it holds.
+- ["notify", session_id, data]: a message for a session's standalone stream, if this worker holds it.
+- ["answer", session_id, request_id, result, error]: the client's answer to a request this worker sent.
+- ["cancel", session_id, request_id, reason]: notifications/cancelled, for whichever worker runs it.
+- ["task_cancel", task_id]: tasks/cancel of a task running here.
+- ["end", session_id]: the session was deleted or expired through another worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from ipc.table import SharedTable
+from runtime.protocol.core import Answer, ServerSession
+from workers.cluster.bus import Bus
+from workers.cluster.config import MAX_SLOTS, ClusterConfig, worker_key
+
+if TYPE_CHECKING:
+    from runtime.server.app import Server
+    from workers.cluster.sessions import SharedSessions
+    from workers.streamable.transport import StreamableHttp
+
+
+class ClusterNode:
+    def __init__(
+        self,
+        server: Server,
+        endpoint: StreamableHttp,
+        sessions: SharedSessions,
+        workers: SharedTable,
+        config: ClusterConfig,
+    ) -> None:
+        self.server = server
+        self.endpoint = endpoint
+        self.sessions = sessions
+        self.workers = workers
+        self.config = config
+        self.slot = config.slot
+        self.loop = asyncio.get_running_loop()
+        self.bus = Bus(config, self.loop, self._on_message)
+        self.ready = False
+        self._beat: asyncio.TimerHandle | None = None
+        self._supervisor = os.getppid()
+        ServerSession.ID_STRIDE = MAX_SLOTS
+        ServerSession.ID_OFFSET = config.slot
+        server.cluster = self
+        server.tasks.worker = config.slot
+        server.tasks.remote_cancel = lambda task_id: self.bus.broadcast(("task_cancel", task_id))
+        endpoint.forward_notify = lambda session_id, data: self.bus.broadcast(("notify", session_id, data))
+        endpoint.on_session_end = lambda session_id: self.bus.broadcast(("end", session_id))
+        failed = server.tasks.fail_orphans(config.slot)  # left running by a previous worker of this slot
+        if failed:
+            print(f"mcprt: worker {self.slot}: {failed} task(s) of a stopped worker failed", file=sys.stderr)
+        self.heartbeat()
+
+    # -- runtime.server.app.Cluster ------------------------------------------------------------------------
+
+    def publish(self, event: tuple[Any, ...]) -> None:
+        self.bus.broadcast(("event", *event))
+
+    def reachable(self, session: ServerSession) -> bool:
+        if session.state.session_id not in self.endpoint._get_streams:
+            return False
+        self.sessions.refresh(session)  # e.g. a subscription made through another worker
+        return True
+
+    def forward_answer(self, session: ServerSession, answer: Answer) -> None:
+        request_id = answer.request_id
+        if type(request_id) is not int or request_id % MAX_SLOTS == self.slot:
+            return  # ours (late or unknown), or not an id a worker of this server made
+        message = ("answer", session.state.session_id, request_id, answer.result, answer.error)
+        self.bus.send(request_id % MAX_SLOTS, message)
+
+    def forward_cancel(self, session: ServerSession, request_id: Any, reason: str | None) -> None:
+        self.bus.broadcast(("cancel", session.state.session_id, request_id, reason))
+
+    # -- inbound -------------------------------------------------------------------------------------------
+
+    def _on_message(self, message: list[Any]) -> None:
+        kind = message[0]
+        if kind == "event":
+            if message[1] == "resource_updated":
+                self.server.deliver_resource_updated(message[2])
+            elif message[1] == "list_changed":
+                self.server.deliver_list_changed(message[2])
+        elif kind == "notify":
+            stream = self.endpoint._get_streams.get(message[1])
+            if stream is not None:
+                stream.send(message[2])
+        elif kind == "answer":
+            session = self.sessions.local(message[1])
+            if session is not None:
+                self.server.on_answer(session, Answer(message[2], message[3], message[4]))
+        elif kind == "cancel":
+            session = self.sessions.local(message[1])
+            handle = session.inflight.get(message[2]) if session is not None else None
+            if handle is not None:
+                handle.cancel()
+        elif kind == "task_cancel":
+            self.server.tasks.cancel_local(message[1])
+        elif kind == "end":
+            session = self.sessions.forget(message[1])
+            self.endpoint._end_session(message[1], session, announce=False)
+
+    # -- heartbeat -----------------------------------------------------------------------------------------
+
+    def heartbeat(self) -> None:
+        if self._beat is not None:
+            self._beat.cancel()
+        if os.getppid() != self._supervisor:
+            # The supervisor is gone (killed): a worker alone would hold the port and stale segments.
+            print(f"mcprt: worker {self.slot}: the supervisor exited; stopping", file=sys.stderr, flush=True)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        record = {
+            "pid": os.getpid(),
+            "beat": time.time(),
+            "ready": self.ready,
+            "name": self.server.info["name"],
+            "sessions": sum(1 for _ in self.sessions),
+        }
+        self.workers.put(worker_key(self.slot), msgspec.msgpack.encode(record))
+        self._beat = self.loop.call_later(self.config.heartbeat_seconds, self.heartbeat)
+
+    def close(self) -> None:
+        if self._beat is not None:
+            self._beat.cancel()
+        self.server.tasks.fail_orphans(self.slot)
+        self.workers.remove(worker_key(self.slot))
+        self.bus.close()

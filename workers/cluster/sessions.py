@@ -1,0 +1,154 @@
+"""The session table shared by every worker: session id → the session's serialisable record (msgpack of
+`SessionState`) in shared memory, with idle expiry and a cap that hold across workers.
+
+Each worker keeps a local `ServerSession` per session it has served (what only a process can hold: its
+in-flight handlers, the futures of requests it sent) and refreshes its state from the table when the
+record's version changed, so a request may land on any worker."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+from ipc.table import SharedTable
+from runtime.protocol.core import ServerProfile, ServerSession
+from runtime.protocol.state import SessionState, dump_state, load_state
+from runtime.protocol.versions import revision
+from workers.streamable.sessions import new_session_id
+
+TOUCH_EVERY = 1.0  # seconds: a session's expiry is pushed back at most this often per worker
+
+
+class _Local:
+    __slots__ = ("record", "session", "touched", "version")
+
+    def __init__(self, session: ServerSession, version: int, record: bytes) -> None:
+        self.session = session
+        self.version = version
+        self.record = record
+        self.touched = 0.0
+
+
+def _record(state: SessionState) -> bytes:
+    last_seen, state.last_seen = state.last_seen, 0.0  # expiry lives in the table, not in the record
+    try:
+        return dump_state(state)
+    finally:
+        state.last_seen = last_seen
+
+
+class SharedSessions:
+    def __init__(
+        self,
+        table: SharedTable,
+        profile: Callable[[], ServerProfile],
+        idle_timeout: float = 1800.0,
+        max_sessions: int = 10_000,
+    ) -> None:
+        self.table = table
+        self.profile = profile
+        self.idle_timeout = idle_timeout
+        self.max_sessions = max_sessions
+        self._local: dict[str, _Local] = {}
+        self.on_new_local: Callable[[str, ServerSession], None] | None = None
+
+    def get(self, session_id: str) -> ServerSession | None:
+        found = self.table.get_versioned(session_id)
+        local = self._local.get(session_id)
+        if found is None:
+            if local is not None:
+                del self._local[session_id]
+            return None
+        version, record = found
+        now = time.time()
+        if local is None:
+            state = load_state(record)
+            session = ServerSession(self.profile(), state)
+            local = self._local[session_id] = _Local(session, version, record)
+            if self.on_new_local is not None:
+                self.on_new_local(session_id, session)
+        elif local.version != version:
+            self._refresh(local, version, record)
+        if now - local.touched > TOUCH_EVERY:
+            local.touched = now
+            self.table.touch(session_id, now + self.idle_timeout)
+        return local.session
+
+    def _refresh(self, local: _Local, version: int, record: bytes) -> None:
+        state = load_state(record)
+        session = local.session
+        if state.protocol_version != session.state.protocol_version:
+            session.revision = revision(state.protocol_version)
+        session.state = state
+        local.version = version
+        local.record = record
+
+    def refresh(self, session: ServerSession) -> None:
+        """Bring a local session's state up to date (e.g. subscriptions made through another worker)."""
+        local = self._local.get(session.state.session_id)
+        if local is not None:
+            found = self.table.get_versioned(session.state.session_id)
+            if found is not None and found[0] != local.version:
+                self._refresh(local, *found)
+
+    def commit(self, session: ServerSession) -> None:
+        """Write the session's record back if handling a message changed it (phase, log level, ...)."""
+        session_id = session.state.session_id
+        local = self._local.get(session_id)
+        if local is None:
+            return
+        record = _record(session.state)
+        if record != local.record:
+            local.record = record
+            self.table.put(session_id, record, time.time() + self.idle_timeout)
+            found = self.table.get_versioned(session_id)
+            if found is not None:
+                local.version = found[0]
+
+    def local(self, session_id: str) -> ServerSession | None:
+        local = self._local.get(session_id)
+        return local.session if local is not None else None
+
+    def full(self) -> bool:
+        if len(self.table) < self.max_sessions:
+            return False
+        self.expire()
+        return len(self.table) >= self.max_sessions
+
+    def add(self, session: ServerSession) -> str:
+        session_id = new_session_id()
+        session.state.session_id = session_id
+        now = time.time()
+        session.state.last_seen = now
+        record = _record(session.state)
+        if not self.table.put(session_id, record, now + self.idle_timeout):
+            raise RuntimeError("the shared session table is full")
+        found = self.table.get_versioned(session_id)
+        local = self._local[session_id] = _Local(session, found[0] if found else 0, record)
+        local.touched = now
+        return session_id
+
+    def remove(self, session_id: str) -> ServerSession | None:
+        local = self._local.pop(session_id, None)
+        removed = self.table.remove(session_id)
+        if local is not None:
+            return local.session
+        return ServerSession(self.profile(), SessionState(session_id=session_id)) if removed else None
+
+    def forget(self, session_id: str) -> ServerSession | None:
+        """Drop the local copy only (the session ended through another worker)."""
+        local = self._local.pop(session_id, None)
+        return local.session if local is not None else None
+
+    def expire(self) -> list[str]:
+        expired = self.table.expire(time.time())
+        gone = [sid for sid in self._local if sid in set(expired) or self.table.get_versioned(sid) is None]
+        for session_id in gone:
+            self._local.pop(session_id, None)
+        return list({*expired, *gone})
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __iter__(self) -> Iterator[ServerSession]:
+        return iter([local.session for local in list(self._local.values())])
