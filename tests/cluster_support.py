@@ -21,7 +21,7 @@ INIT = {
     "method": "initialize",
     "params": {
         "protocolVersion": "2025-11-25",
-        "capabilities": {"sampling": {}, "roots": {"listChanged": True}},
+        "capabilities": {"sampling": {}, "elicitation": {"form": {}}, "roots": {"listChanged": True}},
         "clientInfo": {"name": "cluster-test", "version": "1"},
     },
 }

@@ -79,24 +79,41 @@ def test_any_worker_serves_any_session(workers: int) -> None:
     assert "Traceback" not in server.log()
 
 
-def test_sampling_answer_lands_on_another_worker(cluster2: ClusterServer) -> None:
+CLIENT_REQUESTS = {
+    "sampling": (
+        "test_sampling",
+        {"prompt": "hi"},
+        "sampling/createMessage",
+        {"role": "assistant", "content": {"type": "text", "text": "from B"}, "model": "m"},
+        "LLM response: from B",
+    ),
+    "elicitation": (
+        "test_elicitation",
+        {"message": "who?"},
+        "elicitation/create",
+        {"action": "accept", "content": {"username": "ada", "email": "ada@example.com"}},
+        "ada",
+    ),
+    "roots": ("list_roots", {}, "roots/list", {"roots": [{"uri": "file:///from-b"}]}, "file:///from-b"),
+}
+
+
+@pytest.mark.parametrize("kind", list(CLIENT_REQUESTS))
+def test_client_answer_lands_on_another_worker(cluster2: ClusterServer, kind: str) -> None:
+    tool, arguments, method, answer_result, expected = CLIENT_REQUESTS[kind]
     session = start_session(cluster2.port)
     conns = conns_by_worker(cluster2.port, session, 2)
     (pid_a, conn_a), (pid_b, conn_b) = conns.items()
-    call = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "test_sampling", "arguments": {"prompt": "hi"}}}
+    call = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}
     response = open_post(conn_a, call)
     events = stream_lines(response)
-    request = next(data for _, data in events if data.get("method") == "sampling/createMessage")
+    request = next(data for _, data in events if data.get("method") == method)
     assert request["id"] % 64 in range(4)  # the id names the worker waiting for the answer
-    answer = {
-        "jsonrpc": "2.0",
-        "id": request["id"],
-        "result": {"role": "assistant", "content": {"type": "text", "text": "from B"}, "model": "m"},
-    }
+    answer = {"jsonrpc": "2.0", "id": request["id"], "result": answer_result}
     status, _, _ = conn_b.post(answer)  # the answer arrives through the other worker
     assert status == 202
     result = next(data for _, data in events if data.get("id") == 7)
-    assert result["result"]["content"][0]["text"] == "LLM response: from B"
+    assert expected in result["result"]["content"][0]["text"], result
     assert list(events) == []  # the stream ends with the result
     assert conn_a.pid() == pid_a and conn_b.pid() == pid_b
 

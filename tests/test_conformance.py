@@ -25,8 +25,10 @@ def suite() -> Path:
     return CONFORMANCE / "run.py"
 
 
-def test_server_scenarios(suite: Path) -> None:
-    command = f"{sys.executable} -m runtime serve --http 127.0.0.1:{{port}}"
+@pytest.mark.parametrize("workers", [1, 2])
+def test_server_scenarios(suite: Path, workers: int) -> None:
+    # Two workers: every scenario also passes when its requests are spread over processes.
+    command = f"{sys.executable} -m runtime serve --http 127.0.0.1:{{port}} --workers {workers}"
     result = subprocess.run(
         [
             sys.executable,
