@@ -104,12 +104,69 @@ def build_parser() -> argparse.ArgumentParser:
     procs.add_argument(
         "--grace", type=float, default=10.0, help="to finish in-flight requests on stop, s (10)"
     )
-    status = commands.add_parser("status", help="the workers of a running `serve --workers N`")
+    cache = serve.add_argument_group("shared result cache (Streamable HTTP; ipc/CACHE.md)")
+    cache.add_argument("--no-cache", action="store_true", help="no shared result cache")
+    cache.add_argument("--cache-bytes", type=_size, default="64M", help="value storage (64M)")
+    cache.add_argument("--cache-entries", type=int, default=65_536, help="index entries (65536)")
+    cache.add_argument("--cache-shards", type=int, default=16, help="shards: writer locks (16)")
+    cache.add_argument("--cache-max-value", type=_size, default="1M", help="largest cached result (1M)")
+    status = commands.add_parser("status", help="the workers and the cache of a running `serve --http`")
     status.add_argument("--http", metavar="HOST:PORT", default="127.0.0.1:8000", help="its address")
+    inspect = commands.add_parser("cache", help="inspect the shared result cache of a running server")
+    inspect.add_argument("--http", metavar="HOST:PORT", default="127.0.0.1:8000", help="its address")
+    inspect.add_argument(
+        "what",
+        nargs="?",
+        default="stats",
+        choices=["stats", "keys", "get", "read", "clear"],
+        help="stats (default); keys: the entries; get KEY: a value; read URI: a resource; clear",
+    )
+    inspect.add_argument("key", nargs="?", help="the key (get) or the resource URI (read)")
+    inspect.add_argument("--limit", type=int, default=100, help="entries shown by `keys` (100)")
     return parser
 
 
-SUPERVISOR_FLAGS = {"--workers": True, "--no-pin": False, "--hang-timeout": True, "--max-worker-rss": True}
+def _size(value: str) -> int:
+    """A byte count: 1048576, 512K, 64M, 1G."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = value.strip().upper().removesuffix("B").removesuffix("I")
+    try:
+        if text and text[-1] in units:
+            return int(float(text[:-1]) * units[text[-1]])
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {value!r} (e.g. 65536, 512K, 64M)") from None
+
+
+def cache_limits(args: argparse.Namespace) -> Any:
+    from ipc.cache import CacheLimits
+
+    if args.no_cache:
+        return None
+    limits = CacheLimits(
+        bytes=args.cache_bytes,
+        entries=args.cache_entries,
+        shards=args.cache_shards,
+        max_value_bytes=args.cache_max_value,
+    )
+    try:
+        limits.check()
+    except ValueError as exc:
+        raise SystemExit(f"mcprt: {exc}") from None
+    return limits
+
+
+# Flags only the supervisor reads (a worker attaches the segments the supervisor made).
+SUPERVISOR_FLAGS = {
+    "--workers": True,
+    "--no-pin": False,
+    "--hang-timeout": True,
+    "--max-worker-rss": True,
+    "--cache-bytes": True,
+    "--cache-entries": True,
+    "--cache-shards": True,
+    "--cache-max-value": True,
+}
 
 
 def worker_args(argv: list[str]) -> list[str]:
@@ -144,6 +201,7 @@ def _supervise(args: argparse.Namespace, argv: list[str]) -> int:
         grace=args.grace,
         max_sessions=args.max_sessions,
         path=args.path,
+        cache=cache_limits(args),
     )
     return Supervisor(settings).run()
 
@@ -174,7 +232,8 @@ def _serve_http(app: Any, args: argparse.Namespace) -> None:
         body_timeout=args.body_timeout,
         keep_alive_timeout=args.keep_alive_timeout,
     )
-    run_http(app, host, port, settings=settings, limits=limits, grace=args.grace)
+    cache = None if os.environ.get(CLUSTER_ENV) else cache_limits(args)  # a worker attaches the supervisor's
+    run_http(app, host, port, settings=settings, limits=limits, grace=args.grace, cache=cache)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
         from runtime.status import print_status
 
         return print_status(*parse_host_port(args.http))
+    if args.command == "cache":
+        from runtime.cache_cli import inspect_cache
+
+        return inspect_cache(parse_host_port(args.http)[1], args.what, args.key, args.limit)
     if args.command == "serve":
         if args.workers is None:
             args.workers = len(os.sched_getaffinity(0))

@@ -1,4 +1,5 @@
-"""`mcprt status`: the workers of a running `mcprt serve --workers N`, read from its shared segment."""
+"""`mcprt status`: the workers of a running `mcprt serve --workers N`, read from its shared segment, and the
+counters of its shared result cache (also shown for a single-process server)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import time
 
 import msgspec
 
+from ipc.cache import SharedCache
 from ipc.errors import SegmentError
+from ipc.reader import name_for_port
 from ipc.segment import instance_prefix
 from ipc.table import SharedTable
 from workers.cluster import config as names
@@ -16,30 +19,51 @@ def print_status(host: str, port: int) -> int:
     try:
         table = SharedTable.attach(names.workers_name(instance_prefix(str(port))))
     except (SegmentError, OSError) as exc:
-        print(f"mcprt: no multi-worker server found on port {port} for this user ({exc})")
+        table = None
+        problem = exc
+    if table is not None:
+        try:
+            _print_workers(table, port)
+        finally:
+            table.close()
+    shown = _print_cache(port)
+    if table is None and not shown:
+        print(f"mcprt: no multi-worker server found on port {port} for this user ({problem})")
         return 1
-    try:
-        raw = table.get("supervisor")
-        supervisor = msgspec.msgpack.decode(raw) if raw is not None else {}
-        print(f"supervisor pid {supervisor.get('pid', '?')}, port {port}")
-        columns = ("slot", "pid", "ready", "heartbeat", "sessions", "restarts", "last exit")
-        print(
-            " ".join(f"{name:>{width}}" for name, width in zip(columns, (4, 8, 5, 10, 8, 8, 9), strict=True))
-        )
-        restarts = supervisor.get("restarts", {})
-        exits = supervisor.get("exits", {})
-        for slot, worker in sorted(supervisor.get("workers", {}).items()):
-            raw_beat = table.get(names.worker_key(int(slot)))
-            beat = msgspec.msgpack.decode(raw_beat) if raw_beat is not None else {}
-            age = f"{time.time() - beat['beat']:.2f} s" if "beat" in beat else "-"
-            print(
-                f"{slot:>4} {worker['pid']:>8} {bool(beat.get('ready'))!s:>5} {age:>10} "
-                f"{beat.get('sessions', '-'):>8} {restarts.get(worker['position'], 0):>8} "
-                f"{exits.get(slot, '-')!s:>9}"
-            )
-        for slot, code in sorted(exits.items()):
-            if slot not in supervisor.get("workers", {}):
-                print(f"{slot:>4} {'-':>8} {'-':>5} {'-':>10} {'-':>8} {'-':>8} {code!s:>9}")
-    finally:
-        table.close()
     return 0
+
+
+def _print_cache(port: int) -> bool:
+    from runtime.cache_cli import format_stats
+
+    try:
+        cache = SharedCache.attach(name_for_port(port))
+    except (SegmentError, OSError):
+        return False
+    try:
+        print(format_stats(cache.stats()))
+    finally:
+        cache.close()
+    return True
+
+
+def _print_workers(table: SharedTable, port: int) -> None:
+    raw = table.get("supervisor")
+    supervisor = msgspec.msgpack.decode(raw) if raw is not None else {}
+    print(f"supervisor pid {supervisor.get('pid', '?')}, port {port}")
+    columns = ("slot", "pid", "ready", "heartbeat", "sessions", "restarts", "last exit")
+    print(" ".join(f"{name:>{width}}" for name, width in zip(columns, (4, 8, 5, 10, 8, 8, 9), strict=True)))
+    restarts = supervisor.get("restarts", {})
+    exits = supervisor.get("exits", {})
+    for slot, worker in sorted(supervisor.get("workers", {}).items()):
+        raw_beat = table.get(names.worker_key(int(slot)))
+        beat = msgspec.msgpack.decode(raw_beat) if raw_beat is not None else {}
+        age = f"{time.time() - beat['beat']:.2f} s" if "beat" in beat else "-"
+        print(
+            f"{slot:>4} {worker['pid']:>8} {bool(beat.get('ready'))!s:>5} {age:>10} "
+            f"{beat.get('sessions', '-'):>8} {restarts.get(worker['position'], 0):>8} "
+            f"{exits.get(slot, '-')!s:>9}"
+        )
+    for slot, code in sorted(exits.items()):
+        if slot not in supervisor.get("workers", {}):
+            print(f"{slot:>4} {'-':>8} {'-':>5} {'-':>10} {'-':>8} {'-':>8} {code!s:>9}")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from ipc.cache import CacheLimits, SharedCache
 from ipc.eventlog import SharedEventLog
 from ipc.ring import Ring
 from ipc.segment import instance_prefix, reclaim_stale
@@ -47,6 +48,7 @@ class SupervisorSettings:
     event_log_bytes: int = 64 * 1024 * 1024
     ring_bytes: int = 4 * 1024 * 1024
     path: str = "/mcp"
+    cache: CacheLimits | None = field(default_factory=CacheLimits)  # None: no shared result cache
 
 
 @dataclass
@@ -79,7 +81,8 @@ class Supervisor:
         self.exits: dict[int, int] = {}  # slot -> last exit code
         self._stop = False
         self._rolling = False
-        self._segments: list[SharedTable | SharedEventLog | Ring] = []
+        self._segments: list[SharedTable | SharedEventLog | Ring | SharedCache] = []
+        self.cache: SharedCache | None = None
         self._pipes: list[tuple[int, int]] = []
         self._reserve: socket.socket | None = None
         self.port = settings.port
@@ -99,6 +102,9 @@ class Supervisor:
         self.events = SharedEventLog.create(names.events_name(prefix), s.event_log_bytes, 4 * s.max_sessions)
         self.table = SharedTable.create(names.workers_name(prefix), 2 * MAX_SLOTS, 1024)
         self._segments = [self.sessions, self.tasks, self.events, self.table]
+        if s.cache is not None:
+            self.cache = SharedCache.create(names.cache_name(prefix), s.cache)
+            self._segments.append(self.cache)
         for slot in range(self.slots):
             self._segments.append(Ring.create(names.ring_name(prefix, slot), s.ring_bytes))
             self._pipes.append(os.pipe())
@@ -130,7 +136,12 @@ class Supervisor:
     def _spawn(self, position: int) -> _Worker:
         slot = self._free_slot()
         config = ClusterConfig(
-            prefix=self.prefix, slot=slot, slots=self.slots, wake=self._pipes, cpu=self._cpu(position)
+            prefix=self.prefix,
+            slot=slot,
+            slots=self.slots,
+            wake=self._pipes,
+            cpu=self._cpu(position),
+            cache=self.cache is not None,
         )
         host = self.settings.host
         address = f"[{host.strip('[]')}]:{self.port}" if ":" in host else f"{host}:{self.port}"
@@ -260,6 +271,8 @@ class Supervisor:
                     self._check()
                     time.sleep(0.02)
             self._check()
+        if self.cache is not None:
+            self.cache.clear()  # a restart may deploy new code: results of the old one must not outlive it
         log("rolling restart done")
 
     # -- main loop -----------------------------------------------------------------------------------------
@@ -322,6 +335,8 @@ class Supervisor:
                 worker.process.kill()
                 worker.process.wait()
         self.workers.clear()
+        if self.cache is not None:
+            self.cache.mark_closed()  # co-located readers stop trusting it (they may keep it mapped)
         for segment in self._segments:
             with contextlib.suppress(Exception):
                 segment.unlink()

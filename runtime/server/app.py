@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import os
+import threading
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
@@ -12,6 +15,7 @@ from typing import Any, Protocol, TypeVar
 import fastjsonschema
 import msgspec
 
+from ipc.cache import KIND_LIST, KIND_RESOURCE, KIND_TOOL, SharedCache, list_key, resource_key, tool_key
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
 from runtime.protocol.core import Answer, Notice, Route, ServerProfile, ServerSession
@@ -70,12 +74,18 @@ class Server:
         self._completions: dict[tuple[str, str, str], CompletionSpec] = {}
         self._profile: ServerProfile | None = None
         self._list_cache: dict[tuple[str, str | None], bytes] = {}
+        self._list_keys: dict[tuple[str, str | None], str] = {}  # shared-cache keys of the list results
+        # The shared result cache (ipc/cache.py), set by the HTTP runtime: resources/read, the lists and
+        # tools with cache_ttl are answered from it without running their handler.
+        self.cache: SharedCache | None = None
         # Live sessions on this process and how to send them a message unrelated to any request.
         self._live: dict[ServerSession, Send] = {}
         # Called (sync or async) with a session `Context` when the client sends roots/list_changed; the
         # hook may call `await ctx.list_roots()` (the request travels on the session's own channel).
         self.on_roots_changed: Callable[[Context], Any] | None = None
         self._hooks: set[asyncio.Task[Any]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the serving loop, once a session attached
+        self._thread_state = threading.local()
         # Set by a worker of the multi-process runtime: how events reach sessions served by other workers.
         self.cluster: Cluster | None = None
         self.tasks = tasks or TaskRunner()
@@ -86,7 +96,9 @@ class Server:
     def tool(self, name: str | Callable[..., Any] | None = None, **options: Any) -> Any:
         """Register a tool. Its input schema comes from the parameters' type hints, its output schema from the
         return annotation. Options: title, description, annotations, icons, input_schema, output_schema,
-        meta, task_support. Usable bare (`@server.tool`) or called (`@server.tool(title=...)`)."""
+        meta, task_support, cache_ttl (seconds: calls are answered from the shared cache; for read-only,
+        idempotent tools; math.inf: until the tool is re-registered). Usable bare (`@server.tool`) or called
+        (`@server.tool(title=...)`)."""
         if callable(name):
             return self.add_tool(name)
 
@@ -101,12 +113,18 @@ class Server:
         if spec.name in self._tools:
             raise ValueError(f"tool {spec.name!r} is already registered")
         self._tools[spec.name] = spec
+        self._uncache_tool(spec.name)
         self._changed("tools")
         return fn
 
     def remove_tool(self, name: str) -> None:
         del self._tools[name]
+        self._uncache_tool(name)
         self._changed("tools")
+
+    def _uncache_tool(self, name: str) -> None:
+        if self.cache is not None:
+            self.cache.remove_kind(KIND_TOOL, tool_key(name, b""))
 
     def resource(
         self,
@@ -120,9 +138,15 @@ class Server:
         icons: Any = None,
         annotations: Any = None,
         meta: dict[str, Any] | None = None,
+        cache: bool = True,
+        cache_ttl: float | None = None,
     ) -> Callable[[F], F]:
         """Register a resource at `uri`, or a resource template when `uri` is an RFC 6570 template (its
-        variables are passed to the handler as keyword arguments)."""
+        variables are passed to the handler as keyword arguments).
+
+        Reads are answered from the shared cache: a fixed-URI resource until `resource_updated(uri)` (or
+        for `cache_ttl` seconds), a template's resources only when it sets `cache_ttl`; `cache=False`:
+        never."""
 
         def register(fn: F) -> F:
             template = UriTemplate(uri) if is_template(uri) else None
@@ -139,6 +163,8 @@ class Server:
                 annotations=annotations,
                 meta=meta,
                 template=template,
+                cache=cache,
+                cache_ttl=cache_ttl,
             )
             table = self._templates if template is not None else self._resources
             if uri in table:
@@ -208,7 +234,12 @@ class Server:
 
     def resource_updated(self, uri: str) -> int:
         """Tell every session subscribed to `uri` that it changed; returns how many this process told
-        (with several workers, each tells the sessions whose standalone stream it holds)."""
+        (with several workers, each tells the sessions whose standalone stream it holds). Safe to call
+        from a sync handler's thread: the messages are sent from the event loop."""
+        if self._off_loop(self.resource_updated, uri):
+            return self._on_loop_result
+        if self.cache is not None:
+            self.cache.remove(resource_key(uri))  # the segment is shared: gone for every worker
         if self.cluster is not None:
             self.cluster.publish(("resource_updated", uri))
         return self.deliver_resource_updated(uri)
@@ -228,17 +259,64 @@ class Server:
     def attach(self, session: ServerSession, send: Send) -> None:
         """A transport announces a live session and how to reach it outside of any request."""
         self._live[session] = send
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+
+    def _off_loop(self, fn: Callable[..., Any], *args: Any) -> bool:
+        """Called from another thread than the serving loop's: run `fn(*args)` on the loop instead and wait
+        for it (its result in `_on_loop_result`, a thread-local)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return False
+        try:
+            if asyncio.get_running_loop() is loop:
+                return False
+        except RuntimeError:
+            pass
+        done: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                done.set_result(fn(*args))
+            except BaseException as exc:
+                done.set_exception(exc)
+
+        loop.call_soon_threadsafe(run)
+        self._thread_state.result = done.result()
+        return True
+
+    @property
+    def _on_loop_result(self) -> Any:
+        return self._thread_state.result
 
     def detach(self, session: ServerSession) -> None:
         self._live.pop(session, None)
 
     def _changed(self, kind: str) -> None:
         self._list_cache.clear()
+        self._list_keys.clear()
+        if self.cache is not None:
+            self._uncache_kind(kind)
         if self._profile is not None and kind not in self._profile.capabilities:
             self._profile = None  # new sessions will see the new capability
+        self._announce_change(kind)
+
+    def _announce_change(self, kind: str) -> None:
+        if self._off_loop(self._announce_change, kind):
+            return
         if self.cluster is not None:
             self.cluster.publish(("list_changed", kind))
         self.deliver_list_changed(kind)
+
+    def _uncache_kind(self, kind: str) -> None:
+        """A registry change: the shared list results of that kind go (and every read, for resources: a new
+        or removed resource changes what a URI resolves to)."""
+        cache = self.cache
+        assert cache is not None
+        rules: list[tuple[int | None, bytes]] = [(KIND_LIST, f"l:{kind}:".encode())]
+        if kind == "resources":
+            rules += [(KIND_RESOURCE, b""), (KIND_LIST, b"l:templates:")]
+        cache.remove_matching(rules)
 
     def deliver_list_changed(self, kind: str) -> None:
         if self._live:
@@ -348,6 +426,18 @@ class Server:
     # -- method handlers -----------------------------------------------------------------------------------
 
     def _list(self, kind: str, key: str, items: list[dict[str, Any]], cursor: str | None) -> bytes:
+        cache = self.cache
+        if cache is not None:
+            shared_key = self._list_keys.get((kind, cursor))
+            if shared_key is None:
+                # The key carries a fingerprint of the registry, so workers whose registries differ (one
+                # changed at run time) never answer with each other's lists.
+                fingerprint = zlib.crc32(rpc.encode(items))
+                shared_key = self._list_keys[(kind, cursor)] = list_key(kind, fingerprint, cursor)
+            hit = cache.get(shared_key)
+            cache.count(hit is not None)
+            if hit is not None:
+                return hit
         cached = self._list_cache.get((kind, cursor))
         if cached is None:
             chunk, next_cursor = page(kind, items, cursor, self.page_size)
@@ -355,6 +445,8 @@ class Server:
             if next_cursor is not None:
                 result["nextCursor"] = next_cursor
             cached = self._list_cache[(kind, cursor)] = rpc.encode(result)
+        if cache is not None:
+            cache.put(shared_key, cached, kind=KIND_LIST)
         return cached
 
     def _list_tools(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
@@ -383,6 +475,17 @@ class Server:
         if params.task is None and tool.task_support == "required":
             raise McpError(rpc.METHOD_NOT_FOUND, f"Tool {tool.name!r} must be called as a task")
         arguments = params.arguments if params.arguments is not None else {}
+        cache = self.cache
+        if tool.cache_ttl is not None and cache is not None and params.task is None:
+            # Cacheable (read-only, idempotent): the key is the name and the arguments in canonical JSON.
+            key = tool_key(tool.name, msgspec.json.encode(arguments, order="sorted"))
+            hit = cache.get(key)
+            cache.count(hit is not None)
+            if hit is not None:
+                return hit
+            store: tuple[SharedCache, str, int] | None = (cache, key, cache.generation(key))
+        else:
+            store = None
         try:
             tool.validate(arguments)
             kwargs = tool.signature.bind(arguments)
@@ -400,6 +503,8 @@ class Server:
         else:
             run = functools.partial(tool.fn, **kwargs)
             work = _await_tool(tool, ctx.loop.run_in_executor(self.executor, run))
+        if store is not None:
+            return _stored_tool_result(work, *store, tool.cache_ttl)  # type: ignore[arg-type]
         if not as_task:
             return work
         self.tasks.start(record, work)
@@ -445,7 +550,17 @@ class Server:
             else:
                 raise McpError(rpc.RESOURCE_NOT_FOUND, f"Resource not found: {uri}", {"uri": uri})
         convert = functools.partial(content.resource_contents, uri, spec.mime_type)
-        return _converted(self._invoke(ctx, spec.handler, kwargs), convert)
+        cache = self.cache
+        if cache is None or spec.cache_ttl is None:
+            return _converted(self._invoke(ctx, spec.handler, kwargs), convert)
+        key = resource_key(uri)
+        hit = cache.get(key)
+        cache.count(hit is not None)
+        if hit is not None:
+            return hit  # ready-to-send bytes: no handler, no task, no encoding
+        generation = cache.generation(key)
+        pending = self._invoke(ctx, spec.handler, kwargs)
+        return _stored_resource(pending, convert, cache, key, generation, spec.cache_ttl)
 
     def _get_prompt(self, ctx: Context, params: t.GetPromptRequestParams) -> Any:
         spec = self._prompts.get(params.name)
@@ -578,6 +693,24 @@ async def _await_tool(tool: ToolSpec, pending: Any) -> Any:
 
 async def _converted(pending: Any, convert: Callable[[Any], Any]) -> Any:
     return convert(await pending)
+
+
+async def _stored_resource(
+    pending: Any, convert: Callable[[Any], Any], cache: SharedCache, key: str, generation: int, ttl: float
+) -> bytes:
+    """Run a resource handler on a miss and store its result (unless the URI was updated meanwhile)."""
+    data = rpc.encode(convert(await pending))
+    cache.put(key, data, ttl or None, KIND_RESOURCE, generation)
+    return data
+
+
+async def _stored_tool_result(pending: Any, cache: SharedCache, key: str, generation: int, ttl: float) -> Any:
+    """A cacheable tool's result, stored unless it is an error (a failure may be transient)."""
+    result = await pending
+    data = result if type(result) is bytes else rpc.encode(result)
+    if not getattr(result, "is_error", False):
+        cache.put(key, data, None if ttl == float("inf") else ttl, KIND_TOOL, generation)
+    return data
 
 
 def _completion_result(value: Any) -> dict[str, Any]:

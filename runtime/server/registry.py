@@ -29,7 +29,7 @@ class Handler:
 
 
 class ResourceSpec:
-    __slots__ = ("definition", "handler", "mime_type", "template", "uri")
+    __slots__ = ("cache_ttl", "definition", "handler", "mime_type", "template", "uri")
 
     def __init__(
         self,
@@ -46,8 +46,16 @@ class ResourceSpec:
         annotations: Any,
         meta: dict[str, Any] | None,
         template: UriTemplate | None,
+        cache: bool = True,
+        cache_ttl: float | None = None,
     ) -> None:
         self.uri = uri
+        if cache_ttl is not None and not cache_ttl > 0:
+            raise ValueError(f"resource {uri!r}: cache_ttl must be a positive number of seconds")
+        # None: reads are not cached; 0.0: cached until resource_updated(uri); > 0: cached that long.
+        self.cache_ttl: float | None = None
+        if cache and (cache_ttl is not None or template is None):
+            self.cache_ttl = cache_ttl or 0.0
         self.handler = Handler(fn, context_type)
         self.mime_type = mime_type
         self.template = template

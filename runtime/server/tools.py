@@ -50,6 +50,7 @@ _KNOWN_DIALECTS = {
 
 class ToolSpec:
     __slots__ = (
+        "cache_ttl",
         "definition",
         "fn",
         "is_async",
@@ -75,9 +76,13 @@ class ToolSpec:
         icons: list[t.Icon] | list[dict[str, Any]] | None = None,
         meta: dict[str, Any] | None = None,
         task_support: str | None = None,
+        cache_ttl: float | None = None,
     ) -> None:
         self.name = name or fn.__name__
         check_tool_name(self.name)
+        if cache_ttl is not None and not cache_ttl > 0:
+            raise ValueError(f"tool {self.name!r}: cache_ttl must be a positive number of seconds")
+        self.cache_ttl = cache_ttl
         self.fn = fn
         self.is_async = inspect.iscoroutinefunction(fn)
         self.signature = Signature(fn, context_type)

@@ -18,6 +18,7 @@ class ClusterConfig(msgspec.Struct, kw_only=True):
     slots: int  # how many slots exist (active workers plus spares for rolling restarts)
     wake: list[tuple[int, int]]  # per slot: (read fd, write fd) of the pipe that wakes its inbox
     cpu: int | None = None  # pin to this CPU
+    cache: bool = False  # the supervisor made the shared result cache (ipc/cache.py)
     heartbeat_seconds: float = 0.25
 
     def encode(self) -> str:
@@ -43,6 +44,10 @@ def events_name(prefix: str) -> str:
 
 def workers_name(prefix: str) -> str:
     return f"{prefix}-workers"
+
+
+def cache_name(prefix: str) -> str:
+    return f"{prefix}-cache"  # ipc.reader.cache_name: co-located readers find it by the same rule
 
 
 def ring_name(prefix: str, slot: int) -> str:

@@ -7,6 +7,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from ipc.cache import SharedCache
 from ipc.eventlog import SharedEventLog
 from ipc.table import SharedTable
 from workers.cluster import config as names
@@ -40,6 +41,11 @@ class Member:
             sessions_table, lambda: app.profile, settings.idle_timeout, settings.max_sessions
         )
         self.endpoint = StreamableHttp(app, settings, sessions=self.sessions, events=self.events)
+        self.cache: SharedCache | None = None
+        if config.cache:
+            self.cache = SharedCache.attach(names.cache_name(prefix))
+            self.cache.lane = config.slot  # this worker's hit/miss counters
+            app.cache = self.cache
         self.node = ClusterNode(app, self.endpoint, self.sessions, workers_table, config)
 
     def start(self) -> None:
@@ -49,6 +55,8 @@ class Member:
     def close(self) -> None:
         self.node.close()
         self.events.close()
+        if self.cache is not None:
+            self.cache.close()
         for table in self.tables:
             table.close()
 

@@ -139,6 +139,9 @@ class Responder:
                 conn.finished_head()
 
 
+_HEADER_NAMES: dict[bytes, str] = {}  # raw header name -> lower-case str, shared by the connections
+
+
 class HttpProtocol(asyncio.Protocol):
     def __init__(self, handler: Handler, limits: HttpLimits, connections: set[HttpProtocol]) -> None:
         self.handler = handler
@@ -153,7 +156,8 @@ class HttpProtocol(asyncio.Protocol):
         self.http11 = True
         self.client: tuple[str, int] | None = None
         self._url = b""
-        self._headers: list[tuple[bytes, bytes]] = []
+        self._header_count = 0
+        self._header_size = 0
         self._header_bytes = 0
         self._body: list[bytes] = []
         self._body_size = 0
@@ -265,7 +269,9 @@ class HttpProtocol(asyncio.Protocol):
         self._in_request = True
         self._in_headers = True
         self._url = b""
-        self._headers = []
+        self._header_map = {}
+        self._header_count = 0
+        self._header_size = 0
         self._header_bytes = 0
         self._body = []
         self._body_size = 0
@@ -275,27 +281,29 @@ class HttpProtocol(asyncio.Protocol):
         self._url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        # The hot path: one append. Limits are checked on the whole block in on_headers_complete.
-        self._headers.append((name, value))
+        # The hot path: straight into the map, names lower-cased once per spelling for all connections.
+        # Count and size limits are checked on the whole block in on_headers_complete.
+        key = _HEADER_NAMES.get(name)
+        if key is None:
+            key = name.decode("latin-1").lower()
+            if len(_HEADER_NAMES) < 512:  # clients send the same few spellings; strangers are not kept
+                _HEADER_NAMES[name] = key
+        self._header_count += 1
+        self._header_size += len(name) + len(value) + 4
+        headers = self._header_map
+        if key in headers:  # repeated field lines combine (RFC 9110 §5.3)
+            headers[key] += ", " + value.decode("latin-1")
+        else:
+            headers[key] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
         self._in_headers = False
         limits = self.limits
-        raw = self._headers
-        if len(raw) > limits.max_headers:
+        if self._header_count > limits.max_headers:
             raise _Abort(431)
-        size = len(self._url)
-        headers: dict[str, str] = {}
-        for name, value in raw:
-            size += len(name) + len(value) + 4
-            key = name.decode("latin-1").lower()
-            if key in headers:  # repeated field lines combine (RFC 9110 §5.3)
-                headers[key] += ", " + value.decode("latin-1")
-            else:
-                headers[key] = value.decode("latin-1")
-        if size > limits.max_header_bytes:
+        if self._header_size + len(self._url) > limits.max_header_bytes:
             raise _Abort(431)
-        self._header_map = headers
+        headers = self._header_map
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limits.max_body_bytes:
             raise _Abort(413)

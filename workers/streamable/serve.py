@@ -6,8 +6,11 @@ import asyncio
 import signal
 import sys
 
+from ipc.cache import CacheLimits, SharedCache
+from ipc.errors import SegmentError
+from ipc.segment import instance_prefix, reclaim_stale
 from runtime.server.app import Server
-from workers.cluster.config import ClusterConfig
+from workers.cluster.config import ClusterConfig, cache_name
 from workers.cluster.member import join_cluster
 from workers.httpd.server import serve
 from workers.httpd.types import HttpLimits
@@ -24,7 +27,9 @@ async def serve_http(
     limits: HttpLimits | None = None,
     grace: float = 10.0,
     ready: asyncio.Future[int] | None = None,
+    cache: CacheLimits | None = None,
 ) -> None:
+    """`cache`: without a supervisor, create and own the shared result cache of this port."""
     settings = settings or StreamableSettings(bound_to_loopback=_is_loopback(host))
     cluster = ClusterConfig.from_env()
     member = None
@@ -34,6 +39,7 @@ async def serve_http(
     else:
         endpoint = StreamableHttp(app, settings)
     http = await serve(endpoint, host, port, limits=limits)
+    owned = _own_cache(app, http.port, cache) if cluster is None and cache is not None else None
     loop = asyncio.get_running_loop()
     stop = loop.create_future()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -57,6 +63,26 @@ async def serve_http(
         app.shutdown()
         if member is not None:
             member.close()
+        if owned is not None:
+            app.cache = None
+            owned.mark_closed()
+            owned.unlink()
+            owned.close()
+
+
+def _own_cache(app: Server, port: int, limits: CacheLimits) -> SharedCache | None:
+    """The cache segment of a single-process server, named after its port like a supervisor's."""
+    prefix = instance_prefix(str(port))
+    try:
+        for name in reclaim_stale(prefix):
+            print(f"mcprt: removed {name}, left by a server that did not stop cleanly", file=sys.stderr)
+        cache = SharedCache.create(cache_name(prefix), limits)
+    except (SegmentError, OSError, ValueError) as exc:
+        print(f"mcprt: serving without the shared cache: {exc}", file=sys.stderr)
+        return None
+    cache.lane = 0
+    app.cache = cache
+    return cache
 
 
 def run_http(app: Server, host: str, port: int, **options: object) -> None:

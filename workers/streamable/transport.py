@@ -158,6 +158,9 @@ class PostOutbound:
         stream.send(data)
 
     def finish(self, data: bytes | None, invalid: bool = False) -> None:
+        commit = self.transport._commit
+        if commit is not None:  # before the answer leaves: the client's next request may reach another worker
+            commit(self.session)
         stream = self.stream
         if stream is not None:
             if data is not None:
@@ -315,8 +318,6 @@ class StreamableHttp:
             responder.respond(404, [JSON], _error_body(rpc.INVALID_REQUEST, "Session not found"))
             return
         runner.feed(session, request.body, PostOutbound(self, session, responder, []))
-        if self._commit is not None:
-            self._commit(session)
 
     def _initialize(self, request: HttpRequest, responder: Responder) -> None:
         """A POST without a session id must be initialize; anything else allocates nothing."""

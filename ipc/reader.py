@@ -1,0 +1,215 @@
+"""The co-located client: a process on the same host reading a running server's result cache directly from
+shared memory (no JSON-RPC, no socket), with a fallback to the server's normal transport on a miss.
+
+    from ipc.reader import CacheReader, ColocatedClient
+    reader = CacheReader.for_port(8000)           # the server of `mcprt serve --http 127.0.0.1:8000`
+    reader.get("test://static-text")              # the resources/read result (JSON bytes) or None
+    client = ColocatedClient("http://127.0.0.1:8000/mcp")
+    client.read_resource("test://static-text")    # from the cache, else over HTTP (which fills the cache)
+
+The segment is private to the server's user (0600): another user's reader is refused with SegmentError.
+When the server stops (it marks the segment closed) or dies, `get` answers None and the reader attaches to
+the next server of that name when one appears (checked at most every `recheck` seconds).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import itertools
+import json
+import os
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from ipc.cache import _STATE, HEADER_SIZE, STATE_OPEN, U32, SharedCache
+from ipc.errors import SegmentError
+from ipc.segment import instance_prefix
+
+_STATE_AT = HEADER_SIZE + _STATE
+_unpack_u32 = U32.unpack_from
+
+
+def cache_name(prefix: str) -> str:
+    """The cache segment of a server instance (workers.cluster.config uses the same)."""
+    return f"{prefix}-cache"
+
+
+def name_for_port(port: int) -> str:
+    return cache_name(instance_prefix(str(port)))
+
+
+class CacheReader:
+    """Lock-free reads of one server's cache; survives the server's restart."""
+
+    def __init__(self, name: str, *, recheck: float = 0.5) -> None:
+        self.name = name
+        self.recheck = recheck
+        self.cache: SharedCache | None = None
+        self._next_check = 0.0
+        self.hits = 0
+        self.misses = 0
+        self.error: str | None = None  # why the reader is detached, if it is
+        self._attach(strict=True)
+
+    @classmethod
+    def for_port(cls, port: int, **options: Any) -> CacheReader:
+        return cls(name_for_port(port), **options)
+
+    def _attach(self, strict: bool = False) -> bool:
+        try:
+            cache = SharedCache.attach(self.name)
+        except (SegmentError, OSError) as exc:
+            self.error = str(exc)
+            if strict:
+                raise SegmentError(str(exc)) from exc
+            return False
+        if cache.closed_by_owner:
+            cache.close()
+            self.error = f"{self.name}: the server stopped"
+            if strict:
+                raise SegmentError(self.error)
+            return False
+        self.cache = cache
+        self.error = None
+        return True
+
+    def _alive(self) -> bool:
+        """Whether the attached segment is still its server's; detach and try the next one if not."""
+        now = time.monotonic()
+        cache = self.cache
+        if cache is not None and now < self._next_check:
+            return True
+        self._next_check = now + self.recheck
+        if cache is not None:
+            if not cache.closed_by_owner and _pid_alive(cache.creator_pid):
+                return True
+            cache.close()
+            self.cache = None
+        return self._attach()
+
+    @property
+    def attached(self) -> bool:
+        return self._alive()
+
+    def get_key(self, key: str) -> bytes | None:
+        cache = self.cache
+        if cache is None or time.monotonic() >= self._next_check:
+            if not self._alive():
+                return None
+            cache = self.cache
+            assert cache is not None
+        if _unpack_u32(cache.mm, _STATE_AT)[0] != STATE_OPEN:  # the server stopped: what is left may be stale
+            self._next_check = 0.0
+            return None
+        value = cache.get_bytes(key.encode())
+        if value is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
+
+    def get(self, uri: str) -> bytes | None:
+        """The cached resources/read result of `uri` (ready-to-send JSON), or None."""
+        return self.get_key("r:" + uri)
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
+            self.cache = None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class ColocatedClient:
+    """`get` from the cache, and on a miss one resources/read over the server's Streamable HTTP endpoint
+    (one keep-alive connection, one MCP session) — the server then fills the cache."""
+
+    def __init__(self, url: str, *, timeout: float = 10.0, reader: CacheReader | None = None) -> None:
+        parts = urlsplit(url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 80
+        self.path = parts.path or "/mcp"
+        self.timeout = timeout
+        self.reader = reader
+        if reader is None:
+            with contextlib.suppress(SegmentError):
+                self.reader = CacheReader.for_port(self.port)
+        self._http: http.client.HTTPConnection | None = None
+        self._session: dict[str, str] = {}
+        self._ids = itertools.count(1)
+
+    def read_resource(self, uri: str) -> bytes:
+        """The resources/read result of `uri` as JSON bytes (McpError-shaped RuntimeError on an error)."""
+        if self.reader is not None:
+            cached = self.reader.get(uri)
+            if cached is not None:
+                return cached
+        return self.request("resources/read", {"uri": uri})
+
+    def request(self, method: str, params: dict[str, Any]) -> bytes:
+        if not self._session:
+            self._initialize()
+        message = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+        status, _headers, body = self._post(message)
+        if status != 200:
+            raise RuntimeError(f"{method}: HTTP {status}: {body[:200]!r}")
+        answer = json.loads(_last_json(body))
+        if "error" in answer:
+            raise RuntimeError(f"{method}: {answer['error'].get('message')}")
+        return json.dumps(answer["result"], separators=(",", ":")).encode()
+
+    def _post(self, message: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        if self._http is None:
+            self._http = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        headers = {
+            "Accept": "application/json, text/event-stream",
+            "Content-Type": "application/json",
+            **self._session,
+        }
+        self._http.request("POST", self.path, body=json.dumps(message), headers=headers)
+        response = self._http.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+
+    def _initialize(self) -> None:
+        init = {
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "mcprt-colocated", "version": "1"},
+            },
+        }
+        status, headers, body = self._post(init)
+        if status != 200:
+            raise RuntimeError(f"initialize: HTTP {status}: {body[:200]!r}")
+        self._session = {"MCP-Protocol-Version": "2025-11-25"}
+        if "mcp-session-id" in headers:
+            self._session["Mcp-Session-Id"] = headers["mcp-session-id"]
+        self._post({"jsonrpc": "2.0", "method": "notifications/initialized"})
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+        if self.reader is not None:
+            self.reader.close()
+
+
+def _last_json(body: bytes) -> bytes:
+    """The answer in a JSON body or the last `data:` line of an SSE body."""
+    if body.lstrip().startswith(b"{"):
+        return body
+    lines = [line[6:] for line in body.split(b"\n") if line.startswith(b"data: ")]
+    return lines[-1] if lines else body
