@@ -40,6 +40,9 @@ def name_for_port(port: int) -> str:
     return cache_name(instance_prefix(str(port)))
 
 
+CLOCK_EVERY = 64
+
+
 class CacheReader:
     """Lock-free reads of one server's cache; survives the server's restart."""
 
@@ -48,6 +51,7 @@ class CacheReader:
         self.recheck = recheck
         self.cache: SharedCache | None = None
         self._next_check = 0.0
+        self._until_clock = 0  # gets left before the clock is read again (a clock read is ~0.1 µs)
         self.hits = 0
         self.misses = 0
         self.error: str | None = None  # why the reader is detached, if it is
@@ -89,13 +93,20 @@ class CacheReader:
             self.cache = None
         return self._attach()
 
+    def _due(self) -> bool:
+        """Whether the liveness check is due; the clock is read once every CLOCK_EVERY gets (the state word,
+        read on every get, already tells a server that stopped cleanly)."""
+        self._until_clock = CLOCK_EVERY
+        return time.monotonic() >= self._next_check
+
     @property
     def attached(self) -> bool:
         return self._alive()
 
     def get_key(self, key: str) -> bytes | None:
         cache = self.cache
-        if cache is None or time.monotonic() >= self._next_check:
+        self._until_clock -= 1
+        if cache is None or (self._until_clock <= 0 and self._due()):
             if not self._alive():
                 return None
             cache = self.cache

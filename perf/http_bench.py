@@ -3,7 +3,8 @@
     .venv/bin/python -m perf.http_bench [--scenario call|read] [--concurrency 16] [--seconds 5] [--runs 3]
                                         [--servers mcprt,official-sdk,fastmcp,floor]
 
-Each server runs pinned to CPU 0 with one worker; the load generator runs on CPU 1. Medians of the runs.
+Each server runs pinned to CPU 0 with one worker; the load generator runs on CPU 1. The servers take turns
+(one run each, round robin); medians of the runs.
 """
 
 from __future__ import annotations
@@ -43,14 +44,21 @@ def main() -> int:
     args = parser.parse_args()
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})
-    results: dict[str, dict[str, float]] = {}
-    for name in args.servers.split(","):
-        try:
-            runs = [measure(name, args.scenario, args.concurrency, args.seconds) for _ in range(args.runs)]
-        except RuntimeError as exc:
-            print(f"{name}: skipped ({exc})")
-            continue
-        results[name] = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+    # Round robin (run 1 of every server, then run 2, ...): a machine whose speed drifts during the
+    # benchmark shifts every server alike, so the ratios hold.
+    names = args.servers.split(",")
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    for _ in range(args.runs):
+        for name in list(samples):
+            try:
+                samples[name].append(measure(name, args.scenario, args.concurrency, args.seconds))
+            except RuntimeError as exc:
+                print(f"{name}: skipped ({exc})")
+                del samples[name]
+    results: dict[str, dict[str, float]] = {
+        name: {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+        for name, runs in samples.items()
+    }
     floor = results.get("floor", {}).get("rps")
     sdk = results.get("official-sdk", {}).get("rps")
     what = "tools/call echo" if args.scenario == "call" else "resources/read 1 KiB"

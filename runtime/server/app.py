@@ -487,8 +487,7 @@ class Server:
         else:
             store = None
         try:
-            tool.validate(arguments)
-            kwargs = tool.signature.bind(arguments)
+            kwargs = tool.bind(arguments)
         except (fastjsonschema.JsonSchemaException, msgspec.ValidationError) as exc:
             return _tool_error(tool.arguments_error(exc))
         as_task = params.task is not None and "tasks" in ctx.session.profile.capabilities

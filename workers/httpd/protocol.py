@@ -20,6 +20,9 @@ _EMPTY_CHUNK = b"0\r\n\r\n"
 METHODS = {m.encode(): m for m in ("GET", "POST", "DELETE", "HEAD", "PUT", "OPTIONS", "PATCH")}
 
 
+JSON_200 = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n"
+
+
 def status_line(status: int) -> bytes:
     return STATUS_LINES.get(status) or b"HTTP/1.1 %d Unknown\r\n" % status
 
@@ -106,6 +109,16 @@ class Responder:
             parts.append(body)
         self._emit(b"".join(parts), done=True)
 
+    def respond_json(self, body: bytes) -> None:
+        """`respond(200, [content-type: application/json], body)` for the hot path: one format, no list."""
+        if self.started:
+            return
+        if self._head or not self._keep_alive:
+            self.respond(200, [(b"content-type", b"application/json")], body)
+            return
+        self.started = True
+        self._emit(JSON_200 % len(body) + body, done=True)
+
     def start_stream(self, status: int, headers: Headers) -> ResponseStream:
         if self.started:
             raise RuntimeError("response already started")
@@ -140,6 +153,14 @@ class Responder:
 
 
 _HEADER_NAMES: dict[bytes, str] = {}  # raw header name -> lower-case str, shared by the connections
+_PATHS: dict[bytes, str] = {}  # request paths seen, decoded once (a server has a handful)
+
+
+def _path(raw: bytes) -> str:
+    path = raw.decode("latin-1")
+    if len(_PATHS) < 64:
+        _PATHS[raw] = path
+    return path
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -329,13 +350,18 @@ class HttpProtocol(asyncio.Protocol):
         method = METHODS.get(method) or method.decode()
         url = self._url
         question = url.find(b"?")
-        path, query = (url[:question], url[question + 1 :]) if question >= 0 else (url, b"")
+        if question < 0:
+            path = _PATHS.get(url) or _path(url)
+            query = ""
+        else:
+            path = _path(url[:question])
+            query = url[question + 1 :].decode("latin-1")
         headers = self._header_map
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         request = HttpRequest(
             method,
-            path.decode("latin-1"),
-            query.decode("latin-1"),
+            path,
+            query,
             headers,
             body,
             version,

@@ -168,8 +168,10 @@ class PostOutbound:
             stream.end()
         elif data is None:
             self.responder.respond(202, self.headers, b"")
-        else:
+        elif invalid or self.headers:
             self.responder.respond(400 if invalid else 200, [JSON, *self.headers], data)
+        else:
+            self.responder.respond_json(data)
 
     def close_connection(self) -> None:
         """Server-side polling: switch to SSE if needed (the priming event carries the resumption id), then
