@@ -192,8 +192,7 @@ class SharedCache:
 
     @classmethod
     def attach(cls, name: str) -> SharedCache:
-        fd, mm, _ = _CacheSegment._attach(name)
-        segment = _CacheSegment(name, fd, mm, False)
+        segment = _CacheSegment.attach_segment(name)
         try:
             return cls(segment)
         except BaseException:

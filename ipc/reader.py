@@ -18,14 +18,13 @@ import contextlib
 import http.client
 import itertools
 import json
-import os
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
 from ipc.cache import _STATE, HEADER_SIZE, STATE_OPEN, U32, SharedCache
 from ipc.errors import SegmentError
-from ipc.segment import instance_prefix
+from ipc.segment import instance_prefix, pid_alive
 
 _STATE_AT = HEADER_SIZE + _STATE
 _unpack_u32 = U32.unpack_from
@@ -87,7 +86,7 @@ class CacheReader:
             return True
         self._next_check = now + self.recheck
         if cache is not None:
-            if not cache.closed_by_owner and _pid_alive(cache.creator_pid):
+            if not cache.closed_by_owner and pid_alive(cache.creator_pid):
                 return True
             cache.close()
             self.cache = None
@@ -129,16 +128,6 @@ class CacheReader:
         if self.cache is not None:
             self.cache.close()
             self.cache = None
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class ColocatedClient:

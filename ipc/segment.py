@@ -51,7 +51,8 @@ def instance_prefix(instance: str) -> str:
     return f"/mcprt-{os.getuid()}-{instance}"
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (it may belong to another user)."""
     if pid <= 0:
         return False
     try:
@@ -80,7 +81,7 @@ def reclaim_stale(prefix: str) -> list[str]:
             head = f.read(HEADER.size)
             if len(head) == HEADER.size and head[:8] == MAGIC:
                 pid = HEADER.unpack(head)[5]
-        if pid != os.getpid() and _pid_alive(pid):
+        if pid != os.getpid() and pid_alive(pid):
             raise SegmentError(f"{name} belongs to a running server (pid {pid})")
         with contextlib.suppress(posix_ipc.ExistentialError):
             posix_ipc.unlink_shared_memory(name)
@@ -149,6 +150,12 @@ class Segment:
             os.close(fd)
             raise SegmentError(f"{name}: {problem}")
         return fd, mm, header_size
+
+    @classmethod
+    def attach_segment(cls, name: str) -> Segment:
+        """Map an existing segment of this kind (header checked) as an instance of `cls`."""
+        fd, mm, _ = cls._attach(name)
+        return cls(name, fd, mm, False)
 
     @property
     def creator_pid(self) -> int:

@@ -142,6 +142,45 @@ class TableRegion:
             return found  # type: ignore[return-value]
         return self._read(kb, key_hash(kb), self._versioned)  # type: ignore[return-value]
 
+    def version(self, key: str) -> int | None:
+        """The version of a live entry, without copying its value: enough to tell a copy is still current.
+        Asked once per request of a shared session, so the probe is written out here (the same protocol as
+        `_read`, minus its callbacks)."""
+        kb = key.encode()
+        if len(kb) > KEY_MAX or not LOCK_FREE_READS:
+            found = self.get_versioned(key)
+            return None if found is None else found[0]
+        h = key_hash(kb)
+        mm, slots, size, capacity, length = self.mm, self.slots, self.slot_size, self.capacity, len(kb)
+        epoch_at = self.base + _EPOCH_AT
+        unpack_slot, unpack_u32 = SLOT.unpack_from, U32.unpack_from
+        for _ in range(SPINS):
+            epoch = unpack_u32(mm, epoch_at)[0]
+            if epoch & 1:
+                continue
+            index = h % capacity
+            found: int | None = None
+            torn = False
+            for _ in range(capacity):
+                off = slots + index * size
+                seq, state, klen, _, slot_hash, _, version, expires = unpack_slot(mm, off)
+                if seq & 1:
+                    torn = True
+                    break
+                if state == EMPTY:
+                    break
+                start = off + SLOT_HEADER
+                if slot_hash == h and klen == length and mm[start : start + klen] == kb:
+                    if not (expires and expires < time.time()):
+                        found = version
+                    torn = unpack_u32(mm, off)[0] != seq
+                    break
+                index = (index + 1) % capacity
+            if not torn and unpack_u32(mm, epoch_at)[0] == epoch:
+                return found
+        found_locked = self.get_versioned(key)  # a writer died mid-write: the locked path copes
+        return None if found_locked is None else found_locked[0]
+
     def __len__(self) -> int:
         return int(U32.unpack_from(self.mm, self.base + _COUNT_AT)[0])
 
@@ -189,8 +228,10 @@ class TableRegion:
         SLOT.pack_into(mm, off, seq, USED, len(key), 0, h, len(value), version, expires)
         SEQ.pack_into(mm, off, (seq + 1) & 0xFFFFFFFF)
 
-    def put(self, key: str, value: bytes, expires_at: float = 0.0) -> bool:
-        """Insert or replace; False when the table is full. ValueError: the key or value is too big."""
+    def put(self, key: str, value: bytes, expires_at: float = 0.0, insert: bool = True) -> int:
+        """Insert or replace (`insert=False`: replace only); returns the entry's new version (> 0), or 0
+        when the table is full or the key is absent and may not be inserted. ValueError: too big a key or
+        value."""
         kb = key.encode()
         if len(kb) > KEY_MAX:
             raise ValueError(f"key of {len(kb)} bytes; the limit is {KEY_MAX}")
@@ -201,14 +242,14 @@ class TableRegion:
         with self.lock():
             index, present = self._find(kb, h)
             count = U32.unpack_from(mm, self.base + _COUNT_AT)[0]
-            if not present and (index < 0 or count >= self.capacity - 1):
-                return False  # one slot always stays empty, so every probe ends
+            if not present and (not insert or index < 0 or count >= self.capacity - 1):
+                return 0  # one slot always stays empty, so every probe ends
             version = struct.unpack_from("<Q", mm, self.base + _VERSIONS_AT)[0] + 1
             struct.pack_into("<Q", mm, self.base + _VERSIONS_AT, version)
             self._write_slot(index, kb, h, value, version, expires_at)
             if not present:
                 U32.pack_into(mm, self.base + _COUNT_AT, count + 1)
-        return True
+        return int(version)
 
     def touch(self, key: str, expires_at: float) -> bool:
         """Move an entry's expiry (its value and version stay)."""
@@ -308,8 +349,7 @@ class SharedTable(TableRegion):
 
     @classmethod
     def attach(cls, name: str) -> SharedTable:
-        fd, mm, _ = _TableSegment._attach(name)
-        segment = _TableSegment(name, fd, mm, False)
+        segment = _TableSegment.attach_segment(name)
         try:
             return cls(segment)
         except BaseException:

@@ -104,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     procs.add_argument(
         "--grace", type=float, default=10.0, help="to finish in-flight requests on stop, s (10)"
     )
+    shared = serve.add_argument_group("shared state of --workers N > 1 (ipc/LAYOUT.md)")
+    shared.add_argument("--event-log-bytes", type=_size, default="64M", help="SSE event store (64M)")
+    shared.add_argument("--inbox-bytes", type=_size, default="4M", help="cross-worker inbox per worker (4M)")
+    shared.add_argument("--session-record-bytes", type=_size, default="4K", help="per session record (4K)")
+    shared.add_argument("--max-tasks", type=int, default=4096, help="tasks kept at once (4096)")
+    shared.add_argument("--task-record-bytes", type=_size, default="256K", help="per task, result included")
     cache = serve.add_argument_group("shared result cache (Streamable HTTP; ipc/CACHE.md)")
     cache.add_argument("--no-cache", action="store_true", help="no shared result cache")
     cache.add_argument("--cache-bytes", type=_size, default="64M", help="value storage (64M)")
@@ -166,6 +172,11 @@ SUPERVISOR_FLAGS = {
     "--cache-entries": True,
     "--cache-shards": True,
     "--cache-max-value": True,
+    "--event-log-bytes": True,
+    "--inbox-bytes": True,
+    "--session-record-bytes": True,
+    "--max-tasks": True,
+    "--task-record-bytes": True,
 }
 
 
@@ -202,6 +213,11 @@ def _supervise(args: argparse.Namespace, argv: list[str]) -> int:
         max_sessions=args.max_sessions,
         path=args.path,
         cache=cache_limits(args),
+        event_log_bytes=args.event_log_bytes,
+        ring_bytes=args.inbox_bytes,
+        session_record_bytes=args.session_record_bytes,
+        task_capacity=args.max_tasks,
+        task_record_bytes=args.task_record_bytes,
     )
     return Supervisor(settings).run()
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.cluster_support import ACCEPT, ClusterServer, Conn, conns_by_worker, start_session
+from tests.cluster_support import ACCEPT, INIT, ClusterServer, Conn, conns_by_worker, start_session
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -324,3 +324,19 @@ def test_official_sdk_client_on_two_workers(cluster2: ClusterServer) -> None:
             assert len(pids) == 2  # the SDK's pooled connections reached both workers, one session
 
     asyncio.run(tour())
+
+
+def test_session_limits_hold_across_workers() -> None:
+    server = ClusterServer(2, "--max-sessions", "3", "--session-record-bytes", "1K")
+    try:
+        big = {**INIT, "params": {**INIT["params"], "clientInfo": {"name": "x" * 2000, "version": "1"}}}
+        status, _, body = Conn(server.port).post(big)
+        assert status == 400 and b"exceeds the limit (1024)" in body, body
+        for _ in range(3):
+            start_session(server.port)
+        for _ in range(4):  # whichever worker a connection reaches, the cap is the cluster's
+            status, headers, body = Conn(server.port).post(INIT)
+            assert status == 503 and headers["retry-after"] == "5", body
+    finally:
+        assert server.stop() == 0
+    assert "Traceback" not in server.log()

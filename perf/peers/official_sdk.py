@@ -6,6 +6,7 @@ python perf/peers/official_sdk.py --stdio | --http 127.0.0.1:PORT [--workers N]
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from mcp.server.mcpserver import MCPServer
 
@@ -46,6 +47,7 @@ def main() -> None:
                 port=int(port),
                 workers=args.workers,
                 log_level="warning",
+                app_dir=str(Path(__file__).resolve().parents[2]),  # the repo root: `perf` is importable
             )
         else:
             uvicorn.run(app(), host=host, port=int(port), log_level="warning")

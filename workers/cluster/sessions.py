@@ -7,6 +7,7 @@ record's version changed, so a request may land on any worker."""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterator
 
@@ -14,19 +15,20 @@ from ipc.table import SharedTable
 from runtime.protocol.core import ServerProfile, ServerSession
 from runtime.protocol.state import SessionState, dump_state, load_state
 from runtime.protocol.versions import revision
-from workers.streamable.sessions import new_session_id
+from workers.streamable.sessions import SessionRefused, new_session_id
 
 TOUCH_EVERY = 1.0  # seconds: a session's expiry is pushed back at most this often per worker
 
 
 class _Local:
-    __slots__ = ("record", "session", "touched", "version")
+    __slots__ = ("fingerprint", "record", "session", "touched", "version")
 
     def __init__(self, session: ServerSession, version: int, record: bytes) -> None:
         self.session = session
         self.version = version
         self.record = record
         self.touched = 0.0
+        self.fingerprint: tuple[object, ...] = ()  # what the record held when last committed
 
 
 def _record(state: SessionState) -> bytes:
@@ -53,22 +55,30 @@ class SharedSessions:
         self.on_new_local: Callable[[str, ServerSession], None] | None = None
 
     def get(self, session_id: str) -> ServerSession | None:
-        found = self.table.get_versioned(session_id)
         local = self._local.get(session_id)
-        if found is None:
-            if local is not None:
+        if local is not None:
+            # The common case: this worker served the session before. Its copy is current unless the
+            # record's version moved; only then is the record read and decoded.
+            version = self.table.version(session_id)
+            if version is None:
                 del self._local[session_id]
-            return None
-        version, record = found
-        now = time.time()
-        if local is None:
-            state = load_state(record)
-            session = ServerSession(self.profile(), state)
+                return None
+            if version != local.version:
+                found = self.table.get_versioned(session_id)
+                if found is None:
+                    del self._local[session_id]
+                    return None
+                self._refresh(local, *found)
+        else:
+            found = self.table.get_versioned(session_id)
+            if found is None:
+                return None
+            version, record = found
+            session = ServerSession(self.profile(), load_state(record))
             local = self._local[session_id] = _Local(session, version, record)
             if self.on_new_local is not None:
                 self.on_new_local(session_id, session)
-        elif local.version != version:
-            self._refresh(local, version, record)
+        now = time.time()
         if now - local.touched > TOUCH_EVERY:
             local.touched = now
             self.table.touch(session_id, now + self.idle_timeout)
@@ -97,13 +107,21 @@ class SharedSessions:
         local = self._local.get(session_id)
         if local is None:
             return
-        record = _record(session.state)
+        state = session.state
+        # What a request can change: phase, log level, subscriptions (the rest is fixed at initialize).
+        fingerprint = (state.phase, state.log_level, state.protocol_version, tuple(state.subscriptions))
+        if fingerprint == local.fingerprint:
+            return
+        local.fingerprint = fingerprint
+        record = _record(state)
         if record != local.record:
+            if len(record) > self.table.value_size:
+                # e.g. thousands of subscriptions: this worker keeps its copy, the others keep the last one
+                print(f"mcprt: session {session_id[:8]}: record too large to share", file=sys.stderr)
+                return
             local.record = record
-            self.table.put(session_id, record, time.time() + self.idle_timeout)
-            found = self.table.get_versioned(session_id)
-            if found is not None:
-                local.version = found[0]
+            # Replace only: a session deleted through another worker meanwhile stays deleted.
+            local.version = self.table.put(session_id, record, time.time() + self.idle_timeout, insert=False)
 
     def local(self, session_id: str) -> ServerSession | None:
         local = self._local.get(session_id)
@@ -121,10 +139,13 @@ class SharedSessions:
         now = time.time()
         session.state.last_seen = now
         record = _record(session.state)
-        if not self.table.put(session_id, record, now + self.idle_timeout):
-            raise RuntimeError("the shared session table is full")
-        found = self.table.get_versioned(session_id)
-        local = self._local[session_id] = _Local(session, found[0] if found else 0, record)
+        if len(record) > self.table.value_size:
+            limit = self.table.value_size
+            raise SessionRefused(400, f"Session record of {len(record)} bytes exceeds the limit ({limit})")
+        version = self.table.put(session_id, record, now + self.idle_timeout)
+        if not version:
+            raise SessionRefused(503, "Too many sessions; retry later")
+        local = self._local[session_id] = _Local(session, version, record)
         local.touched = now
         return session_id
 

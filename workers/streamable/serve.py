@@ -58,6 +58,11 @@ async def serve_http(
     try:
         await stop
     finally:
+        # Stopping: a second SIGTERM/SIGINT (Ctrl-C reaches the supervisor and its workers, and the
+        # supervisor then passes SIGTERM on) must not turn a clean stop into death by signal.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+            signal.signal(signum, signal.SIG_IGN)
         endpoint.close()
         await http.close(grace)
         app.shutdown()

@@ -31,6 +31,15 @@ class Sessions(Protocol):
     def __iter__(self) -> Iterator[ServerSession]: ...
 
 
+class SessionRefused(Exception):
+    """The session table cannot take this session: `status` (HTTP) and a message for the client."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
 def new_session_id() -> str:
     """128 bits from the OS CSPRNG, as 32 visible ASCII characters (transports.mdx "Session Management")."""
     return secrets.token_hex(16)

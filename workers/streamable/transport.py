@@ -22,7 +22,7 @@ from runtime.protocol.state import INITIALIZING, OPERATING, SessionState
 from runtime.protocol.versions import HTTP_DEFAULT_VERSION, SUPPORTED_VERSIONS
 from runtime.server.runner import Runner
 from workers.streamable.events import EventStore, MemoryEventStore
-from workers.streamable.sessions import MemorySessions, Sessions
+from workers.streamable.sessions import MemorySessions, SessionRefused, Sessions
 
 if TYPE_CHECKING:
     from runtime.server.app import Server
@@ -330,7 +330,13 @@ class StreamableHttp:
                 body = _error_body(rpc.INVALID_REQUEST, "Too many sessions; retry later")
                 responder.respond(503, [JSON, (b"retry-after", b"5")], body)
                 return
-            session_id = self.sessions.add(session)
+            try:
+                session_id = self.sessions.add(session)
+            except SessionRefused as refused:
+                retry = [(b"retry-after", b"5")] if refused.status == 503 else []
+                body = _error_body(rpc.INVALID_REQUEST, refused.message)
+                responder.respond(refused.status, [JSON, *retry], body)
+                return
             self._attach(session_id, session)
             responder.respond(200, [JSON, (b"mcp-session-id", session_id.encode())], action.data)
             return
