@@ -62,10 +62,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    results = {}
-    for name, workers in CONFIGS:
-        runs = [measure(name, workers, args.concurrency, args.seconds) for _ in range(args.runs)]
-        results[(name, workers)] = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+    # Round robin (one run of each configuration, then the next round): drift shifts them all alike.
+    samples: dict[tuple[str, int], list[dict[str, float]]] = {config: [] for config in CONFIGS}
+    for _ in range(args.runs):
+        for (name, workers), runs in samples.items():
+            runs.append(measure(name, workers, args.concurrency, args.seconds))
+    results = {
+        config: {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+        for config, runs in samples.items()
+    }
     sdk = results[("official-sdk", 2)]["rps"]
     print(
         f"Streamable HTTP tools/call echo, concurrency {args.concurrency}, "

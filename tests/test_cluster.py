@@ -144,6 +144,32 @@ def test_notifications_reach_the_get_stream_on_another_worker_once(cluster2: Clu
     assert updates == [{"jsonrpc": "2.0", "method": "notifications/resources/updated", "params": {"uri": "test://watched-resource"}}]
 
 
+def test_two_get_streams_on_two_workers_get_each_message_once(cluster2: ClusterServer) -> None:
+    session = start_session(cluster2.port)
+    conns = conns_by_worker(cluster2.port, session, 2)
+    conn_a, conn_b = conns.values()
+    conn_a.post({"jsonrpc": "2.0", "id": 1, "method": "resources/subscribe", "params": {"uri": "test://watched-resource"}})
+    received: dict[str, list[dict[str, Any]]] = {"a": [], "b": []}
+    for name, conn in (("a", conn_a), ("b", conn_b)):  # the spec lets a client hold several GET streams
+        conn.http.request("GET", "/mcp", headers={"Accept": "text/event-stream", **session})
+        stream = conn.http.getresponse()
+        assert stream.status == 200
+
+        def read(stream: http.client.HTTPResponse = stream, into: list[dict[str, Any]] = received[name]) -> None:
+            for _, data in stream_lines(stream):
+                into.append(data)
+
+        threading.Thread(target=read, daemon=True).start()
+        time.sleep(0.2)
+    other = Conn(cluster2.port, session)
+    for _ in range(3):
+        other.call("touch_watched_resource")
+    time.sleep(0.5)
+    updates = {name: [m for m in got if m.get("method") == "notifications/resources/updated"] for name, got in received.items()}
+    assert len(updates["a"]) + len(updates["b"]) == 3, updates  # each message on one stream only
+    assert updates["b"] and not updates["a"]  # the newest GET stream carries them
+
+
 def test_tasks_and_cancellation_across_workers(cluster2: ClusterServer) -> None:
     session = start_session(cluster2.port)
     conns = conns_by_worker(cluster2.port, session, 2)

@@ -41,6 +41,9 @@ class SessionState(msgspec.Struct, kw_only=True):
     subscriptions: list[str] = msgspec.field(default_factory=list)
     created_at: float = 0.0
     last_seen: float = 0.0
+    # With several worker processes: the worker whose standalone GET stream carries the session's unrelated
+    # messages (each message goes to one stream only, transports.mdx); -1: none.
+    stream_worker: int = -1
 
     def client_supports(self, capability: str, sub: str | None = None) -> bool:
         caps = self.client_capabilities.get(capability)

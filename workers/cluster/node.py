@@ -4,7 +4,8 @@ Streamable HTTP endpoint, carries their cross-worker messages over the bus, and 
 Messages (msgpack lists, first item the kind):
 - ["event", "resource_updated", uri] / ["event", "list_changed", kind]: a server-wide event raised in another
   worker; this worker tells the sessions whose standalone stream it holds.
-- ["notify", session_id, data]: a message for a session's standalone stream, if this worker holds it.
+- ["notify", session_id, data]: a message for the session's standalone stream, sent to the worker its
+  record names (`SessionState.stream_worker`).
 - ["answer", session_id, request_id, result, error]: the client's answer to a request this worker sent.
 - ["cancel", session_id, request_id, reason]: notifications/cancelled, for whichever worker runs it.
 - ["task_cancel", task_id]: tasks/cancel of a task running here.
@@ -58,7 +59,8 @@ class ClusterNode:
         server.cluster = self
         server.tasks.worker = config.slot
         server.tasks.remote_cancel = lambda task_id: self.bus.broadcast(("task_cancel", task_id))
-        endpoint.forward_notify = lambda session_id, data: self.bus.broadcast(("notify", session_id, data))
+        endpoint.forward_notify = self._forward_notify
+        endpoint.on_get_stream = self._claim_stream
         endpoint.on_session_end = lambda session_id: self.bus.broadcast(("end", session_id))
         failed = server.tasks.fail_orphans(config.slot)  # left running by a previous worker of this slot
         if failed:
@@ -71,10 +73,30 @@ class ClusterNode:
         self.bus.broadcast(("event", *event))
 
     def reachable(self, session: ServerSession) -> bool:
+        """Whether this worker delivers the session's unrelated messages: it holds the GET stream the
+        session's record names (a session may hold GET streams on several workers; one delivers)."""
         if session.state.session_id not in self.endpoint._get_streams:
             return False
         self.sessions.refresh(session)  # e.g. a subscription made through another worker
-        return True
+        return session.state.stream_worker in (self.slot, -1)
+
+    def _claim_stream(self, session_id: str) -> None:
+        """A GET stream opened here: this worker now carries the session's unrelated messages."""
+        session = self.sessions.local(session_id)
+        if session is not None:
+            self.sessions.refresh(session)
+            session.state.stream_worker = self.slot
+            self.sessions.commit(session)
+
+    def _forward_notify(self, session_id: str, data: bytes) -> None:
+        """A message for a session whose GET stream this worker does not hold: to the worker that does."""
+        session = self.sessions.local(session_id)
+        if session is None:
+            return
+        self.sessions.refresh(session)
+        target = session.state.stream_worker
+        if target >= 0 and target != self.slot:
+            self.bus.send(target, ("notify", session_id, data))
 
     def forward_answer(self, session: ServerSession, answer: Answer) -> None:
         request_id = answer.request_id

@@ -108,8 +108,15 @@ class SharedSessions:
         if local is None:
             return
         state = session.state
-        # What a request can change: phase, log level, subscriptions (the rest is fixed at initialize).
-        fingerprint = (state.phase, state.log_level, state.protocol_version, tuple(state.subscriptions))
+        # What a request can change: phase, log level, subscriptions, the GET stream's worker (the rest is
+        # fixed at initialize).
+        fingerprint = (
+            state.phase,
+            state.log_level,
+            state.protocol_version,
+            state.stream_worker,
+            tuple(state.subscriptions),
+        )
         if fingerprint == local.fingerprint:
             return
         local.fingerprint = fingerprint

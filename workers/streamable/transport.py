@@ -205,6 +205,7 @@ class StreamableHttp:
         # Set by the cluster: reach a standalone stream held by another worker; announce an ended session.
         self.forward_notify: Callable[[str, bytes], None] | None = None
         self.on_session_end: Callable[[str], None] | None = None
+        self.on_get_stream: Callable[[str], None] | None = None  # a standalone stream opened here
         if events is None:
             events = MemoryEventStore(settings.event_store_max_events, settings.event_store_ttl)
         self.events: EventStore = events
@@ -408,6 +409,8 @@ class StreamableHttp:
         stream.attach(responder.start_stream(200, list(SSE_HEADERS)))
         self._streams[(session_id, stream.stream_id)] = stream
         self._get_streams[session_id] = stream
+        if self.on_get_stream is not None:
+            self.on_get_stream(session_id)
         if session.state.protocol_version >= "2025-11-25":
             stream.prime()
 
@@ -429,6 +432,8 @@ class StreamableHttp:
         live.attach(conn)
         if stream_id.startswith("g"):
             self._get_streams[session_id] = live
+            if self.on_get_stream is not None:
+                self.on_get_stream(session_id)
 
     def notify(self, session_id: str, data: bytes) -> None:
         """A message unrelated to any request: it goes on the standalone GET stream, if one is open."""
