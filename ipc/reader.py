@@ -50,6 +50,7 @@ class CacheReader:
         self.recheck = recheck
         self.cache: SharedCache | None = None
         self._next_check = 0.0
+        self._keys: dict[str, bytes] = {}  # uri -> cache key bytes
         self._until_clock = 0  # gets left before the clock is read again (a clock read is ~0.1 µs)
         self.hits = 0
         self.misses = 0
@@ -103,6 +104,19 @@ class CacheReader:
         return self._alive()
 
     def get_key(self, key: str) -> bytes | None:
+        """The value cached under a raw key (see `ipc.cache.resource_key`/`tool_key`), or None."""
+        return self._get(key.encode())
+
+    def get(self, uri: str) -> bytes | None:
+        """The cached resources/read result of `uri` (ready-to-send JSON), or None."""
+        kb = self._keys.get(uri)
+        if kb is None:
+            kb = ("r:" + uri).encode()
+            if len(self._keys) < 4096:  # a reader asks for the same URIs again and again
+                self._keys[uri] = kb
+        return self._get(kb)
+
+    def _get(self, kb: bytes) -> bytes | None:
         cache = self.cache
         self._until_clock -= 1
         if cache is None or (self._until_clock <= 0 and self._due()):
@@ -113,16 +127,12 @@ class CacheReader:
         if _unpack_u32(cache.mm, _STATE_AT)[0] != STATE_OPEN:  # the server stopped: what is left may be stale
             self._next_check = 0.0
             return None
-        value = cache.get_bytes(key.encode())
+        value = cache.get_bytes(kb)
         if value is None:
             self.misses += 1
         else:
             self.hits += 1
         return value
-
-    def get(self, uri: str) -> bytes | None:
-        """The cached resources/read result of `uri` (ready-to-send JSON), or None."""
-        return self.get_key("r:" + uri)
 
     def close(self) -> None:
         if self.cache is not None:

@@ -353,7 +353,7 @@ class StreamableHttp:
 
     def open_stream(self, session: ServerSession, responder: Responder, headers: Headers) -> LiveStream:
         session_id = session.state.session_id
-        stream = LiveStream(self, session_id, secrets.token_hex(4))
+        stream = LiveStream(self, session_id, secrets.token_hex(8))
         stream.attach(responder.start_stream(200, [*SSE_HEADERS, *headers]))
         if session_id:
             self._streams[(session_id, stream.stream_id)] = stream
@@ -405,7 +405,7 @@ class StreamableHttp:
             message = "Conflict: this session already has a standalone SSE stream"
             responder.respond(409, [JSON], _error_body(rpc.INVALID_REQUEST, message))
             return
-        stream = LiveStream(self, session_id, "g" + secrets.token_hex(4))
+        stream = LiveStream(self, session_id, "g" + secrets.token_hex(8))
         stream.attach(responder.start_stream(200, list(SSE_HEADERS)))
         self._streams[(session_id, stream.stream_id)] = stream
         self._get_streams[session_id] = stream
