@@ -177,9 +177,9 @@ class HttpProtocol(asyncio.Protocol):
         self.http11 = True
         self.client: tuple[str, int] | None = None
         self._url = b""
-        self._header_count = 0
-        self._header_size = 0
+        self._header_repeats = 0
         self._header_bytes = 0
+        self._chunk_bytes = 0
         self._body: list[bytes] = []
         self._body_size = 0
         self._in_request = False
@@ -220,6 +220,7 @@ class HttpProtocol(asyncio.Protocol):
                 waiter.set_result(None)
 
     def data_received(self, data: bytes) -> None:
+        self._chunk_bytes = len(data)
         try:
             self.parser.feed_data(data)
             if self._in_headers:
@@ -291,8 +292,7 @@ class HttpProtocol(asyncio.Protocol):
         self._in_headers = True
         self._url = b""
         self._header_map = {}
-        self._header_count = 0
-        self._header_size = 0
+        self._header_repeats = 0
         self._header_bytes = 0
         self._body = []
         self._body_size = 0
@@ -302,28 +302,31 @@ class HttpProtocol(asyncio.Protocol):
         self._url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        # The hot path: straight into the map, names lower-cased once per spelling for all connections.
-        # Count and size limits are checked on the whole block in on_headers_complete.
+        # The hot path (several calls a request): straight into the map, names lower-cased once per
+        # spelling for all connections. Count and size limits are checked in on_headers_complete.
         key = _HEADER_NAMES.get(name)
         if key is None:
             key = name.decode("latin-1").lower()
             if len(_HEADER_NAMES) < 512:  # clients send the same few spellings; strangers are not kept
                 _HEADER_NAMES[name] = key
-        self._header_count += 1
-        self._header_size += len(name) + len(value) + 4
         headers = self._header_map
         if key in headers:  # repeated field lines combine (RFC 9110 §5.3)
             headers[key] += ", " + value.decode("latin-1")
+            self._header_repeats += 1
         else:
             headers[key] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
         self._in_headers = False
         limits = self.limits
-        if self._header_count > limits.max_headers:
+        headers = self._header_map
+        if len(headers) + self._header_repeats > limits.max_headers:
             raise _Abort(431)
-        if self._header_size + len(self._url) > limits.max_header_bytes:
-            raise _Abort(431)
+        # The head came in the chunks counted so far plus this one: measure it only if that could be over.
+        if self._header_bytes + self._chunk_bytes > limits.max_header_bytes:
+            size = len(self._url) + sum(len(k) + len(v) + 4 for k, v in headers.items())
+            if size > limits.max_header_bytes:
+                raise _Abort(431)
         headers = self._header_map
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limits.max_body_bytes:
