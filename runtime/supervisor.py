@@ -64,7 +64,9 @@ class _Worker:
 
 
 def log(message: str) -> None:
-    print(f"mcprt: supervisor: {message}", file=sys.stderr, flush=True)
+    # A closed stderr (the reader of a pipe went away) must not stop the supervisor and strand its segments.
+    with contextlib.suppress(OSError, ValueError):
+        print(f"mcprt: supervisor: {message}", file=sys.stderr, flush=True)
 
 
 class Supervisor:
@@ -312,12 +314,14 @@ class Supervisor:
                 beat = self._heartbeat(workers[0].slot) or {}
                 host = self.settings.host
                 shown = f"[{host.strip('[]')}]" if ":" in host else host
-                print(
-                    f"mcprt: serving {beat.get('name', 'app')} at http://{shown}:{self.port}{self.settings.path}"
-                    f" ({self.settings.workers} workers)",
-                    file=sys.stderr,
-                    flush=True,
-                )
+                address = f"http://{shown}:{self.port}{self.settings.path}"
+                name = beat.get("name", "app")
+                with contextlib.suppress(OSError, ValueError):
+                    print(
+                        f"mcprt: serving {name} at {address} ({self.settings.workers} workers)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 return
             time.sleep(0.02)
 
