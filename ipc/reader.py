@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from ipc.cache import _STATE, HEADER_SIZE, STATE_OPEN, U32, SharedCache
 from ipc.errors import SegmentError
 from ipc.segment import instance_prefix, pid_alive
+from runtime.protocol.versions import LATEST
 
 _STATE_AT = HEADER_SIZE + _STATE
 _unpack_u32 = U32.unpack_from
@@ -196,7 +197,7 @@ class ColocatedClient:
             "id": 0,
             "method": "initialize",
             "params": {
-                "protocolVersion": "2025-11-25",
+                "protocolVersion": LATEST,
                 "capabilities": {},
                 "clientInfo": {"name": "mcprt-colocated", "version": "1"},
             },
@@ -204,7 +205,8 @@ class ColocatedClient:
         status, headers, body = self._post(init)
         if status != 200:
             raise RuntimeError(f"initialize: HTTP {status}: {body[:200]!r}")
-        self._session = {"MCP-Protocol-Version": "2025-11-25"}
+        negotiated = json.loads(_last_json(body))["result"]["protocolVersion"]
+        self._session = {"MCP-Protocol-Version": negotiated}
         if "mcp-session-id" in headers:
             self._session["Mcp-Session-Id"] = headers["mcp-session-id"]
         self._post({"jsonrpc": "2.0", "method": "notifications/initialized"})

@@ -6,7 +6,6 @@ import asyncio
 import concurrent.futures
 import functools
 import os
-import threading
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +32,7 @@ from runtime.tasks import TaskRunner
 F = TypeVar("F", bound=Callable[..., Any])
 Send = Callable[[bytes], None]
 MAX_COMPLETION_VALUES = 100  # completion.mdx: at most 100 values per response
+_ON_LOOP = object()  # `Server._on_loop`: already on the serving loop
 
 
 class Server:
@@ -85,7 +85,6 @@ class Server:
         self.on_roots_changed: Callable[[Context], Any] | None = None
         self._hooks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None  # the serving loop, once a session attached
-        self._thread_state = threading.local()
         # Set by a worker of the multi-process runtime: how events reach sessions served by other workers.
         self.cluster: Cluster | None = None
         self.tasks = tasks or TaskRunner()
@@ -236,8 +235,9 @@ class Server:
         """Tell every session subscribed to `uri` that it changed; returns how many this process told
         (with several workers, each tells the sessions whose standalone stream it holds). Safe to call
         from a sync handler's thread: the messages are sent from the event loop."""
-        if self._off_loop(self.resource_updated, uri):
-            return self._on_loop_result
+        moved = self._on_loop(self.resource_updated, uri)
+        if moved is not _ON_LOOP:
+            return moved  # type: ignore[no-any-return]
         if self.cache is not None:
             self.cache.remove(resource_key(uri))  # the segment is shared: gone for every worker
         if self.cluster is not None:
@@ -262,15 +262,15 @@ class Server:
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
 
-    def _off_loop(self, fn: Callable[..., Any], *args: Any) -> bool:
-        """Called from another thread than the serving loop's: run `fn(*args)` on the loop instead and wait
-        for it (its result in `_on_loop_result`, a thread-local)."""
+    def _on_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Called from another thread than the serving loop's: run `fn(*args)` on the loop, wait, and return
+        its result. Called on the loop (or before serving): `_ON_LOOP`, and the caller goes on itself."""
         loop = self._loop
         if loop is None or loop.is_closed():
-            return False
+            return _ON_LOOP
         try:
             if asyncio.get_running_loop() is loop:
-                return False
+                return _ON_LOOP
         except RuntimeError:
             pass
         done: concurrent.futures.Future[Any] = concurrent.futures.Future()
@@ -282,12 +282,7 @@ class Server:
                 done.set_exception(exc)
 
         loop.call_soon_threadsafe(run)
-        self._thread_state.result = done.result()
-        return True
-
-    @property
-    def _on_loop_result(self) -> Any:
-        return self._thread_state.result
+        return done.result()
 
     def detach(self, session: ServerSession) -> None:
         self._live.pop(session, None)
@@ -302,7 +297,7 @@ class Server:
         self._announce_change(kind)
 
     def _announce_change(self, kind: str) -> None:
-        if self._off_loop(self._announce_change, kind):
+        if self._on_loop(self._announce_change, kind) is not _ON_LOOP:
             return
         if self.cluster is not None:
             self.cluster.publish(("list_changed", kind))

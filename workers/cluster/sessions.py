@@ -95,10 +95,11 @@ class SharedSessions:
 
     def refresh(self, session: ServerSession) -> None:
         """Bring a local session's state up to date (e.g. subscriptions made through another worker)."""
-        local = self._local.get(session.state.session_id)
-        if local is not None:
-            found = self.table.get_versioned(session.state.session_id)
-            if found is not None and found[0] != local.version:
+        session_id = session.state.session_id
+        local = self._local.get(session_id)
+        if local is not None and self.table.version(session_id) not in (None, local.version):
+            found = self.table.get_versioned(session_id)
+            if found is not None:
                 self._refresh(local, *found)
 
     def commit(self, session: ServerSession) -> None:
