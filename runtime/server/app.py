@@ -25,6 +25,7 @@ from runtime.server.client_requests import ClientRequestError
 from runtime.server.context import Context
 from runtime.server.pagination import page
 from runtime.server.registry import CompletionSpec, Handler, PromptSpec, ResourceSpec
+from runtime.server.runner import Then
 from runtime.server.tools import ToolSpec
 from runtime.server.uritemplate import UriTemplate, is_template
 from runtime.tasks import TaskRunner
@@ -493,10 +494,10 @@ class Server:
         if tool.signature.context_param is not None:
             kwargs[tool.signature.context_param] = ctx
         if tool.is_async:
-            work = _await_tool(tool, tool.fn(**kwargs))
+            pending = tool.fn(**kwargs)
         else:
-            run = functools.partial(tool.fn, **kwargs)
-            work = _await_tool(tool, ctx.loop.run_in_executor(self.executor, run))
+            pending = ctx.loop.run_in_executor(self.executor, functools.partial(tool.fn, **kwargs))
+        work = Then(pending, tool.result, tool.error_result)
         if store is not None:
             return _stored_tool_result(work, *store, tool.cache_ttl)  # type: ignore[arg-type]
         if not as_task:
@@ -546,7 +547,7 @@ class Server:
         convert = functools.partial(content.resource_contents, uri, spec.mime_type)
         cache = self.cache
         if cache is None or spec.cache_ttl is None:
-            return _converted(self._invoke(ctx, spec.handler, kwargs), convert)
+            return Then(self._invoke(ctx, spec.handler, kwargs), convert)
         key = resource_key(uri)
         hit = cache.get(key)
         cache.count(hit is not None)
@@ -572,7 +573,7 @@ class Server:
         except msgspec.ValidationError as exc:
             raise McpError(rpc.INVALID_PARAMS, f"Invalid arguments for prompt {spec.name!r}: {exc}") from None
         convert = functools.partial(content.prompt_messages, spec.description)
-        return _converted(self._invoke(ctx, spec.handler, kwargs), convert)
+        return Then(self._invoke(ctx, spec.handler, kwargs), convert)
 
     def _complete(self, ctx: Context, params: t.CompleteRequestParams) -> Any:
         ref = params.ref
@@ -592,7 +593,7 @@ class Server:
         if spec.wants_context:
             context_arguments = params.context.arguments if params.context is not None else None
             kwargs[names[1]] = context_arguments or {}
-        return _converted(self._invoke(ctx, spec.handler, kwargs), _completion_result)
+        return Then(self._invoke(ctx, spec.handler, kwargs), _completion_result)
 
     # -- convenience ---------------------------------------------------------------------------------------
 
@@ -673,22 +674,6 @@ def _tool_error(message: str) -> t.CallToolResult:
     return t.CallToolResult(content=[t.TextContent(text=message)], is_error=True)
 
 
-async def _await_tool(tool: ToolSpec, pending: Any) -> Any:
-    try:
-        value = await pending
-    except (McpError, asyncio.CancelledError):
-        raise
-    except Exception as exc:  # tool failures are results the model can see (tools.mdx "Error Handling")
-        return _tool_error(
-            f"Error in tool {tool.name!r}: {exc}" if str(exc) else f"Error in tool {tool.name!r}: {exc!r}"
-        )
-    return content.tool_result(value, tool.structured, tool.wrap_result)
-
-
-async def _converted(pending: Any, convert: Callable[[Any], Any]) -> Any:
-    return convert(await pending)
-
-
 async def _stored_resource(
     pending: Any, convert: Callable[[Any], Any], cache: SharedCache, key: str, generation: int, ttl: float
 ) -> bytes:
@@ -698,7 +683,9 @@ async def _stored_resource(
     return data
 
 
-async def _stored_tool_result(pending: Any, cache: SharedCache, key: str, generation: int, ttl: float) -> Any:
+async def _stored_tool_result(
+    pending: Then, cache: SharedCache, key: str, generation: int, ttl: float
+) -> Any:
     """A cacheable tool's result, stored unless it is an error (a failure may be transient)."""
     result = await pending
     data = result if type(result) is bytes else rpc.encode(result)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, Protocol
+
+import msgspec
 
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol.core import Answer, Call, Cancel, Notice, Reply, ServerSession
@@ -21,6 +23,9 @@ if TYPE_CHECKING:
     from runtime.server.app import Server
 
 log = logging.getLogger("mcprt")
+# From Python 3.12 a handler's task starts eagerly: it runs at once up to its first suspension, so a handler
+# that never waits (an echo, a cached read) answers without a trip through the event loop. (Emulating that on
+# 3.11 would run handlers outside any task, which `asyncio.timeout` and anyio's cancel scopes refuse.)
 EAGER_TASKS = sys.version_info >= (3, 12)
 
 
@@ -31,6 +36,31 @@ class Outbound(Protocol):
     def finish(self, data: bytes | None, invalid: bool = False) -> None:
         """The response to the message (None when there is none: a notification, a cancelled request).
         `invalid`: the input was not a readable message (HTTP answers 400)."""
+
+
+class Then(msgspec.Struct, gc=False):
+    """What a route handler returns when its answer needs an await: the runner awaits `awaitable`, then
+    answers with `convert(value)`. `recover(exc)`, when set, turns an exception of the awaitable into a
+    result (a failing tool answers with an isError result). One task, no wrapper coroutine per request."""
+
+    awaitable: Any
+    convert: Callable[[Any], Any]
+    recover: Callable[[Exception], Any] | None = None
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        """Awaitable too, for callers other than the runner (a task's body, the tool cache)."""
+        return self._run().__await__()
+
+    async def _run(self) -> Any:
+        try:
+            value = await self.awaitable
+        except (asyncio.CancelledError, rpc.McpError):
+            raise
+        except Exception as exc:
+            if self.recover is None:
+                raise
+            return self.recover(exc)
+        return self.convert(value)
 
 
 class Runner:
@@ -66,35 +96,54 @@ class Runner:
         except Exception as exc:  # a bug in a handler answers this request only
             out.finish(session.error(call, internal_error(call.route.method, exc)))
             return
-        if hasattr(result, "__await__"):
+        if type(result) is Then or hasattr(result, "__await__"):
             session.inflight[call.id] = ctx
-            ctx.task = start_task(self.loop, self._finish(session, ctx, result))
+            coro = self._finish(session, ctx, result)
+            ctx.task = (
+                asyncio.Task(coro, loop=self.loop, eager_start=True)  # type: ignore[call-arg]
+                if EAGER_TASKS
+                else self.loop.create_task(coro)
+            )
         else:
             out.finish(session.result(call, result))
 
     async def _finish(self, session: ServerSession, ctx: Context, pending: Any) -> None:
         call = ctx.call
+        then: Then | None = None
+        if type(pending) is Then:
+            then, pending = pending, pending.awaitable
+        timeout = self.server.request_timeout
+        scope: asyncio.Timeout | None = None
         try:
-            timeout = self.server.request_timeout
-            if timeout is None:
-                result = await pending
-            else:
-                async with asyncio.timeout(timeout):
+            try:
+                if timeout is None:
                     result = await pending
+                else:
+                    async with asyncio.timeout(timeout) as scope:
+                        result = await pending
+            except (asyncio.CancelledError, rpc.McpError):
+                raise
+            except Exception as exc:
+                if (scope is not None and scope.expired()) or then is None or then.recover is None:
+                    raise
+                result = then.recover(exc)
+            else:
+                if then is not None:
+                    result = then.convert(result)
         except asyncio.CancelledError:
             session.inflight.pop(call.id, None)
             # No response to a cancelled request (cancellation.mdx); the channel is released.
             ctx.out.finish(None)
             return
-        except TimeoutError:
-            message = f"Request timed out after {self.server.request_timeout} s"
-            ctx.out.finish(session.error(call, rpc.McpError(rpc.REQUEST_TIMEOUT, message)))
-            return
         except rpc.McpError as exc:
             ctx.out.finish(session.error(call, exc))
             return
         except Exception as exc:
-            ctx.out.finish(session.error(call, internal_error(call.route.method, exc)))
+            if isinstance(exc, TimeoutError) and scope is not None and scope.expired():
+                message = f"Request timed out after {timeout} s"
+                ctx.out.finish(session.error(call, rpc.McpError(rpc.REQUEST_TIMEOUT, message)))
+            else:
+                ctx.out.finish(session.error(call, internal_error(call.route.method, exc)))
             return
         ctx.out.finish(session.result(call, result))
 
@@ -107,15 +156,6 @@ class Runner:
         if action.reason:
             log.info("request %r cancelled: %s", action.request_id, action.reason)
         action.handle.cancel()
-
-
-def start_task(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-    """A task for a handler. From Python 3.12 it starts eagerly: it runs at once up to its first suspension,
-    so a handler that never waits (an echo, a cached read) answers without a trip through the event loop.
-    (Emulating that on 3.11 would run handlers outside any task, which `asyncio.timeout` refuses.)"""
-    if EAGER_TASKS:
-        return asyncio.Task(coro, loop=loop, eager_start=True)  # type: ignore[call-arg]
-    return loop.create_task(coro)
 
 
 def internal_error(method: str, exc: BaseException) -> rpc.McpError:

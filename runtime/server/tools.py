@@ -11,6 +11,7 @@ import fastjsonschema
 import msgspec
 
 from runtime.protocol import types as t
+from runtime.server import content
 from runtime.server.content import CONTENT_TYPES
 from runtime.server.signature import Signature, return_schema
 
@@ -127,6 +128,17 @@ class ToolSpec:
             return self.signature.checked(arguments)
         self.validate(arguments)
         return self.signature.bind(arguments)
+
+    def result(self, value: Any) -> Any:
+        """The tools/call result for what the function returned."""
+        return content.tool_result(value, self.structured, self.wrap_result)
+
+    def error_result(self, exc: Exception) -> t.CallToolResult:
+        """A failing tool answers with an isError result the model can see (tools.mdx "Error Handling")."""
+        detail = f"{exc}" if str(exc) else f"{exc!r}"
+        return t.CallToolResult(
+            content=[t.TextContent(text=f"Error in tool {self.name!r}: {detail}")], is_error=True
+        )
 
     def arguments_error(self, exc: Exception) -> str:
         """SEP-1303: tell the model what was wrong so it can correct the call."""

@@ -11,6 +11,7 @@ from http import HTTPStatus
 from typing import Any
 
 import httptools
+import msgspec
 
 from workers.httpd.types import Handler, HttpLimits, HttpRequest
 
@@ -75,20 +76,17 @@ class ResponseStream:
             self._callbacks.append(callback)
 
 
-class Responder:
+class Responder(msgspec.Struct, gc=False):
     """Answers one request. Output is written at once when this request is first in line, and buffered
-    otherwise (pipelining keeps responses in request order)."""
+    otherwise (pipelining keeps responses in request order). A Struct: built in C, once per request."""
 
-    __slots__ = ("_buffer", "_conn", "_head", "_keep_alive", "done", "started", "stream")
-
-    def __init__(self, conn: HttpProtocol, head: bool, keep_alive: bool) -> None:
-        self._conn = conn
-        self._head = head
-        self._keep_alive = keep_alive
-        self._buffer: list[bytes] = []
-        self.done = False
-        self.started = False
-        self.stream: ResponseStream | None = None
+    _conn: HttpProtocol
+    _head: bool
+    _keep_alive: bool
+    _buffer: list[bytes] = msgspec.field(default_factory=list)
+    done: bool = False
+    started: bool = False
+    stream: ResponseStream | None = None
 
     @property
     def closed(self) -> bool:
@@ -110,20 +108,26 @@ class Responder:
         self._emit(b"".join(parts), done=True)
 
     def respond_json(self, body: bytes) -> None:
-        """`respond(200, [content-type: application/json], body)` for the hot path: one format, no list."""
-        if self.started:
+        """`respond(200, [content-type: application/json], body)` for the hot path: a response alone in line
+        on a keep-alive connection is written and retired here, in one format and one write."""
+        conn = self._conn
+        queue = conn.queue
+        if self.started or self._head or not self._keep_alive or len(queue) != 1 or conn.closing:
+            if not self.started:
+                self.respond(200, [(b"content-type", b"application/json")], body)
             return
-        if self._head or not self._keep_alive:
-            self.respond(200, [(b"content-type", b"application/json")], body)
-            return
-        self.started = True
-        self._emit(JSON_200 % len(body) + body, done=True)
+        self.started = self.done = True
+        conn.transport.write(JSON_200 % len(body) + body)  # type: ignore[union-attr]
+        queue.pop()  # this responder: alone in line
+        conn._activity += 1
+        if conn._paused_reading:
+            conn.finished_head()
 
     def start_stream(self, status: int, headers: Headers) -> ResponseStream:
         if self.started:
             raise RuntimeError("response already started")
         self.started = True
-        chunked = self._conn.http11
+        chunked = self._conn.http11()
         if not chunked:
             self._keep_alive = False
         parts = [status_line(status)]
@@ -152,43 +156,62 @@ class Responder:
                 conn.finished_head()
 
 
-_HEADER_NAMES: dict[bytes, str] = {}  # raw header name -> lower-case str, shared by the connections
-_PATHS: dict[bytes, str] = {}  # request paths seen, decoded once (a server has a handful)
+# The lower-case names of a header block, by the raw names in the order a client sends them: a client sends
+# the same few blocks, so one lookup names all of a request's headers. Shared by the connections, bounded.
+_NAME_SETS: dict[tuple[bytes, ...], tuple[str, ...]] = {}
+_TARGETS: dict[bytes, tuple[str, str]] = {}  # request targets seen without a query, split and decoded once
 
 
-def _path(raw: bytes) -> str:
-    path = raw.decode("latin-1")
-    if len(_PATHS) < 64:
-        _PATHS[raw] = path
-    return path
+def _target(url: bytes) -> tuple[str, str]:
+    """(path, query) of a request target."""
+    path, question, query = url.decode("latin-1").partition("?")
+    if not question and len(_TARGETS) < 64:  # a server has a handful of paths; queries vary, so are not kept
+        _TARGETS[url] = (path, "")
+    return path, query
+
+
+def _lower_names(raw: tuple[bytes, ...]) -> tuple[str, ...]:
+    names = tuple(name.decode("latin-1").lower() for name in raw)
+    if len(_NAME_SETS) < 256:  # strangers beyond this are named each time, not kept
+        _NAME_SETS[raw] = names
+    return names
 
 
 class HttpProtocol(asyncio.Protocol):
+    """The parser's per-field callbacks are C-level appends into this connection's buffers (no Python frame
+    per header); Python runs once when the headers are complete and once when the message is."""
+
     def __init__(self, handler: Handler, limits: HttpLimits, connections: set[HttpProtocol]) -> None:
         self.handler = handler
         self.limits = limits
         self.connections = connections
         self.loop = asyncio.get_event_loop()
         self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpRequestParser(self)
         self.queue: deque[Responder] = deque()
         self.lost = False
         self.closing = False
-        self.http11 = True
         self.client: tuple[str, int] | None = None
-        self._url = b""
-        self._header_repeats = 0
-        self._header_bytes = 0
-        self._chunk_bytes = 0
+        # Filled by the parser through bound C methods, emptied in place after each message.
+        self._url: list[bytes] = []
+        self._raw_headers: dict[bytes, bytes] = {}
         self._body: list[bytes] = []
-        self._body_size = 0
-        self._in_request = False
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at = 0.0
-        self._deadline = 0.0
-        self._on_deadline: Callable[[], None] | None = None
-        self._in_headers = False
-        self._header_map: dict[str, str] = {}
+        self.on_url = self._url.append
+        self.on_header = self._raw_headers.__setitem__  # a repeated field line keeps its last value
+        self.on_body = self._body.append
+        self.parser = httptools.HttpRequestParser(self)
+        self._headers: dict[str, bytes] = {}
+        self._chunk_bytes = 0
+        self._received = 0  # bytes of the current request received in earlier chunks
+        self._in_request = False  # a request is partly received (it spans chunks)
+        self._headers_done = False
+        # A partly received request has a deadline (rare: most requests arrive in one chunk).
+        self._request_timer: asyncio.TimerHandle | None = None
+        # Idleness is sampled, not timed per request: responses count `_activity`, and a ticker every half
+        # keep-alive timeout closes the connection after two ticks with no activity and nothing in flight.
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._activity = 0
+        self._idle_mark = -1
+        self._idle_ticks = 0
         self._paused_reading = False
         self._write_paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
@@ -202,15 +225,15 @@ class HttpProtocol(asyncio.Protocol):
         transport.set_write_buffer_limits(self.limits.write_high_water, self.limits.write_low_water)  # type: ignore[attr-defined]
         peer = transport.get_extra_info("peername")
         self.client = (peer[0], peer[1]) if isinstance(peer, tuple) else None
-        self._arm(self.limits.keep_alive_timeout, self._idle_timeout)
+        self._idle_timer = self.loop.call_later(self.limits.keep_alive_timeout / 2, self._idle_tick)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
         self.connections.discard(self)
-        self._disarm()
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        for timer in (self._request_timer, self._idle_timer):
+            if timer is not None:
+                timer.cancel()
+        self._request_timer = self._idle_timer = None
         for responder in self.queue:
             if responder.stream is not None:
                 responder.stream._closed()
@@ -223,12 +246,8 @@ class HttpProtocol(asyncio.Protocol):
         self._chunk_bytes = len(data)
         try:
             self.parser.feed_data(data)
-            if self._in_headers:
-                # Headers still incomplete: count what arrived so a slow, endless header block is refused
-                # before it is all buffered (the exact size is checked once the headers are complete).
-                self._header_bytes += len(data)
-                if self._header_bytes > self.limits.max_header_bytes:
-                    raise _Abort(431)
+            if self._url:  # a request is partly here: it spans chunks (the rare case)
+                self._partial(len(data))
         except _Abort as abort:
             self._fail(abort.status)
         except httptools.HttpParserUpgrade:
@@ -237,143 +256,107 @@ class HttpProtocol(asyncio.Protocol):
             cause = exc.__context__
             self._fail(cause.status if isinstance(cause, _Abort) else 400)
 
+    def _partial(self, size: int) -> None:
+        """A request is incomplete after this chunk: time it, and refuse it as soon as it breaks a limit
+        rather than buffering it whole."""
+        limits = self.limits
+        if not self._in_request:  # it began in this chunk
+            self._in_request = True
+            self._received = 0
+            self._set_request_deadline(limits.header_timeout)
+        self._received += size
+        if not self._headers_done:
+            if self._received > limits.max_header_bytes:
+                raise _Abort(431)
+        elif self._received > limits.max_body_bytes and sum(map(len, self._body)) > limits.max_body_bytes:
+            raise _Abort(413)
+
     def _fail(self, status: int) -> None:
         """A request broke the protocol or a limit: answer it (after earlier responses) and close."""
         if self.lost:
             return
         self.transport.pause_reading()  # type: ignore[union-attr]
-        responder = Responder(self, head=False, keep_alive=False)
+        responder = Responder(self, False, False)
         self.queue.append(responder)
         body = b'{"error":"%s"}' % HTTPStatus(status).phrase.encode()
         responder.respond(status, [(b"content-type", b"application/json")], body)
 
     # -- timers --------------------------------------------------------------------------------------------
 
-    def _arm(self, delay: float, callback: Callable[[], None]) -> None:
-        """Set the connection's one deadline. A timer is created only when none is pending at or before the
-        deadline: the hot path just moves a timestamp (one timer per connection, not three per request)."""
-        deadline = self.loop.time() + delay
-        self._deadline = deadline
-        self._on_deadline = callback
-        if self._timer is None or self._timer_at > deadline:
-            if self._timer is not None:
-                self._timer.cancel()
-            self._timer_at = deadline
-            self._timer = self.loop.call_at(deadline, self._check_deadline)
-
-    def _check_deadline(self) -> None:
-        self._timer = None
-        callback = self._on_deadline
-        if callback is None:
-            return
-        if self.loop.time() < self._deadline:  # moved later since: wait for the new deadline
-            self._timer_at = self._deadline
-            self._timer = self.loop.call_at(self._deadline, self._check_deadline)
-            return
-        self._on_deadline = None
-        callback()
-
-    def _disarm(self) -> None:
-        self._on_deadline = None
-
-    def _idle_timeout(self) -> None:
-        if not self.queue and not self._in_request and self.transport is not None:
-            self.transport.close()
+    def _set_request_deadline(self, delay: float) -> None:
+        if self._request_timer is not None:
+            self._request_timer.cancel()
+        self._request_timer = self.loop.call_later(delay, self._request_timeout)
 
     def _request_timeout(self) -> None:
+        """The request's headers or body did not arrive in time."""
+        self._request_timer = None
         if self._in_request:
             self._in_request = False
             self._fail(408)
 
-    # -- parser callbacks ----------------------------------------------------------------------------------
-
-    def on_message_begin(self) -> None:
-        self._in_request = True
-        self._in_headers = True
-        self._url = b""
-        self._header_map = {}
-        self._header_repeats = 0
-        self._header_bytes = 0
-        self._body = []
-        self._body_size = 0
-        self._arm(self.limits.header_timeout, self._request_timeout)
-
-    def on_url(self, url: bytes) -> None:
-        self._url += url
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        # The hot path (several calls a request): straight into the map, names lower-cased once per
-        # spelling for all connections. Count and size limits are checked in on_headers_complete.
-        key = _HEADER_NAMES.get(name)
-        if key is None:
-            key = name.decode("latin-1").lower()
-            if len(_HEADER_NAMES) < 512:  # clients send the same few spellings; strangers are not kept
-                _HEADER_NAMES[name] = key
-        headers = self._header_map
-        if key in headers:  # repeated field lines combine (RFC 9110 §5.3)
-            headers[key] += ", " + value.decode("latin-1")
-            self._header_repeats += 1
+    def _idle_tick(self) -> None:
+        if self.lost or self.transport is None:
+            return
+        if self._activity != self._idle_mark or self.queue or self._in_request:
+            self._idle_mark = self._activity
+            self._idle_ticks = 0
         else:
-            headers[key] = value.decode("latin-1")
+            self._idle_ticks += 1
+            if self._idle_ticks >= 2:  # idle for at least the keep-alive timeout
+                self._idle_timer = None
+                self.transport.close()
+                return
+        self._idle_timer = self.loop.call_later(self.limits.keep_alive_timeout / 2, self._idle_tick)
+
+    # -- parser callbacks (on_url, on_header and on_body are the bound appends set in __init__) -------------
 
     def on_headers_complete(self) -> None:
-        self._in_headers = False
         limits = self.limits
-        headers = self._header_map
-        if len(headers) + self._header_repeats > limits.max_headers:
+        raw = self._raw_headers
+        if len(raw) > limits.max_headers:
             raise _Abort(431)
         # The head came in the chunks counted so far plus this one: measure it only if that could be over.
-        if self._header_bytes + self._chunk_bytes > limits.max_header_bytes:
-            size = len(self._url) + sum(len(k) + len(v) + 4 for k, v in headers.items())
+        if self._received + self._chunk_bytes > limits.max_header_bytes:
+            size = sum(len(k) + len(v) + 4 for k, v in raw.items()) + sum(map(len, self._url))
             if size > limits.max_header_bytes:
                 raise _Abort(431)
-        headers = self._header_map
+        raw_names = tuple(raw)
+        names = _NAME_SETS.get(raw_names) or _lower_names(raw_names)
+        # Values stay bytes: no decoding. (Same length by construction; strict would only cost.)
+        headers = self._headers = dict(zip(names, raw.values(), strict=False))
+        raw.clear()  # trailers of a chunked body land here afterwards and are dropped
+        self._headers_done = True
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limits.max_body_bytes:
             raise _Abort(413)
-        self._arm(limits.body_timeout, self._request_timeout)
-        expect = headers.get("expect")
-        if expect is not None and expect.lower() == "100-continue":
+        if self._in_request:
+            self._set_request_deadline(limits.body_timeout)
+        if "expect" in headers and headers["expect"].lower() == b"100-continue":
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
 
-    def on_body(self, body: bytes) -> None:
-        self._body_size += len(body)
-        if self._body_size > self.limits.max_body_bytes:
-            raise _Abort(413)
-        self._body.append(body)
-
     def on_message_complete(self) -> None:
-        self._in_request = False
-        self._disarm()
+        if self._in_request:
+            self._in_request = False
+            self._request_timer.cancel()  # type: ignore[union-attr]
+            self._request_timer = None
+        self._headers_done = False
+        self._raw_headers.clear()  # and any trailers
         parser = self.parser
-        version = parser.get_http_version()
-        self.http11 = version == "1.1"
         keep_alive = parser.should_keep_alive() and not self.closing
-        method = parser.get_method()
-        method = METHODS.get(method) or method.decode()
-        url = self._url
-        question = url.find(b"?")
-        if question < 0:
-            path = _PATHS.get(url) or _path(url)
-            query = ""
-        else:
-            path = _path(url[:question])
-            query = url[question + 1 :].decode("latin-1")
-        headers = self._header_map
-        body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
-        request = HttpRequest(
-            method,
-            path,
-            query,
-            headers,
-            body,
-            version,
-            keep_alive,
-            self.client,
-        )
+        method = METHODS.get(parser.get_method()) or parser.get_method().decode("latin-1")
+        parts = self._url
+        url = b"".join(parts)  # one part: the part itself, not a copy
+        parts.clear()
+        path, query = _TARGETS.get(url) or _target(url)
+        chunks = self._body
+        body = b"".join(chunks)
+        chunks.clear()
+        request = HttpRequest(method, path, query, self._headers, body, keep_alive, self.client)
         responder = Responder(self, method == "HEAD", keep_alive)
-        self.queue.append(responder)
-        if len(self.queue) >= self.limits.max_pipelined and not self._paused_reading:
+        queue = self.queue
+        queue.append(responder)
+        if len(queue) > 1 and len(queue) >= self.limits.max_pipelined and not self._paused_reading:
             self._paused_reading = True
             self.transport.pause_reading()  # type: ignore[union-attr]
         try:
@@ -385,6 +368,10 @@ class HttpProtocol(asyncio.Protocol):
             task = self.loop.create_task(result)  # type: ignore[arg-type]
             self._tasks.add(task)
             task.add_done_callback(lambda t: self._task_done(t, responder))
+
+    def http11(self) -> bool:
+        """Whether the client speaks HTTP/1.1 (chunked streams); asked only when a stream starts."""
+        return self.parser.get_http_version() == "1.1"
 
     def _task_done(self, task: asyncio.Task[Any], responder: Responder) -> None:
         self._tasks.discard(task)
@@ -423,8 +410,8 @@ class HttpProtocol(asyncio.Protocol):
         if not queue:
             if self.closing:
                 transport.close()  # type: ignore[union-attr]
-            elif not self._in_request:
-                self._arm(self.limits.keep_alive_timeout, self._idle_timeout)
+            else:
+                self._activity += 1
 
     def pause_writing(self) -> None:
         self._write_paused = True

@@ -6,32 +6,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import msgspec
+
 if TYPE_CHECKING:
     from workers.httpd.protocol import Responder
 
 
-class HttpRequest:
-    __slots__ = ("body", "client", "headers", "http_version", "keep_alive", "method", "path", "query")
+class HttpRequest(msgspec.Struct, gc=False):
+    """One request. A Struct, not a plain class: msgspec builds it in C (it is made once per request)."""
 
-    def __init__(
-        self,
-        method: str,
-        path: str,
-        query: str,
-        headers: dict[str, str],
-        body: bytes,
-        http_version: str,
-        keep_alive: bool,
-        client: tuple[str, int] | None,
-    ) -> None:
-        self.method = method
-        self.path = path
-        self.query = query
-        self.headers = headers
-        self.body = body
-        self.http_version = http_version
-        self.keep_alive = keep_alive
-        self.client = client
+    method: str
+    path: str
+    query: str
+    headers: dict[str, bytes]  # lower-case names; raw values (decode the few you need)
+    body: bytes
+    keep_alive: bool
+    client: tuple[str, int] | None
 
 
 Handler = Callable[[HttpRequest, "Responder"], Awaitable[None] | None]

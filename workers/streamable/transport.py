@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+import msgspec
+
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol.core import Reply, ServerSession
 from runtime.protocol.state import INITIALIZING, OPERATING, SessionState
@@ -53,6 +55,15 @@ class StreamableSettings:
     event_store_max_events: int = 1000  # per stream
     event_store_ttl: float = 300.0  # seconds an idle stream's events stay resumable
     extra: dict[str, str] = field(default_factory=dict)
+
+
+# The protocol versions as clients send them in MCP-Protocol-Version (header values stay bytes).
+_VERSION_VALUES: dict[bytes, str] = {version.encode(): version for version in SUPPORTED_VERSIONS}
+
+
+def _text(headers: dict[str, bytes], name: str) -> str | None:
+    value = headers.get(name)
+    return None if value is None else value.decode("latin-1")
 
 
 def _error_body(code: int, message: str) -> bytes:
@@ -137,19 +148,15 @@ class LiveStream:
             conn.close()
 
 
-class PostOutbound:
-    """Where the messages of one POST go: a JSON response, or an SSE stream once the handler sends early."""
+class PostOutbound(msgspec.Struct, gc=False):
+    """Where the messages of one POST go: a JSON response, or an SSE stream once the handler sends early.
+    A Struct: built in C, once per POST."""
 
-    __slots__ = ("headers", "responder", "session", "stream", "transport")
-
-    def __init__(
-        self, transport: StreamableHttp, session: ServerSession, responder: Responder, headers: Headers
-    ):
-        self.transport = transport
-        self.session = session
-        self.responder = responder
-        self.stream: LiveStream | None = None
-        self.headers = headers
+    transport: StreamableHttp
+    session: ServerSession
+    responder: Responder
+    headers: Headers = msgspec.field(default_factory=list)
+    stream: LiveStream | None = None
 
     def send(self, data: bytes) -> None:
         stream = self.stream
@@ -214,7 +221,8 @@ class StreamableHttp:
         self._get_streams: dict[str, LiveStream] = {}
         self._sweeper: asyncio.TimerHandle | None = None
         self._path = settings.path
-        self._accepted_hosts: set[str] = set()
+        self._stateless = settings.stateless
+        self._accepted_hosts: set[bytes] = set()
         self._attached: dict[str, ServerSession] = {}  # sessions the server can reach, by id
 
     @property
@@ -227,13 +235,21 @@ class StreamableHttp:
     # -- entry point ---------------------------------------------------------------------------------------
 
     def __call__(self, request: HttpRequest, responder: Responder) -> None:
+        headers = request.headers
+        if (
+            request.method == "POST"
+            and request.path == self._path
+            and "origin" not in headers
+            and headers.get("host") in self._accepted_hosts
+        ):
+            self._post(request, responder)  # the common case: Host seen before, no Origin
+            return
         if request.path != self._path:
             if request.path == "/healthz" and request.method in ("GET", "HEAD"):
                 responder.respond(200, [(b"content-type", b"text/plain")], b"ok\n")
             else:
                 responder.respond(404, [JSON], _error_body(rpc.INVALID_REQUEST, "Not found"))
             return
-        headers = request.headers
         refusal = self._check_origin(headers)
         if refusal is not None:
             status, message = refusal
@@ -253,13 +269,14 @@ class StreamableHttp:
                 _error_body(rpc.INVALID_REQUEST, "Method not allowed"),
             )
 
-    def _check_origin(self, headers: dict[str, str]) -> tuple[int, str] | None:
+    def _check_origin(self, headers: dict[str, bytes]) -> tuple[int, str] | None:
         """DNS-rebinding protection (transports.mdx "Security Warning")."""
         settings = self.settings
-        host = headers.get("host")
-        origin = headers.get("origin")
-        if origin is None and host in self._accepted_hosts:
+        raw_host = headers.get("host")
+        if "origin" not in headers and raw_host in self._accepted_hosts:
             return None  # the common case, decided once per distinct Host value
+        host = _text(headers, "host")
+        origin = _text(headers, "origin")
         if host is not None:
             if settings.allowed_hosts is not None:
                 if host not in settings.allowed_hosts and _host_name(host) not in settings.allowed_hosts:
@@ -274,13 +291,14 @@ class StreamableHttp:
                 parts = urlsplit(origin)
                 if parts.scheme not in ("http", "https") or not _is_loopback(parts.hostname or ""):
                     return 403, f"Origin not allowed: {origin}"
-        elif host is not None and len(self._accepted_hosts) < 64:
-            self._accepted_hosts.add(host)
+        elif raw_host is not None and len(self._accepted_hosts) < 64:
+            self._accepted_hosts.add(raw_host)
         return None
 
-    def _check_version(self, headers: dict[str, str], responder: Responder) -> bool:
-        version = headers.get("mcp-protocol-version")
-        if version is not None and version not in SUPPORTED_VERSIONS:
+    def _check_version(self, headers: dict[str, bytes], responder: Responder) -> bool:
+        raw = headers.get("mcp-protocol-version")
+        if raw is not None and raw not in _VERSION_VALUES:
+            version = raw.decode("latin-1")
             message = (
                 f"Unsupported MCP-Protocol-Version: {version}; supported: {', '.join(SUPPORTED_VERSIONS)}"
             )
@@ -292,35 +310,37 @@ class StreamableHttp:
 
     def _post(self, request: HttpRequest, responder: Responder) -> None:
         headers = request.headers
-        content_type = headers.get("content-type", "")
-        if not content_type.startswith("application/json"):
+        content_type = headers.get("content-type", b"")
+        if not content_type.startswith(b"application/json"):
             message = "Unsupported Media Type: Content-Type must be application/json"
             responder.respond(415, [JSON], _error_body(rpc.INVALID_REQUEST, message))
             return
-        accept = headers.get("accept", "")
-        if not (("application/json" in accept and "text/event-stream" in accept) or "*/*" in accept):
+        accept = headers.get("accept", b"")
+        if not ((b"application/json" in accept and b"text/event-stream" in accept) or b"*/*" in accept):
             message = "Not Acceptable: Accept must list application/json and text/event-stream"
             responder.respond(406, [JSON], _error_body(rpc.INVALID_REQUEST, message))
             return
-        if not self._check_version(headers, responder):
+        raw_version = headers.get("mcp-protocol-version")
+        if raw_version is not None and raw_version not in _VERSION_VALUES:
+            self._check_version(headers, responder)
             return
-        runner = self.runner
-        if self.settings.stateless:
-            version = headers.get("mcp-protocol-version", HTTP_DEFAULT_VERSION)
+        runner = self._runner or self.runner
+        if self._stateless:
+            version = HTTP_DEFAULT_VERSION if raw_version is None else _VERSION_VALUES[raw_version]
             session = ServerSession(
                 self.server.profile, SessionState(phase=OPERATING, protocol_version=version)
             )
-            runner.feed(session, request.body, PostOutbound(self, session, responder, []))
+            runner.feed(session, request.body, PostOutbound(self, session, responder))
             return
-        session_id = headers.get("mcp-session-id")
-        if session_id is None:
+        raw_id = headers.get("mcp-session-id")
+        if raw_id is None:
             self._initialize(request, responder)
             return
-        session = self.sessions.get(session_id)
+        session = self.sessions.get(raw_id.decode("latin-1"))
         if session is None:
             responder.respond(404, [JSON], _error_body(rpc.INVALID_REQUEST, "Session not found"))
             return
-        runner.feed(session, request.body, PostOutbound(self, session, responder, []))
+        runner.feed(session, request.body, PostOutbound(self, session, responder))
 
     def _initialize(self, request: HttpRequest, responder: Responder) -> None:
         """A POST without a session id must be initialize; anything else allocates nothing."""
@@ -377,13 +397,14 @@ class StreamableHttp:
                 _error_body(rpc.INVALID_REQUEST, "Method not allowed"),
             )
             return
-        if "text/event-stream" not in headers.get("accept", "") and "*/*" not in headers.get("accept", ""):
+        accept = headers.get("accept", b"")
+        if b"text/event-stream" not in accept and b"*/*" not in accept:
             message = "Not Acceptable: Accept must list text/event-stream"
             responder.respond(406, [JSON], _error_body(rpc.INVALID_REQUEST, message))
             return
         if not self._check_version(headers, responder):
             return
-        session_id = headers.get("mcp-session-id")
+        session_id = _text(headers, "mcp-session-id")
         if session_id is None:
             message = "Bad Request: Mcp-Session-Id header is required"
             responder.respond(400, [JSON], _error_body(rpc.INVALID_REQUEST, message))
@@ -397,7 +418,7 @@ class StreamableHttp:
             message = f"Too many SSE streams for this session (limit {self.settings.max_streams_per_session})"
             responder.respond(429, [JSON, (b"retry-after", b"1")], _error_body(rpc.INVALID_REQUEST, message))
             return
-        last_event_id = headers.get("last-event-id")
+        last_event_id = _text(headers, "last-event-id")
         if last_event_id is not None:
             self._resume(session_id, last_event_id, responder)
             return
@@ -446,7 +467,7 @@ class StreamableHttp:
     # -- DELETE and expiry ---------------------------------------------------------------------------------
 
     def _delete(self, request: HttpRequest, responder: Responder) -> None:
-        session_id = request.headers.get("mcp-session-id")
+        session_id = _text(request.headers, "mcp-session-id")
         if session_id is None:
             message = "Bad Request: Mcp-Session-Id header is required"
             responder.respond(400, [JSON], _error_body(rpc.INVALID_REQUEST, message))
