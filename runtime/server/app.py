@@ -466,6 +466,12 @@ class Server:
         tool = self._tools.get(params.name)
         if tool is None:
             raise McpError(rpc.INVALID_PARAMS, f"Unknown tool: {params.name}", {"name": params.name})
+        if tool.plain and params.task is None:  # the hot path; the general one below does the same
+            try:
+                kwargs = tool.bind(params.arguments or {})
+            except (fastjsonschema.JsonSchemaException, msgspec.ValidationError) as exc:
+                return _tool_error(tool.arguments_error(exc))
+            return Then(tool.fn(**kwargs), tool.result, tool.error_result)
         if params.task is not None and tool.task_support == "forbidden":
             raise McpError(rpc.METHOD_NOT_FOUND, f"Tool {tool.name!r} does not support task-augmented calls")
         if params.task is None and tool.task_support == "required":

@@ -109,41 +109,41 @@ class Runner:
 
     async def _finish(self, session: ServerSession, ctx: Context, pending: Any) -> None:
         call = ctx.call
-        then: Then | None = None
-        if type(pending) is Then:
-            then, pending = pending, pending.awaitable
         timeout = self.server.request_timeout
-        scope: asyncio.Timeout | None = None
         try:
-            try:
-                if timeout is None:
+            if timeout is not None:
+                async with asyncio.timeout(timeout):
                     result = await pending
-                else:
-                    async with asyncio.timeout(timeout) as scope:
-                        result = await pending
-            except (asyncio.CancelledError, rpc.McpError):
-                raise
-            except Exception as exc:
-                if (scope is not None and scope.expired()) or then is None or then.recover is None:
+            elif type(pending) is Then:  # Then.__await__ inlined: the hot path of every tool call
+                try:
+                    value = await pending.awaitable
+                except (asyncio.CancelledError, rpc.McpError):
                     raise
-                result = then.recover(exc)
+                except Exception as exc:
+                    if pending.recover is None:
+                        raise
+                    result = pending.recover(exc)
+                else:
+                    result = pending.convert(value)
             else:
-                if then is not None:
-                    result = then.convert(result)
+                result = await pending
         except asyncio.CancelledError:
             session.inflight.pop(call.id, None)
             # No response to a cancelled request (cancellation.mdx); the channel is released.
             ctx.out.finish(None)
             return
+        except TimeoutError as exc:
+            if timeout is None:  # the handler's own timeout, not the request's
+                ctx.out.finish(session.error(call, internal_error(call.route.method, exc)))
+            else:
+                message = f"Request timed out after {timeout} s"
+                ctx.out.finish(session.error(call, rpc.McpError(rpc.REQUEST_TIMEOUT, message)))
+            return
         except rpc.McpError as exc:
             ctx.out.finish(session.error(call, exc))
             return
         except Exception as exc:
-            if isinstance(exc, TimeoutError) and scope is not None and scope.expired():
-                message = f"Request timed out after {timeout} s"
-                ctx.out.finish(session.error(call, rpc.McpError(rpc.REQUEST_TIMEOUT, message)))
-            else:
-                ctx.out.finish(session.error(call, internal_error(call.route.method, exc)))
+            ctx.out.finish(session.error(call, internal_error(call.route.method, exc)))
             return
         ctx.out.finish(session.result(call, result))
 

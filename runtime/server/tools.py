@@ -56,6 +56,7 @@ class ToolSpec:
         "fn",
         "is_async",
         "name",
+        "plain",
         "signature",
         "structured",
         "task_support",
@@ -102,6 +103,13 @@ class ToolSpec:
         if task_support not in (None, "forbidden", "optional", "required"):
             raise ValueError("task_support must be 'forbidden', 'optional' or 'required'")
         self.task_support = task_support or "forbidden"
+        # The common call needs nothing but its arguments: async, no Context, never a task, no cache.
+        self.plain = (
+            self.is_async
+            and self.signature.context_param is None
+            and self.task_support != "required"
+            and cache_ttl is None
+        )
         definition: dict[str, Any] = {"name": self.name}
         if title:
             definition["title"] = title

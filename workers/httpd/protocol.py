@@ -204,6 +204,7 @@ class HttpProtocol(asyncio.Protocol):
         self._received = 0  # bytes of the current request received in earlier chunks
         self._in_request = False  # a request is partly received (it spans chunks)
         self._headers_done = False
+        self._awaiting_body = False
         # A partly received request has a deadline (rare: most requests arrive in one chunk).
         self._request_timer: asyncio.TimerHandle | None = None
         # Idleness is sampled, not timed per request: responses count `_activity`, and a ticker every half
@@ -268,6 +269,15 @@ class HttpProtocol(asyncio.Protocol):
         if not self._headers_done:
             if self._received > limits.max_header_bytes:
                 raise _Abort(431)
+        elif not self._awaiting_body:  # the headers are here, the body is not (all of it)
+            self._awaiting_body = True
+            headers = self._headers
+            length = headers.get("content-length")
+            if length is not None and length.isdigit() and int(length) > limits.max_body_bytes:
+                raise _Abort(413)  # refused from its headers, before the body is sent
+            self._set_request_deadline(limits.body_timeout)
+            if "expect" in headers and headers["expect"].lower() == b"100-continue":
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
         elif self._received > limits.max_body_bytes and sum(map(len, self._body)) > limits.max_body_bytes:
             raise _Abort(413)
 
@@ -324,20 +334,14 @@ class HttpProtocol(asyncio.Protocol):
         raw_names = tuple(raw)
         names = _NAME_SETS.get(raw_names) or _lower_names(raw_names)
         # Values stay bytes: no decoding. (Same length by construction; strict would only cost.)
-        headers = self._headers = dict(zip(names, raw.values(), strict=False))
+        self._headers = dict(zip(names, raw.values(), strict=False))
         raw.clear()  # trailers of a chunked body land here afterwards and are dropped
         self._headers_done = True
-        length = headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > limits.max_body_bytes:
-            raise _Abort(413)
-        if self._in_request:
-            self._set_request_deadline(limits.body_timeout)
-        if "expect" in headers and headers["expect"].lower() == b"100-continue":
-            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
+        # A body still to come is checked and timed after this chunk (_partial); one already here, below.
 
     def on_message_complete(self) -> None:
         if self._in_request:
-            self._in_request = False
+            self._in_request = self._awaiting_body = False
             self._request_timer.cancel()  # type: ignore[union-attr]
             self._request_timer = None
         self._headers_done = False
@@ -352,6 +356,8 @@ class HttpProtocol(asyncio.Protocol):
         chunks = self._body
         body = b"".join(chunks)
         chunks.clear()
+        if len(body) > self.limits.max_body_bytes:  # e.g. a chunked body that came in one piece
+            raise _Abort(413)
         request = HttpRequest(method, path, query, self._headers, body, keep_alive, self.client)
         responder = Responder(self, method == "HEAD", keep_alive)
         queue = self.queue

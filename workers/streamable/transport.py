@@ -223,6 +223,7 @@ class StreamableHttp:
         self._path = settings.path
         self._stateless = settings.stateless
         self._accepted_hosts: set[bytes] = set()
+        self._accepted_media: set[tuple[bytes, bytes]] = set()
         self._attached: dict[str, ServerSession] = {}  # sessions the server can reach, by id
 
     @property
@@ -310,15 +311,8 @@ class StreamableHttp:
 
     def _post(self, request: HttpRequest, responder: Responder) -> None:
         headers = request.headers
-        content_type = headers.get("content-type", b"")
-        if not content_type.startswith(b"application/json"):
-            message = "Unsupported Media Type: Content-Type must be application/json"
-            responder.respond(415, [JSON], _error_body(rpc.INVALID_REQUEST, message))
-            return
-        accept = headers.get("accept", b"")
-        if not ((b"application/json" in accept and b"text/event-stream" in accept) or b"*/*" in accept):
-            message = "Not Acceptable: Accept must list application/json and text/event-stream"
-            responder.respond(406, [JSON], _error_body(rpc.INVALID_REQUEST, message))
+        media = (headers.get("content-type", b""), headers.get("accept", b""))
+        if media not in self._accepted_media and not self._check_media(media, responder):
             return
         raw_version = headers.get("mcp-protocol-version")
         if raw_version is not None and raw_version not in _VERSION_VALUES:
@@ -341,6 +335,21 @@ class StreamableHttp:
             responder.respond(404, [JSON], _error_body(rpc.INVALID_REQUEST, "Session not found"))
             return
         runner.feed(session, request.body, PostOutbound(self, session, responder))
+
+    def _check_media(self, media: tuple[bytes, bytes], responder: Responder) -> bool:
+        """Content-Type and Accept of a POST; a good pair is remembered (clients send the same few)."""
+        content_type, accept = media
+        if not content_type.startswith(b"application/json"):
+            message = "Unsupported Media Type: Content-Type must be application/json"
+            responder.respond(415, [JSON], _error_body(rpc.INVALID_REQUEST, message))
+            return False
+        if not ((b"application/json" in accept and b"text/event-stream" in accept) or b"*/*" in accept):
+            message = "Not Acceptable: Accept must list application/json and text/event-stream"
+            responder.respond(406, [JSON], _error_body(rpc.INVALID_REQUEST, message))
+            return False
+        if len(self._accepted_media) < 64:
+            self._accepted_media.add(media)
+        return True
 
     def _initialize(self, request: HttpRequest, responder: Responder) -> None:
         """A POST without a session id must be initialize; anything else allocates nothing."""
