@@ -302,3 +302,61 @@ def test_http_limits_and_malformed_requests() -> None:
         assert head.startswith(b"HTTP/1.1 200") and head.endswith(b"\r\n\r\n")
     finally:
         server.stop()
+
+
+def test_expect_continue_split_requests_and_header_spellings(http_server: RunningServer) -> None:
+    session = start_session(http_server)
+    body = json.dumps(call("echo", {"text": "after-continue"}, request_id=7)).encode()
+    # Any spelling of the header names; the request split into many small pieces.
+    head = (
+        f"POST /mcp HTTP/1.1\r\nhOST: 127.0.0.1\r\naccept: {ACCEPT}\r\nCONTENT-TYPE: application/json\r\n"
+        f"mcp-SESSION-id: {session['Mcp-Session-Id']}\r\nExpect: 100-continue\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    sock = socket.create_connection(("127.0.0.1", http_server.port), timeout=5)
+    try:
+        for start in range(0, len(head), 7):
+            sock.sendall(head[start : start + 7])
+            time.sleep(0.001)
+        assert sock.recv(4096).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")  # the client may send the body
+        sock.sendall(body[:5])
+        time.sleep(0.05)
+        sock.sendall(body[5:])
+        answer = b""
+        while b"after-continue" not in answer:
+            chunk = sock.recv(65536)
+            assert chunk, answer
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200")
+        # The same connection serves the next request, sent whole.
+        again = json.dumps(call("echo", {"text": "whole"}, request_id=8)).encode()
+        sock.sendall(
+            head.replace(b"Expect: 100-continue\r\n", b"").replace(
+                f"Content-Length: {len(body)}".encode(), f"Content-Length: {len(again)}".encode()
+            )
+            + again
+        )
+        answer = b""
+        while b"whole" not in answer:
+            chunk = sock.recv(65536)
+            assert chunk, answer
+            answer += chunk
+        assert b'"id":8' in answer
+    finally:
+        sock.close()
+
+
+def test_chunked_body_over_the_limit_in_one_piece() -> None:
+    server = RunningServer("--max-message-bytes", "1000")
+    try:
+        session = start_session(server)
+        body = json.dumps(call("echo", {"text": "x" * 2000})).encode()
+        chunked = (
+            f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: {ACCEPT}\r\nContent-Type: application/json\r\n"
+            f"Mcp-Session-Id: {session['Mcp-Session-Id']}\r\nTransfer-Encoding: chunked\r\n\r\n"
+        ).encode() + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+        assert raw_exchange(server.port, chunked, 1).startswith(b"HTTP/1.1 413")
+        # The server is fine afterwards.
+        assert request(server, "POST", call("echo", {"text": "small"}), session)[0] == 200
+    finally:
+        server.stop()

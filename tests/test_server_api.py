@@ -148,3 +148,47 @@ async def test_resource_updates_reach_subscribers_only() -> None:
 def test_content_types_decode() -> None:
     block = msgspec.json.decode(b'{"type":"image","data":"AA==","mimeType":"image/png"}', type=t.ContentBlock)
     assert isinstance(block, t.ImageContent) and block.mime_type == "image/png"
+
+
+def test_handlers_without_await_points_are_recognised() -> None:
+    from runtime.server.inline import cannot_suspend
+
+    async def plain(x: int) -> int:
+        return x
+
+    async def awaits() -> None:
+        await asyncio.sleep(0)
+
+    async def timed() -> int:
+        async with asyncio.timeout(1):
+            return 1
+
+    async def iterates(source: Any) -> list[Any]:
+        return [item async for item in source]
+
+    def sync() -> int:
+        return 1
+
+    assert cannot_suspend(plain)
+    assert not any(cannot_suspend(fn) for fn in (awaits, timed, iterates, sync))
+
+
+async def test_await_free_handlers_run_inline_with_task_semantics() -> None:
+    app = str(Path(__file__).parent / "apps" / "inline.py") + ":server"
+    async with Client(serve_command("--stdio", app=app)) as client:
+        assert (await client.call_tool("add", {"a": 2, "b": 3})).structured_content == {"result": 5}
+        assert (await client.call_tool("set_marker", {"value": "one"})).content[0].text == "unset"
+        assert (await client.call_tool("set_marker", {"value": "two"})).content[0].text == "unset"
+        failed = await client.call_tool("fails")
+        assert failed.is_error and "inline failure" in failed.content[0].text
+        with pytest.raises(McpError) as refused:
+            await client.call_tool("refuses")
+        assert refused.value.code == -32602
+        assert (await client.call_tool("in_task")).content[0].text == "task"
+        read = await client.request("resources/read", {"uri": "inline://text"})
+        assert read["contents"][0]["text"] == "inline text"
+        with pytest.raises(McpError) as gone:
+            await client.request("resources/read", {"uri": "inline://missing"})
+        assert gone.value.code == -32002
+        bad = await client.call_tool("add", {"a": "x", "b": 1})
+        assert bad.is_error

@@ -23,6 +23,7 @@ from runtime.protocol.state import LOG_LEVELS
 from runtime.server import content
 from runtime.server.client_requests import ClientRequestError
 from runtime.server.context import Context
+from runtime.server.inline import run_inline
 from runtime.server.pagination import page
 from runtime.server.registry import CompletionSpec, Handler, PromptSpec, ResourceSpec
 from runtime.server.runner import Then
@@ -406,6 +407,16 @@ class Server:
             self._executor = ThreadPoolExecutor(self._max_threads, thread_name_prefix="mcprt-handler")
         return self._executor
 
+    def _answer(
+        self, ctx: Context, handler: Handler, kwargs: dict[str, Any], convert: Callable[[Any], Any]
+    ) -> Any:
+        """`convert(handler(**kwargs))`: at once for an await-free handler, else a `Then` for the runner."""
+        if not handler.await_free:
+            return Then(self._invoke(ctx, handler, kwargs), convert)
+        if handler.signature.context_param is not None:
+            kwargs[handler.signature.context_param] = ctx
+        return convert(run_inline(handler.fn(**kwargs)))
+
     def _invoke(self, ctx: Context, handler: Handler, kwargs: dict[str, Any]) -> Any:
         """Call a user function: async ones return their coroutine, sync ones a future from the pool."""
         if handler.signature.context_param is not None:
@@ -471,7 +482,15 @@ class Server:
                 kwargs = tool.bind(params.arguments or {})
             except (fastjsonschema.JsonSchemaException, msgspec.ValidationError) as exc:
                 return _tool_error(tool.arguments_error(exc))
-            return Then(tool.fn(**kwargs), tool.result, tool.error_result)
+            if not tool.await_free:
+                return Then(tool.fn(**kwargs), tool.result, tool.error_result)
+            try:
+                value = run_inline(tool.fn(**kwargs))
+            except McpError:
+                raise
+            except Exception as exc:
+                return tool.error_result(exc)
+            return tool.result(value)
         if params.task is not None and tool.task_support == "forbidden":
             raise McpError(rpc.METHOD_NOT_FOUND, f"Tool {tool.name!r} does not support task-augmented calls")
         if params.task is None and tool.task_support == "required":
@@ -553,13 +572,17 @@ class Server:
         convert = functools.partial(content.resource_contents, uri, spec.mime_type)
         cache = self.cache
         if cache is None or spec.cache_ttl is None:
-            return Then(self._invoke(ctx, spec.handler, kwargs), convert)
+            return self._answer(ctx, spec.handler, kwargs, convert)
         key = resource_key(uri)
         hit = cache.get(key)
         cache.count(hit is not None)
         if hit is not None:
             return hit  # ready-to-send bytes: no handler, no task, no encoding
         generation = cache.generation(key)
+        if spec.handler.await_free:
+            data = rpc.encode(self._answer(ctx, spec.handler, kwargs, convert))
+            cache.put(key, data, spec.cache_ttl or None, KIND_RESOURCE, generation)
+            return data
         pending = self._invoke(ctx, spec.handler, kwargs)
         return _stored_resource(pending, convert, cache, key, generation, spec.cache_ttl)
 
@@ -579,7 +602,7 @@ class Server:
         except msgspec.ValidationError as exc:
             raise McpError(rpc.INVALID_PARAMS, f"Invalid arguments for prompt {spec.name!r}: {exc}") from None
         convert = functools.partial(content.prompt_messages, spec.description)
-        return Then(self._invoke(ctx, spec.handler, kwargs), convert)
+        return self._answer(ctx, spec.handler, kwargs, convert)
 
     def _complete(self, ctx: Context, params: t.CompleteRequestParams) -> Any:
         ref = params.ref
@@ -599,7 +622,7 @@ class Server:
         if spec.wants_context:
             context_arguments = params.context.arguments if params.context is not None else None
             kwargs[names[1]] = context_arguments or {}
-        return Then(self._invoke(ctx, spec.handler, kwargs), _completion_result)
+        return self._answer(ctx, spec.handler, kwargs, _completion_result)
 
     # -- convenience ---------------------------------------------------------------------------------------
 

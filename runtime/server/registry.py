@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from runtime.server.inline import cannot_suspend
 from runtime.server.signature import Signature
 from runtime.server.uritemplate import UriTemplate
 
@@ -20,11 +21,12 @@ def _meta_fields(**fields: Any) -> dict[str, Any]:
 class Handler:
     """A user function with its Context parameter located; sync ones are marked to run in a thread."""
 
-    __slots__ = ("fn", "is_async", "signature")
+    __slots__ = ("await_free", "fn", "is_async", "signature")
 
     def __init__(self, fn: Callable[..., Any], context_type: type) -> None:
         self.fn = fn
         self.is_async = inspect.iscoroutinefunction(fn)
+        self.await_free = cannot_suspend(fn)  # runs inline, without a task (runtime.server.inline)
         self.signature = Signature(fn, context_type)
 
 

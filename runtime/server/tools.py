@@ -13,6 +13,7 @@ import msgspec
 from runtime.protocol import types as t
 from runtime.server import content
 from runtime.server.content import CONTENT_TYPES
+from runtime.server.inline import cannot_suspend
 from runtime.server.signature import Signature, return_schema
 
 # tools.mdx "Tool names": 1-128 characters of A-Z a-z 0-9 _ - . ; case-sensitive; unique per server.
@@ -51,6 +52,7 @@ _KNOWN_DIALECTS = {
 
 class ToolSpec:
     __slots__ = (
+        "await_free",
         "cache_ttl",
         "definition",
         "fn",
@@ -87,6 +89,7 @@ class ToolSpec:
         self.cache_ttl = cache_ttl
         self.fn = fn
         self.is_async = inspect.iscoroutinefunction(fn)
+        self.await_free = cannot_suspend(fn)  # runs inline, without a task (runtime.server.inline)
         self.signature = Signature(fn, context_type)
         schema = input_schema if input_schema is not None else self.signature.input_schema()
         if schema.get("type") != "object":
