@@ -223,7 +223,7 @@ class StreamableHttp:
         self._path = settings.path
         self._stateless = settings.stateless
         self._accepted_hosts: set[bytes] = set()
-        self._accepted_media: set[tuple[bytes, bytes]] = set()
+        self._accepted_media: set[tuple[bytes, bytes, bytes | None]] = set()
         self._attached: dict[str, ServerSession] = {}  # sessions the server can reach, by id
 
     @property
@@ -311,12 +311,10 @@ class StreamableHttp:
 
     def _post(self, request: HttpRequest, responder: Responder) -> None:
         headers = request.headers
-        media = (headers.get("content-type", b""), headers.get("accept", b""))
-        if media not in self._accepted_media and not self._check_media(media, responder):
-            return
         raw_version = headers.get("mcp-protocol-version")
-        if raw_version is not None and raw_version not in _VERSION_VALUES:
-            self._check_version(headers, responder)
+        # Content-Type, Accept and MCP-Protocol-Version: a combination seen to be good is not checked again.
+        media = (headers.get("content-type", b""), headers.get("accept", b""), raw_version)
+        if media not in self._accepted_media and not self._check_media(media, headers, responder):
             return
         runner = self._runner or self.runner
         if self._stateless:
@@ -336,9 +334,12 @@ class StreamableHttp:
             return
         runner.feed(session, request.body, PostOutbound(self, session, responder))
 
-    def _check_media(self, media: tuple[bytes, bytes], responder: Responder) -> bool:
-        """Content-Type and Accept of a POST; a good pair is remembered (clients send the same few)."""
-        content_type, accept = media
+    def _check_media(
+        self, media: tuple[bytes, bytes, bytes | None], headers: dict[str, bytes], responder: Responder
+    ) -> bool:
+        """Content-Type, Accept and protocol version of a POST; a good combination is remembered (clients
+        send the same few)."""
+        content_type, accept, _ = media
         if not content_type.startswith(b"application/json"):
             message = "Unsupported Media Type: Content-Type must be application/json"
             responder.respond(415, [JSON], _error_body(rpc.INVALID_REQUEST, message))
@@ -346,6 +347,8 @@ class StreamableHttp:
         if not ((b"application/json" in accept and b"text/event-stream" in accept) or b"*/*" in accept):
             message = "Not Acceptable: Accept must list application/json and text/event-stream"
             responder.respond(406, [JSON], _error_body(rpc.INVALID_REQUEST, message))
+            return False
+        if not self._check_version(headers, responder):
             return False
         if len(self._accepted_media) < 64:
             self._accepted_media.add(media)
