@@ -263,7 +263,7 @@ class SharedCache:
             value = None
             expires = 0.0
             way = 2
-            while True:
+            while tag in head:  # a miss ends here, without raising (the tag may also equal the seq word)
                 try:
                     way = head.index(tag, way)
                 except ValueError:
@@ -298,7 +298,7 @@ class SharedCache:
                 continue
             found = None
             way = 2
-            while True:
+            while tag in head:  # a miss ends here, without raising (the tag may also equal the seq word)
                 try:
                     way = head.index(tag, way)
                 except ValueError:

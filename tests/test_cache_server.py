@@ -289,3 +289,23 @@ def test_reader_survives_a_server_restart() -> None:
         reader.close()
     with pytest.raises(SegmentError):
         CacheReader.for_port(port)
+
+
+def test_cached_reads_answer_like_the_normal_path(conn: Conn) -> None:
+    answers = []
+    for uri in ("cached://static", "cached://ttl/shortcut"):  # a static resource and a template
+        for request_id in ("first", "second", 7):  # a miss (the handler runs), then hits from the cache
+            status, _, body = conn.post(
+                {"jsonrpc": "2.0", "id": request_id, "method": "resources/read", "params": {"uri": uri}}
+            )
+            assert status == 200, body
+            answers.append(json.loads(body))
+        assert [a["id"] for a in answers[-3:]] == ["first", "second", 7]
+        assert answers[-3]["result"] == answers[-2]["result"] == answers[-1]["result"]
+    # Not a well-formed read: the normal path answers, with its precise error.
+    status, _, body = conn.post(
+        {"jsonrpc": "2.0", "id": True, "method": "resources/read", "params": {"uri": uri}}
+    )
+    assert status == 400 and json.loads(body)["error"]["code"] == -32600
+    status, _, body = conn.post({"jsonrpc": "2.0", "id": 9, "method": "resources/read", "params": {}})
+    assert json.loads(body)["error"]["code"] == -32602

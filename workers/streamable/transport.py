@@ -61,6 +61,9 @@ class StreamableSettings:
 _VERSION_VALUES: dict[bytes, str] = {version.encode(): version for version in SUPPORTED_VERSIONS}
 
 
+_READ = b'"resources/read"'
+
+
 def _text(headers: dict[str, bytes], name: str) -> str | None:
     value = headers.get(name)
     return None if value is None else value.decode("latin-1")
@@ -332,7 +335,15 @@ class StreamableHttp:
         if session is None:
             responder.respond(404, [JSON], _error_body(rpc.INVALID_REQUEST, "Session not found"))
             return
-        runner.feed(session, request.body, PostOutbound(self, session, responder))
+        body = request.body
+        if _READ in body:  # a cached resource is written straight from the shared cache
+            hit = self.server.cached_read(session, body)
+            if hit is not None:
+                if self._commit is not None:
+                    self._commit(session)
+                responder.respond_json(hit)
+                return
+        runner.feed(session, body, PostOutbound(self, session, responder))
 
     def _check_media(
         self, media: tuple[bytes, bytes, bytes | None], headers: dict[str, bytes], responder: Responder
