@@ -44,7 +44,7 @@ def _is_content(value: Any) -> bool:
     return isinstance(value, CONTENT_TYPES) or (isinstance(value, dict) and "type" in value)
 
 
-def tool_result(value: Any, structured: bool, wrap: bool) -> Any:
+def tool_result(structured: bool, wrap: bool, value: Any) -> Any:
     """A tools/call result (Struct or pre-encoded bytes) from a tool's return value.
 
     `structured`: the tool declared an output schema, so the value goes to structuredContent too (with a JSON

@@ -336,7 +336,9 @@ class StreamableHttp:
             responder.respond(404, [JSON], _error_body(rpc.INVALID_REQUEST, "Session not found"))
             return
         body = request.body
-        if _READ in body:  # a cached resource is written straight from the shared cache
+        # A cached resource is answered from the shared cache. (find, not `in`: bytes `in` first tries the
+        # argument as an int and raises and clears a TypeError.)
+        if body.find(_READ) >= 0:
             hit = self.server.cached_read(session, body)
             if hit is not None:
                 if self._commit is not None:
