@@ -1,6 +1,7 @@
 """Streamable HTTP side by side: mcprt, the official SDK (default configuration), FastMCP and the raw floor.
 
-    .venv/bin/python -m perf.http_bench [--scenario call|read] [--concurrency 16] [--seconds 5] [--runs 3]
+    .venv/bin/python -m perf.http_bench [--scenario call|await|read] [--concurrency 16] [--seconds 5]
+                                        [--runs 3]
                                         [--servers mcprt,official-sdk,fastmcp,floor]
 
 Each server runs pinned to CPU 0 with one worker; the load generator runs on CPU 1. The servers take turns
@@ -35,7 +36,7 @@ def measure(name: str, scenario: str, concurrency: int, seconds: float) -> dict[
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--scenario", choices=["call", "read"], default="call")
+    parser.add_argument("--scenario", choices=["call", "await", "read"], default="call")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--runs", type=int, default=3)
@@ -59,16 +60,29 @@ def main() -> int:
         name: {key: statistics.median(r[key] for r in runs) for key in runs[0]}
         for name, runs in samples.items()
     }
-    floor = results.get("floor", {}).get("rps")
-    sdk = results.get("official-sdk", {}).get("rps")
-    what = "tools/call echo" if args.scenario == "call" else "resources/read 1 KiB"
+    # Ratios are medians of the per-round ratios: each round's servers ran minutes apart at most, so a
+    # drift of the machine's speed between rounds cancels out.
+    def ratio(name: str, peer: str) -> float | None:
+        if peer not in samples or name not in samples:
+            return None
+        pairs = zip(samples[name], samples[peer], strict=False)
+        return statistics.median(mine["rps"] / theirs["rps"] for mine, theirs in pairs)
+    what = {
+        "call": "tools/call echo",
+        "await": "tools/call echo after one await",
+        "read": "resources/read 1 KiB",
+    }[args.scenario]
     runs = f"{args.runs} runs x {args.seconds} s"
     print(f"Streamable HTTP {what}, concurrency {args.concurrency}, {runs}, medians; server on CPU 0")
+    print("(ratios: the median of each round's ratio)")
     columns = ("req/s", "P50 ms", "P95 ms", "P99 ms", "errors", "% floor", "x SDK")
     print(f"{'server':14}" + "".join(f" {c:>8}" for c in columns))
     for name, r in results.items():
-        of_floor = f"{100 * r['rps'] / floor:.0f}%" if floor else "-"
-        x_sdk = f"{r['rps'] / sdk:.1f}" if sdk else "-"
+        vs_floor, vs_sdk = ratio(name, "floor"), ratio(name, "official-sdk")
+        of_floor = f"{100 * vs_floor:.0f}%" if vs_floor is not None else "-"
+        x_sdk = f"{vs_sdk:.1f}" if vs_sdk is not None else "-"
+        r["vs_floor"] = vs_floor or 0.0
+        r["vs_sdk"] = vs_sdk or 0.0
         print(
             f"{name:14} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['p99_ms']:8.2f}"
             f" {r['errors']:7.0f} {of_floor:>8} {x_sdk:>7}"

@@ -28,8 +28,10 @@ BODIES = {
     "call": b'{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
     b'"params":{"name":"echo","arguments":{"text":"hello"}}}',
     "read": b'{"jsonrpc":"2.0","id":%d,"method":"resources/read","params":{"uri":"bench://static/1k"}}',
+    "await": b'{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
+    b'"params":{"name":"echo_after_await","arguments":{"text":"hello"}}}',
 }
-EXPECT = {"call": b'"hello"', "read": b"xxxxxxxx"}
+EXPECT = {"call": b'"hello"', "read": b"xxxxxxxx", "await": b'"hello"'}
 
 
 @dataclass

@@ -31,7 +31,16 @@ class ClusterServer:
     """`mcprt serve --http 127.0.0.1:0 --workers N` with its stderr collected (the supervisor's events)."""
 
     def __init__(self, workers: int, *args: str) -> None:
-        command = [sys.executable, "-m", "runtime", "serve", "--http", "127.0.0.1:0", "--workers", str(workers)]
+        command = [
+            sys.executable,
+            "-m",
+            "runtime",
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--workers",
+            str(workers),
+        ]
         self.process = subprocess.Popen(
             [*command, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )

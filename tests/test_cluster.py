@@ -59,10 +59,20 @@ def test_any_worker_serves_any_session(workers: int) -> None:
             assert conn.call("echo", {"text": "hi"})["result"]["content"][0]["text"] == "hi"
         # Session state set through one worker holds on the others: the log level filters messages.
         first, *others = conns.values()
-        assert first.post({"jsonrpc": "2.0", "id": 1, "method": "logging/setLevel", "params": {"level": "error"}})[0] == 200
+        assert (
+            first.post(
+                {"jsonrpc": "2.0", "id": 1, "method": "logging/setLevel", "params": {"level": "error"}}
+            )[0]
+            == 200
+        )
         for conn in others:
             status, _, body = conn.post(
-                {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "test_tool_with_logging"}}
+                {
+                    "jsonrpc": "2.0",
+                    "id": 2,
+                    "method": "tools/call",
+                    "params": {"name": "test_tool_with_logging"},
+                }
             )
             assert status == 200 and b"notifications/message" not in body
         # An unknown session is 404 on every worker; DELETE through one ends it for all.
@@ -104,7 +114,12 @@ def test_client_answer_lands_on_another_worker(cluster2: ClusterServer, kind: st
     session = start_session(cluster2.port)
     conns = conns_by_worker(cluster2.port, session, 2)
     (pid_a, conn_a), (pid_b, conn_b) = conns.items()
-    call = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}
+    call = {
+        "jsonrpc": "2.0",
+        "id": 7,
+        "method": "tools/call",
+        "params": {"name": tool, "arguments": arguments},
+    }
     response = open_post(conn_a, call)
     events = stream_lines(response)
     request = next(data for _, data in events if data.get("method") == method)
@@ -122,7 +137,14 @@ def test_notifications_reach_the_get_stream_on_another_worker_once(cluster2: Clu
     session = start_session(cluster2.port)
     conns = conns_by_worker(cluster2.port, session, 2)
     conn_a, conn_b = conns.values()
-    conn_a.post({"jsonrpc": "2.0", "id": 1, "method": "resources/subscribe", "params": {"uri": "test://watched-resource"}})
+    conn_a.post(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "resources/subscribe",
+            "params": {"uri": "test://watched-resource"},
+        }
+    )
     conn_a.http.request("GET", "/mcp", headers={"Accept": "text/event-stream", **session})
     stream = conn_a.http.getresponse()
     assert stream.status == 200
@@ -141,21 +163,36 @@ def test_notifications_reach_the_get_stream_on_another_worker_once(cluster2: Clu
         time.sleep(0.02)
     time.sleep(0.3)  # ... and worker A delivers it exactly once
     updates = [m for m in received if m.get("method") == "notifications/resources/updated"]
-    assert updates == [{"jsonrpc": "2.0", "method": "notifications/resources/updated", "params": {"uri": "test://watched-resource"}}]
+    assert updates == [
+        {
+            "jsonrpc": "2.0",
+            "method": "notifications/resources/updated",
+            "params": {"uri": "test://watched-resource"},
+        }
+    ]
 
 
 def test_two_get_streams_on_two_workers_get_each_message_once(cluster2: ClusterServer) -> None:
     session = start_session(cluster2.port)
     conns = conns_by_worker(cluster2.port, session, 2)
     conn_a, conn_b = conns.values()
-    conn_a.post({"jsonrpc": "2.0", "id": 1, "method": "resources/subscribe", "params": {"uri": "test://watched-resource"}})
+    conn_a.post(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "resources/subscribe",
+            "params": {"uri": "test://watched-resource"},
+        }
+    )
     received: dict[str, list[dict[str, Any]]] = {"a": [], "b": []}
     for name, conn in (("a", conn_a), ("b", conn_b)):  # the spec lets a client hold several GET streams
         conn.http.request("GET", "/mcp", headers={"Accept": "text/event-stream", **session})
         stream = conn.http.getresponse()
         assert stream.status == 200
 
-        def read(stream: http.client.HTTPResponse = stream, into: list[dict[str, Any]] = received[name]) -> None:
+        def read(
+            stream: http.client.HTTPResponse = stream, into: list[dict[str, Any]] = received[name]
+        ) -> None:
             for _, data in stream_lines(stream):
                 into.append(data)
 
@@ -165,7 +202,10 @@ def test_two_get_streams_on_two_workers_get_each_message_once(cluster2: ClusterS
     for _ in range(3):
         other.call("touch_watched_resource")
     time.sleep(0.5)
-    updates = {name: [m for m in got if m.get("method") == "notifications/resources/updated"] for name, got in received.items()}
+    updates = {
+        name: [m for m in got if m.get("method") == "notifications/resources/updated"]
+        for name, got in received.items()
+    }
     assert len(updates["a"]) + len(updates["b"]) == 3, updates  # each message on one stream only
     assert updates["b"] and not updates["a"]  # the newest GET stream carries them
 
@@ -174,25 +214,46 @@ def test_tasks_and_cancellation_across_workers(cluster2: ClusterServer) -> None:
     session = start_session(cluster2.port)
     conns = conns_by_worker(cluster2.port, session, 2)
     conn_a, conn_b = conns.values()
-    create = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "slow", "arguments": {"seconds": 0.3}, "task": {"ttl": 60000}}}
+    create = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "slow", "arguments": {"seconds": 0.3}, "task": {"ttl": 60000}},
+    }
     _, _, body = conn_a.post(create)
     task_id = json.loads(body)["result"]["task"]["taskId"]
-    got = json.loads(conn_b.post({"jsonrpc": "2.0", "id": 2, "method": "tasks/get", "params": {"taskId": task_id}})[2])
+    got = json.loads(
+        conn_b.post({"jsonrpc": "2.0", "id": 2, "method": "tasks/get", "params": {"taskId": task_id}})[2]
+    )
     assert got["result"]["taskId"] == task_id
-    result = json.loads(conn_b.post({"jsonrpc": "2.0", "id": 3, "method": "tasks/result", "params": {"taskId": task_id}})[2])
+    result = json.loads(
+        conn_b.post({"jsonrpc": "2.0", "id": 3, "method": "tasks/result", "params": {"taskId": task_id}})[2]
+    )
     assert result["result"]["content"][0]["text"] == "slept 0.3 s"
     # tasks/cancel through B stops the work running in A.
     long = {**create, "id": 4, "params": {**create["params"], "arguments": {"seconds": 30}}}
     task_id = json.loads(conn_a.post(long)[2])["result"]["task"]["taskId"]
-    cancelled = json.loads(conn_b.post({"jsonrpc": "2.0", "id": 5, "method": "tasks/cancel", "params": {"taskId": task_id}})[2])
+    cancelled = json.loads(
+        conn_b.post({"jsonrpc": "2.0", "id": 5, "method": "tasks/cancel", "params": {"taskId": task_id}})[2]
+    )
     assert cancelled["result"]["status"] == "cancelled"
     listed = json.loads(conn_a.post({"jsonrpc": "2.0", "id": 6, "method": "tasks/list"})[2])
     assert {t["taskId"]: t["status"] for t in listed["result"]["tasks"]}[task_id] == "cancelled"
     # notifications/cancelled through B cancels a request running in A: A answers nothing more.
-    response = open_post(conn_a, {"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": {"name": "slow", "arguments": {"seconds": 30}, "_meta": {"progressToken": 8}}})
+    response = open_post(
+        conn_a,
+        {
+            "jsonrpc": "2.0",
+            "id": 8,
+            "method": "tools/call",
+            "params": {"name": "slow", "arguments": {"seconds": 30}, "_meta": {"progressToken": 8}},
+        },
+    )
     events = stream_lines(response)
     next(events)  # the stream is running
-    conn_b.post({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 8, "reason": "test"}})
+    conn_b.post(
+        {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 8, "reason": "test"}}
+    )
     started = time.monotonic()
     rest = [data for _, data in events]
     assert time.monotonic() - started < 5 and not any(m.get("id") == 8 for m in rest)
@@ -203,7 +264,15 @@ def test_kill_9_worker_is_replaced_and_nothing_is_lost(cluster2: ClusterServer) 
     conns = conns_by_worker(cluster2.port, session, 2)
     (victim_pid, victim), (survivor_pid, _) = conns.items()
     # A streaming request on the victim: remember the last event id seen before the kill.
-    response = open_post(victim, {"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "slow", "arguments": {"seconds": 30}, "_meta": {"progressToken": "p"}}})
+    response = open_post(
+        victim,
+        {
+            "jsonrpc": "2.0",
+            "id": 9,
+            "method": "tools/call",
+            "params": {"name": "slow", "arguments": {"seconds": 30}, "_meta": {"progressToken": "p"}},
+        },
+    )
     events = stream_lines(response)
     seen = [next(events) for _ in range(3)]
     first_id = seen[0][0]
@@ -237,7 +306,9 @@ def test_kill_9_worker_is_replaced_and_nothing_is_lost(cluster2: ClusterServer) 
     # The session lives on, through any worker; the stream resumes through a live worker from the store.
     fresh = Conn(cluster2.port, session)
     assert fresh.call("echo", {"text": "after"})["result"]["content"][0]["text"] == "after"
-    fresh.http.request("GET", "/mcp", headers={"Accept": "text/event-stream", "Last-Event-ID": first_id, **session})
+    fresh.http.request(
+        "GET", "/mcp", headers={"Accept": "text/event-stream", "Last-Event-ID": first_id, **session}
+    )
     replay = fresh.http.getresponse()
     assert replay.status == 200
     replayed = [data for _, data in stream_lines(replay)]
@@ -336,10 +407,15 @@ def test_official_sdk_client_on_two_workers(cluster2: ClusterServer) -> None:
     from mcp.client.streamable_http import streamable_http_client
 
     async def sampling(context: Any, params: types.CreateMessageRequestParams) -> types.CreateMessageResult:
-        return types.CreateMessageResult(role="assistant", content=types.TextContent(type="text", text="ok"), model="m")
+        return types.CreateMessageResult(
+            role="assistant", content=types.TextContent(type="text", text="ok"), model="m"
+        )
 
     async def tour() -> None:
-        async with streamable_http_client(cluster2.url) as streams, ClientSession(streams[0], streams[1], sampling_callback=sampling) as session:
+        async with (
+            streamable_http_client(cluster2.url) as streams,
+            ClientSession(streams[0], streams[1], sampling_callback=sampling) as session,
+        ):
             await session.initialize()
             pids = set()
             for _ in range(10):

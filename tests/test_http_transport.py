@@ -360,3 +360,60 @@ def test_chunked_body_over_the_limit_in_one_piece() -> None:
         assert request(server, "POST", call("echo", {"text": "small"}), session)[0] == 200
     finally:
         server.stop()
+
+
+def test_inline_answers_match_the_normal_path() -> None:
+    """Over HTTP, calls of await-free tools are answered without the session machinery; they must answer
+    exactly as stdio (which always takes the normal path) does."""
+    import subprocess
+
+    from tests.conftest import serve_command
+
+    app = str(Path(__file__).parent / "apps" / "inline.py") + ":server"
+    calls = [
+        ("add", {"a": 2, "b": 3}),
+        ("add", {"a": "x", "b": 3}),  # invalid arguments
+        ("add", {"a": 1}),  # a missing argument
+        ("fails", {}),
+        ("refuses", {}),
+        ("raw_bytes", {}),
+        ("missing_tool", {}),
+        ("awaits", {"text": "t"}),
+    ]
+    messages = [call(name, arguments, request_id=n + 1) for n, (name, arguments) in enumerate(calls)]
+    messages.append(
+        {
+            "jsonrpc": "2.0",
+            "id": "s",
+            "method": "tools/call",
+            "params": {"name": "add", "arguments": {"a": 1, "b": 1}},
+        }
+    )
+    init = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    lines = [init, {"jsonrpc": "2.0", "method": "notifications/initialized"}, *messages]
+    stdio = subprocess.run(
+        serve_command("--stdio", app=app),
+        input="".join(json.dumps(m) + "\n" for m in lines).encode(),
+        capture_output=True,
+        timeout=30,
+        check=True,
+    )
+    by_stdio = {a["id"]: a for a in map(json.loads, stdio.stdout.splitlines()) if a.get("id") != 0}
+    server = RunningServer(app=app)
+    try:
+        session = start_session(server)
+        for message in messages:
+            status, _, body = request(server, "POST", message, session)
+            assert status == 200
+            assert json.loads(body) == by_stdio[message["id"]], message
+    finally:
+        server.stop()

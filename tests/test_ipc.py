@@ -104,9 +104,15 @@ def test_a_writer_that_died_mid_write_blocks_nobody(prefix: str) -> None:
     try:
         table.put("victim", b"v")
         table.put("other", b"o")
-        off = table.slots + next(
-            i for i in range(16) if table.mm[table.slots + i * table.slot_size + 32 :].startswith(b"victim")
-        ) * table.slot_size
+        off = (
+            table.slots
+            + next(
+                i
+                for i in range(16)
+                if table.mm[table.slots + i * table.slot_size + 32 :].startswith(b"victim")
+            )
+            * table.slot_size
+        )
         seq = SLOT.unpack_from(table.mm, off)[0]
         struct.pack_into("<I", table.mm, off, seq | 1)  # as left by a writer killed between its two stores
         started = time.monotonic()

@@ -6,6 +6,7 @@ python perf/peers/fastmcp_peer.py --stdio | --http 127.0.0.1:PORT
 from __future__ import annotations
 
 import argparse
+import asyncio
 
 from fastmcp import FastMCP
 
@@ -15,6 +16,13 @@ server = FastMCP("bench-echo")
 @server.tool
 async def echo(text: str) -> str:
     """Echo the text back."""
+    return text
+
+
+@server.tool
+async def echo_after_await(text: str) -> str:
+    """Echo the text back after one suspension (a tool that awaits anything)."""
+    await asyncio.sleep(0)
     return text
 
 

@@ -6,6 +6,7 @@ python perf/peers/official_sdk.py --stdio | --http 127.0.0.1:PORT [--workers N]
 from __future__ import annotations
 
 import argparse
+import asyncio
 from pathlib import Path
 
 from mcp.server.mcpserver import MCPServer
@@ -16,6 +17,13 @@ server = MCPServer("bench-echo")
 @server.tool()
 async def echo(text: str) -> str:
     """Echo the text back."""
+    return text
+
+
+@server.tool()
+async def echo_after_await(text: str) -> str:
+    """Echo the text back after one suspension (a tool that awaits anything)."""
+    await asyncio.sleep(0)
     return text
 
 

@@ -19,8 +19,8 @@ from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
 from runtime.protocol.core import Answer, Notice, Route, ServerProfile, ServerSession
 from runtime.protocol.jsonrpc import McpError, notification_message
-from runtime.protocol.state import LOG_LEVELS, NEW
-from runtime.server import content
+from runtime.protocol.state import LOG_LEVELS
+from runtime.server import content, quick
 from runtime.server.client_requests import ClientRequestError
 from runtime.server.context import Context
 from runtime.server.inline import run_inline
@@ -481,7 +481,7 @@ class Server:
             try:
                 kwargs = tool.bind(params.arguments or {})
             except (fastjsonschema.JsonSchemaException, msgspec.ValidationError) as exc:
-                return _tool_error(tool.arguments_error(exc))
+                return tool.invalid_arguments(exc)
             if not tool.await_free:
                 return Then(tool.fn(**kwargs), tool.result, tool.error_result)
             try:
@@ -510,7 +510,7 @@ class Server:
         try:
             kwargs = tool.bind(arguments)
         except (fastjsonschema.JsonSchemaException, msgspec.ValidationError) as exc:
-            return _tool_error(tool.arguments_error(exc))
+            return tool.invalid_arguments(exc)
         as_task = params.task is not None and "tasks" in ctx.session.profile.capabilities
         if as_task:
             record = self.tasks.create(_owner(ctx.session), params.task.ttl)  # type: ignore[union-attr]
@@ -557,31 +557,10 @@ class Server:
             if _owner(session) == record.owner:
                 send(data)
 
-    def cached_read(self, session: ServerSession, data: bytes) -> bytes | None:
-        """The whole response to a resources/read whose result is in the shared cache, else None (the
-        message then takes the normal path, which also counts the miss and fills the cache). Transports
-        call it before the session machinery: a hit is one small decode, one lookup and a splice."""
-        cache = self.cache
-        if cache is None or session.state.phase == NEW:
-            return None
-        try:
-            read = _decode_read(data)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            return None  # not a plain resources/read: the normal path answers it
-        if read.method != "resources/read" or read.jsonrpc != "2.0" or read.id in session.inflight:
-            return None
-        uri = read.params.uri
-        spec = self._resources.get(uri)
-        if spec is not None:
-            if spec.cache_ttl is None:
-                return None  # never cached
-        elif not any(template.cache_ttl is not None for template in self._templates.values()):
-            return None
-        hit = cache.get_bytes(b"r:" + uri.encode())  # resource_key(uri)
-        if hit is None:
-            return None
-        cache.count(True)
-        return rpc.result_message(rpc.encode(read.id), hit)
+    def quick_answer(self, session: ServerSession, data: bytes) -> bytes | None:
+        """The whole response to a message that needs none of the session machinery (a cached read, a call
+        of a tool that runs inline), else None: the message then takes the normal path. See quick.py."""
+        return quick.answer(self, session, data)
 
     def _read_resource(self, ctx: Context, params: t.ReadResourceRequestParams) -> Any:
         uri = params.uri
@@ -723,26 +702,6 @@ def _unsubscribe(ctx: Context, params: t.UnsubscribeRequestParams) -> bytes:
     if params.uri in subscriptions:
         subscriptions.remove(params.uri)
     return b"{}"
-
-
-class _ReadParams(msgspec.Struct):
-    uri: str
-
-
-class _ReadRequest(msgspec.Struct):
-    """Just enough of a resources/read request to answer it from the cache."""
-
-    jsonrpc: str
-    id: int | str
-    method: str
-    params: _ReadParams
-
-
-_decode_read = msgspec.json.Decoder(_ReadRequest).decode
-
-
-def _tool_error(message: str) -> t.CallToolResult:
-    return t.CallToolResult(content=[t.TextContent(text=message)], is_error=True)
 
 
 async def _stored_resource(

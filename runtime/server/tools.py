@@ -155,6 +155,11 @@ class ToolSpec:
             content=[t.TextContent(text=f"Error in tool {self.name!r}: {detail}")], is_error=True
         )
 
+    def invalid_arguments(self, exc: Exception) -> t.CallToolResult:
+        """The isError result for arguments that do not fit the input schema."""
+        text = self.arguments_error(exc)
+        return t.CallToolResult(content=[t.TextContent(text=text)], is_error=True)
+
     def arguments_error(self, exc: Exception) -> str:
         """SEP-1303: tell the model what was wrong so it can correct the call."""
         detail = getattr(exc, "message", None) or str(exc)

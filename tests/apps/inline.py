@@ -46,3 +46,14 @@ async def text() -> str:
 @server.resource("inline://missing")
 async def missing() -> str:
     raise McpError(-32002, "gone")
+
+
+@server.tool()
+async def raw_bytes() -> bytes:  # not a valid tool result: an internal error on every path
+    return b"raw"  # type: ignore[return-value]
+
+
+@server.tool()
+async def awaits(text: str) -> str:
+    await asyncio.sleep(0)
+    return text

@@ -61,9 +61,6 @@ class StreamableSettings:
 _VERSION_VALUES: dict[bytes, str] = {version.encode(): version for version in SUPPORTED_VERSIONS}
 
 
-_READ = b'"resources/read"'
-
-
 def _text(headers: dict[str, bytes], name: str) -> str | None:
     value = headers.get(name)
     return None if value is None else value.decode("latin-1")
@@ -336,15 +333,12 @@ class StreamableHttp:
             responder.respond(404, [JSON], _error_body(rpc.INVALID_REQUEST, "Session not found"))
             return
         body = request.body
-        # A cached resource is answered from the shared cache. (find, not `in`: bytes `in` first tries the
-        # argument as an int and raises and clears a TypeError.)
-        if body.find(_READ) >= 0:
-            hit = self.server.cached_read(session, body)
-            if hit is not None:
-                if self._commit is not None:
-                    self._commit(session)
-                responder.respond_json(hit)
-                return
+        hit = self.server.quick_answer(session, body)  # a cached read, an inline tool call
+        if hit is not None:
+            if self._commit is not None:
+                self._commit(session)
+            responder.respond_json(hit)
+            return
         runner.feed(session, body, PostOutbound(self, session, responder))
 
     def _check_media(
