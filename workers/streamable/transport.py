@@ -223,7 +223,7 @@ class StreamableHttp:
         self._path = settings.path
         self._stateless = settings.stateless
         self._accepted_hosts: set[bytes] = set()
-        self._accepted_media: set[tuple[bytes, bytes, bytes | None]] = set()
+        self._good_posts: set[tuple[bytes | None, ...]] = set()
         self._attached: dict[str, ServerSession] = {}  # sessions the server can reach, by id
 
     @property
@@ -237,14 +237,18 @@ class StreamableHttp:
 
     def __call__(self, request: HttpRequest, responder: Responder) -> None:
         headers = request.headers
-        if (
-            request.method == "POST"
-            and request.path == self._path
-            and "origin" not in headers
-            and headers.get("host") in self._accepted_hosts
-        ):
-            self._post(request, responder)  # the common case: Host seen before, no Origin
-            return
+        if request.method == "POST" and request.path == self._path and "origin" not in headers:
+            # Host, Content-Type, Accept and MCP-Protocol-Version: a combination that passed every check
+            # before (clients send the same few) is not checked again.
+            shape = (
+                headers.get("host"),
+                headers.get("content-type"),
+                headers.get("accept"),
+                headers.get("mcp-protocol-version"),
+            )
+            if shape in self._good_posts:
+                self._post_checked(request, responder, shape[3])
+                return
         if request.path != self._path:
             if request.path == "/healthz" and request.method in ("GET", "HEAD"):
                 responder.respond(200, [(b"content-type", b"text/plain")], b"ok\n")
@@ -312,16 +316,23 @@ class StreamableHttp:
     def _post(self, request: HttpRequest, responder: Responder) -> None:
         headers = request.headers
         raw_version = headers.get("mcp-protocol-version")
-        # Content-Type, Accept and MCP-Protocol-Version: a combination seen to be good is not checked again.
         media = (headers.get("content-type", b""), headers.get("accept", b""), raw_version)
-        if media not in self._accepted_media and not self._check_media(media, headers, responder):
+        if not self._check_media(media, headers, responder):
             return
-        runner = self._runner or self.runner
+        host = headers.get("host")
+        if "origin" not in headers and host in self._accepted_hosts and len(self._good_posts) < 64:
+            self._good_posts.add((host, headers.get("content-type"), headers.get("accept"), raw_version))
+        self._post_checked(request, responder, raw_version)
+
+    def _post_checked(self, request: HttpRequest, responder: Responder, raw_version: bytes | None) -> None:
+        """A POST whose headers passed the checks: find its session and run its message."""
+        headers = request.headers
         if self._stateless:
             version = HTTP_DEFAULT_VERSION if raw_version is None else _VERSION_VALUES[raw_version]
             session = ServerSession(
                 self.server.profile, SessionState(phase=OPERATING, protocol_version=version)
             )
+            runner = self._runner or self.runner
             runner.feed(session, request.body, PostOutbound(self, session, responder))
             return
         raw_id = headers.get("mcp-session-id")
@@ -339,13 +350,13 @@ class StreamableHttp:
                 self._commit(session)
             responder.respond_json(hit)
             return
+        runner = self._runner or self.runner
         runner.feed(session, body, PostOutbound(self, session, responder))
 
     def _check_media(
         self, media: tuple[bytes, bytes, bytes | None], headers: dict[str, bytes], responder: Responder
     ) -> bool:
-        """Content-Type, Accept and protocol version of a POST; a good combination is remembered (clients
-        send the same few)."""
+        """Content-Type, Accept and protocol version of a POST."""
         content_type, accept, _ = media
         if not content_type.startswith(b"application/json"):
             message = "Unsupported Media Type: Content-Type must be application/json"
@@ -355,11 +366,7 @@ class StreamableHttp:
             message = "Not Acceptable: Accept must list application/json and text/event-stream"
             responder.respond(406, [JSON], _error_body(rpc.INVALID_REQUEST, message))
             return False
-        if not self._check_version(headers, responder):
-            return False
-        if len(self._accepted_media) < 64:
-            self._accepted_media.add(media)
-        return True
+        return self._check_version(headers, responder)
 
     def _initialize(self, request: HttpRequest, responder: Responder) -> None:
         """A POST without a session id must be initialize; anything else allocates nothing."""
