@@ -73,8 +73,9 @@ class _Notification(msgspec.Struct, omit_defaults=True):
 
 
 def result_message(id_json: bytes, result_json: bytes) -> bytes:
-    """A result response from the request's encoded id and the encoded result."""
-    return b'{"jsonrpc":"2.0","id":' + id_json + b',"result":' + result_json + b"}"
+    """A result response from the request's encoded id and the encoded result (one copy of the result,
+    however large: a join, not a chain of concatenations)."""
+    return b"".join((b'{"jsonrpc":"2.0","id":', id_json, b',"result":', result_json, b"}"))
 
 
 def error_message(request_id: RequestId | None, code: int, message: str, data: Any = None) -> bytes:

@@ -21,6 +21,7 @@ _EMPTY_CHUNK = b"0\r\n\r\n"
 METHODS = {m.encode(): m for m in ("GET", "POST", "DELETE", "HEAD", "PUT", "OPTIONS", "PATCH")}
 
 
+_COPY_LIMIT = 16 * 1024  # a body at least this large is written after its head, not copied behind it
 JSON_200 = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n"
 
 
@@ -117,7 +118,10 @@ class Responder(msgspec.Struct, gc=False):
                 self.respond(200, [(b"content-type", b"application/json")], body)
             return
         self.started = self.done = True
-        conn.transport.write(JSON_200 % len(body) + body)  # type: ignore[union-attr]
+        if len(body) < _COPY_LIMIT:
+            conn.transport.write(JSON_200 % len(body) + body)  # type: ignore[union-attr]
+        else:  # one vectored write: no copy of a large body to prepend the head
+            conn.transport.writelines((JSON_200 % len(body), body))  # type: ignore[union-attr]
         queue.pop()  # this responder: alone in line
         conn._activity += 1
         if conn._paused_reading:
@@ -342,6 +346,7 @@ class HttpProtocol(asyncio.Protocol):
     def on_message_complete(self) -> None:
         if self._in_request:
             self._in_request = self._awaiting_body = False
+            self._received = 0
             self._request_timer.cancel()  # type: ignore[union-attr]
             self._request_timer = None
         self._headers_done = False
