@@ -417,3 +417,11 @@ def test_inline_answers_match_the_normal_path() -> None:
             assert json.loads(body) == by_stdio[message["id"]], message
     finally:
         server.stop()
+
+
+def test_large_answers_arrive_whole(http_server: RunningServer) -> None:
+    session = start_session(http_server)
+    text = "x" * 200_000 + "end"  # over the size written with a vectored write
+    status, headers, body = request(http_server, "POST", call("echo", {"text": text}), session)
+    assert status == 200 and int(headers["content-length"]) == len(body)
+    assert json.loads(body)["result"]["content"][0]["text"] == text
