@@ -137,6 +137,7 @@ class SharedCache:
 
     def __init__(self, segment: _CacheSegment) -> None:
         self.segment = segment
+        self._slots: dict[str, tuple[bytes, int, int, int, int]] = {}  # uri -> slot, for get_resource
         self.name = segment.name
         self.mm = mm = segment.mm
         (shards, buckets, ways, bucket_bytes, arena, shard_header, _state, lanes, key_max, shards_at,
@@ -240,19 +241,37 @@ class SharedCache:
         return found
 
     def get_bytes(self, kb: bytes) -> bytes | None:
-        """`get` for the hot path of co-located readers: the same protocol as `_probe`, inlined (every
-        call and attribute lookup saved is a measurable share of a 1 µs read)."""
-        if not LOCK_FREE_READS:
-            found = self.lookup(kb)
-            return None if found is None else found[0]
+        """The value under the encoded key `kb`, or None."""
+        return self.get_slot(self.slot(kb))
+
+    def get_resource(self, uri: str) -> bytes | None:
+        """The cached resources/read result of `uri`, or None: the hot path of co-located readers and of
+        the server's cached reads. Each URI's slot is worked out once (bounded)."""
+        slot = self._slots.get(uri)
+        if slot is None:
+            slot = self.slot(("r:" + uri).encode())  # resource_key(uri)
+            if len(self._slots) < 4096:  # readers ask for the same URIs again and again
+                self._slots[uri] = slot
+        return self.get_slot(slot)
+
+    def slot(self, kb: bytes) -> tuple[bytes, int, int, int, int]:
+        """Where the key `kb` lives, fixed for the segment's life: (key, bucket offset, the shard's arena
+        start and end, the key's tag)."""
         h = zlib.crc32(kb)
         shards = self.shards
         shard = h % shards
-        at = self.buckets_at[shard] + (h // shards) % self.buckets * BUCKET_SIZE
         lo = self.arena_at[shard]
-        hi = lo + self.arena
+        at = self.buckets_at[shard] + (h // shards) % self.buckets * BUCKET_SIZE
+        return kb, at, lo, lo + self.arena, h or 1
+
+    def get_slot(self, slot: tuple[bytes, int, int, int, int]) -> bytes | None:
+        """The read protocol of `_probe`, inlined for the hot path (every call and attribute lookup saved
+        is a measurable share of a 1 µs read)."""
+        kb, at, lo, hi, tag = slot
+        if not LOCK_FREE_READS:
+            found = self.lookup(kb)
+            return None if found is None else found[0]
         mm = self.mm
-        tag = h or 1
         klen = len(kb)
         unpack_head = _unpack_head
         for _ in range(SPINS):

@@ -51,7 +51,6 @@ class CacheReader:
         self.recheck = recheck
         self.cache: SharedCache | None = None
         self._next_check = 0.0
-        self._keys: dict[str, bytes] = {}  # uri -> cache key bytes
         self._until_clock = 0  # gets left before the clock is read again (a clock read is ~0.1 µs)
         self.hits = 0
         self.misses = 0
@@ -106,29 +105,37 @@ class CacheReader:
 
     def get_key(self, key: str) -> bytes | None:
         """The value cached under a raw key (see `ipc.cache.resource_key`/`tool_key`), or None."""
-        return self._get(key.encode())
+        self._until_clock -= 1
+        return self._get_checked(None, key.encode())
 
     def get(self, uri: str) -> bytes | None:
         """The cached resources/read result of `uri` (ready-to-send JSON), or None."""
-        kb = self._keys.get(uri)
-        if kb is None:
-            kb = ("r:" + uri).encode()
-            if len(self._keys) < 4096:  # a reader asks for the same URIs again and again
-                self._keys[uri] = kb
-        return self._get(kb)
-
-    def _get(self, kb: bytes) -> bytes | None:
         cache = self.cache
         self._until_clock -= 1
-        if cache is None or (self._until_clock <= 0 and self._due()):
+        if cache is None or self._until_clock <= 0:
+            return self._get_checked(uri, None)
+        if _unpack_u32(cache.mm, _STATE_AT)[0] != STATE_OPEN:  # the server stopped: what is left may be stale
+            self._next_check = 0.0
+            return None
+        value = cache.get_resource(uri)
+        if value is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
+
+    def _get_checked(self, uri: str | None, kb: bytes | None) -> bytes | None:
+        """A get that first checks (now and then) that the segment is still its server's."""
+        cache = self.cache
+        if cache is None or self._due():
             if not self._alive():
                 return None
             cache = self.cache
             assert cache is not None
-        if _unpack_u32(cache.mm, _STATE_AT)[0] != STATE_OPEN:  # the server stopped: what is left may be stale
+        if _unpack_u32(cache.mm, _STATE_AT)[0] != STATE_OPEN:
             self._next_check = 0.0
             return None
-        value = cache.get_bytes(kb)
+        value = cache.get_resource(uri) if uri is not None else cache.get_bytes(kb)  # type: ignore[arg-type]
         if value is None:
             self.misses += 1
         else:

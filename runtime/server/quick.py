@@ -126,7 +126,7 @@ def _read(server: Server, session: ServerSession, data: bytes) -> bytes | None:
     elif not any(template.cache_ttl is not None for template in server._templates.values()):
         return None
     cache = server.cache
-    hit = cache.get_bytes(b"r:" + uri.encode())  # type: ignore[union-attr]  # resource_key(uri)
+    hit = cache.get_resource(uri)  # type: ignore[union-attr]
     if hit is None:
         return None  # the normal path counts the miss and fills the cache
     cache.count(True)  # type: ignore[union-attr]

@@ -217,6 +217,7 @@ class HttpProtocol(asyncio.Protocol):
         self._activity = 0
         self._idle_mark = -1
         self._idle_ticks = 0
+        self._tick_every = max(limits.keep_alive_timeout / 2, 0.01)  # a zero timeout must not spin
         self._paused_reading = False
         self._write_paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
@@ -230,7 +231,7 @@ class HttpProtocol(asyncio.Protocol):
         transport.set_write_buffer_limits(self.limits.write_high_water, self.limits.write_low_water)  # type: ignore[attr-defined]
         peer = transport.get_extra_info("peername")
         self.client = (peer[0], peer[1]) if isinstance(peer, tuple) else None
-        self._idle_timer = self.loop.call_later(self.limits.keep_alive_timeout / 2, self._idle_tick)
+        self._idle_timer = self.loop.call_later(self._tick_every, self._idle_tick)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
@@ -321,7 +322,7 @@ class HttpProtocol(asyncio.Protocol):
                 self._idle_timer = None
                 self.transport.close()
                 return
-        self._idle_timer = self.loop.call_later(self.limits.keep_alive_timeout / 2, self._idle_tick)
+        self._idle_timer = self.loop.call_later(self._tick_every, self._idle_tick)
 
     # -- parser callbacks (on_url, on_header and on_body are the bound appends set in __init__) -------------
 
