@@ -425,3 +425,33 @@ def test_large_answers_arrive_whole(http_server: RunningServer) -> None:
     status, headers, body = request(http_server, "POST", call("echo", {"text": text}), session)
     assert status == 200 and int(headers["content-length"]) == len(body)
     assert json.loads(body)["result"]["content"][0]["text"] == text
+
+
+def test_awaiting_tool_calls_can_be_cancelled() -> None:
+    import threading
+
+    app = str(Path(__file__).parent / "apps" / "inline.py") + ":server"
+    server = RunningServer(app=app)
+    try:
+        session = start_session(server)
+        answers: list[tuple[int, bytes]] = []
+
+        def slow_call() -> None:
+            status, _, body = request(
+                server, "POST", call("sleeper", {"seconds": 30}, request_id=41), session
+            )
+            answers.append((status, body))
+
+        caller = threading.Thread(target=slow_call)
+        started = time.monotonic()
+        caller.start()
+        time.sleep(0.3)
+        cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 41}}
+        assert request(server, "POST", cancel, session)[0] == 202
+        caller.join(10)
+        assert answers == [(202, b"")] and time.monotonic() - started < 10  # no response to a cancelled call
+        # The id is free again, and a short sleep answers.
+        status, _, body = request(server, "POST", call("sleeper", {"seconds": 0.01}, request_id=41), session)
+        assert status == 200 and json.loads(body)["result"]["content"][0]["text"] == "woke"
+    finally:
+        server.stop()

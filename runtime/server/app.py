@@ -557,7 +557,7 @@ class Server:
             if _owner(session) == record.owner:
                 send(data)
 
-    def quick_answer(self, session: ServerSession, data: bytes) -> bytes | None:
+    def quick_answer(self, session: ServerSession, data: bytes) -> bytes | quick.Awaiting | None:
         """The whole response to a message that needs none of the session machinery (a cached read, a call
         of a tool that runs inline), else None: the message then takes the normal path. See quick.py."""
         return quick.answer(self, session, data)

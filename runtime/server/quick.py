@@ -1,8 +1,9 @@
 """Answers that need none of the session machinery, for the two commonest requests that allow it.
 
 - `resources/read` of a resource whose result is in the shared cache: the ready bytes, spliced;
-- `tools/call` of a tool that runs inline (async with no await point, no Context, never a task, no cache):
-  the function runs at once, as it would on the normal path.
+- `tools/call` of a plain tool (async, no Context, never a task, no cache): one with no await point runs at
+  once, as it would on the normal path; one that awaits comes back as `Awaiting`, which the transport runs as
+  a task.
 
 Each is one small typed decode and the same checks as the normal path (session initialized, capability,
 request id not in flight, the same errors and results); anything else returns None and the message takes the
@@ -11,6 +12,7 @@ normal path (`ServerSession.receive` and the runner), which also gives every pre
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
@@ -24,6 +26,7 @@ from runtime.server.runner import internal_error
 
 if TYPE_CHECKING:
     from runtime.server.app import Server
+    from runtime.server.tools import ToolSpec
 
 _READ = b'"resources/read"'
 _CALL = b'"tools/call"'
@@ -58,7 +61,7 @@ _decode_call = msgspec.json.Decoder(_CallRequest).decode
 _NOT_THESE = (msgspec.DecodeError, msgspec.ValidationError)
 
 
-def answer(server: Server, session: ServerSession, data: bytes) -> bytes | None:
+def answer(server: Server, session: ServerSession, data: bytes) -> bytes | Awaiting | None:
     # find, not `in`: bytes `in` first tries its argument as an int, raising and clearing a TypeError.
     if data.find(_CALL) >= 0:
         return _call(server, session, data)
@@ -67,7 +70,7 @@ def answer(server: Server, session: ServerSession, data: bytes) -> bytes | None:
     return None
 
 
-def _call(server: Server, session: ServerSession, data: bytes) -> bytes | None:
+def _call(server: Server, session: ServerSession, data: bytes) -> bytes | Awaiting | None:
     try:
         call = _decode_call(data)
     except _NOT_THESE:
@@ -76,7 +79,7 @@ def _call(server: Server, session: ServerSession, data: bytes) -> bytes | None:
     tool = server._tools.get(params.name)
     if (
         tool is None
-        or not (tool.plain and tool.await_free)
+        or not tool.plain
         or params.task is not None
         or call.method != "tools/call"
         or call.jsonrpc != "2.0"
@@ -85,25 +88,55 @@ def _call(server: Server, session: ServerSession, data: bytes) -> bytes | None:
         or "tools/call" not in session.profile.available
     ):
         return None
-    id_json = rpc.encode(call.id)
+    if not tool.await_free and server.request_timeout is not None:
+        return None  # the normal path times it
     try:
         kwargs = tool.bind(params.arguments or {})
     except (fastjsonschema.JsonSchemaException, msgspec.ValidationError) as exc:
-        result: Any = tool.invalid_arguments(exc)
-    else:
+        return _response(call.id, tool.invalid_arguments(exc))
+    if not tool.await_free:
+        return Awaiting(call.id, tool, tool.fn(**kwargs))
+    try:
+        value = run_inline(tool.fn(**kwargs))
+    except rpc.McpError as exc:
+        return rpc.error_from_exception(call.id, exc)
+    except Exception as exc:  # a failing tool answers with an isError result, as on the normal path
+        return _response(call.id, tool.error_result(exc))
+    return _converted(call.id, tool, value)
+
+
+class Awaiting(msgspec.Struct, gc=False):
+    """A quick tool call that awaits: the transport runs `finish()` as a task, registered as the request's
+    in-flight handle (cancelling it cancels the call, as on the normal path)."""
+
+    id: rpc.RequestId
+    tool: ToolSpec
+    pending: Any
+
+    async def finish(self) -> bytes | None:
+        """The response, or None when the request was cancelled (no response, cancellation.mdx)."""
         try:
-            value = run_inline(tool.fn(**kwargs))
+            value = await self.pending
+        except asyncio.CancelledError:
+            return None
         except rpc.McpError as exc:
-            return rpc.error_from_exception(call.id, exc)
-        except Exception as exc:  # a failing tool answers with an isError result, as on the normal path
-            result = tool.error_result(exc)
-        else:
-            try:
-                result = tool.result(value)
-            except Exception as exc:  # an unconvertible return value: the normal path's internal error
-                return rpc.error_from_exception(call.id, internal_error("tools/call", exc))
+            return rpc.error_from_exception(self.id, exc)
+        except Exception as exc:
+            return _response(self.id, self.tool.error_result(exc))
+        return _converted(self.id, self.tool, value)
+
+
+def _converted(request_id: rpc.RequestId, tool: ToolSpec, value: Any) -> bytes:
+    try:
+        result = tool.result(value)
+    except Exception as exc:  # an unconvertible return value: the normal path's internal error
+        return rpc.error_from_exception(request_id, internal_error("tools/call", exc))
+    return _response(request_id, result)
+
+
+def _response(request_id: rpc.RequestId, result: Any) -> bytes:
     body = result if type(result) is bytes else rpc.encode(result)
-    return rpc.result_message(id_json, body)
+    return rpc.result_message(rpc.encode(request_id), body)
 
 
 def _read(server: Server, session: ServerSession, data: bytes) -> bytes | None:

@@ -57,3 +57,9 @@ async def raw_bytes() -> bytes:  # not a valid tool result: an internal error on
 async def awaits(text: str) -> str:
     await asyncio.sleep(0)
     return text
+
+
+@server.tool()
+async def sleeper(seconds: float) -> str:
+    await asyncio.sleep(seconds)
+    return "woke"

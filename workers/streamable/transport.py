@@ -28,6 +28,7 @@ from workers.streamable.sessions import MemorySessions, SessionRefused, Sessions
 
 if TYPE_CHECKING:
     from runtime.server.app import Server
+    from runtime.server.quick import Awaiting
     from workers.httpd.protocol import Responder, ResponseStream
     from workers.httpd.types import HttpRequest
 
@@ -344,14 +345,28 @@ class StreamableHttp:
             responder.respond(404, [JSON], _error_body(rpc.INVALID_REQUEST, "Session not found"))
             return
         body = request.body
-        hit = self.server.quick_answer(session, body)  # a cached read, an inline tool call
-        if hit is not None:
-            if self._commit is not None:
-                self._commit(session)
-            responder.respond_json(hit)
+        quick = self.server.quick_answer(session, body)  # a cached read, a plain tool call
+        if quick is not None:
+            if type(quick) is bytes:
+                if self._commit is not None:
+                    self._commit(session)
+                responder.respond_json(quick)
+            else:
+                task = asyncio.get_running_loop().create_task(self._answer_later(session, quick, responder))
+                session.inflight[quick.id] = task  # type: ignore[union-attr]  # notifications/cancelled
             return
         runner = self._runner or self.runner
         runner.feed(session, body, PostOutbound(self, session, responder))
+
+    async def _answer_later(self, session: ServerSession, work: Awaiting, responder: Responder) -> None:
+        data = await work.finish()
+        session.inflight.pop(work.id, None)
+        if self._commit is not None:
+            self._commit(session)
+        if data is None:  # cancelled: no response
+            responder.respond(202, [], b"")
+        else:
+            responder.respond_json(data)
 
     def _check_media(
         self, media: tuple[bytes, bytes, bytes | None], headers: dict[str, bytes], responder: Responder
