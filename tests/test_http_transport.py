@@ -15,6 +15,7 @@ from tests.conftest import RunningServer
 
 pytestmark = pytest.mark.timeout(60)
 DYNAMIC = str(Path(__file__).parent / "apps" / "dynamic.py") + ":server"
+INLINE = str(Path(__file__).parent / "apps" / "inline.py") + ":server"
 ACCEPT = "application/json, text/event-stream"
 INIT = {
     "jsonrpc": "2.0",
@@ -304,6 +305,15 @@ def test_http_limits_and_malformed_requests() -> None:
         server.stop()
 
 
+def recv_until(sock: socket.socket, marker: bytes) -> bytes:
+    answer = b""
+    while marker not in answer:
+        chunk = sock.recv(65536)
+        assert chunk, answer
+        answer += chunk
+    return answer
+
+
 def test_expect_continue_split_requests_and_header_spellings(http_server: RunningServer) -> None:
     session = start_session(http_server)
     body = json.dumps(call("echo", {"text": "after-continue"}, request_id=7)).encode()
@@ -322,12 +332,7 @@ def test_expect_continue_split_requests_and_header_spellings(http_server: Runnin
         sock.sendall(body[:5])
         time.sleep(0.05)
         sock.sendall(body[5:])
-        answer = b""
-        while b"after-continue" not in answer:
-            chunk = sock.recv(65536)
-            assert chunk, answer
-            answer += chunk
-        assert answer.startswith(b"HTTP/1.1 200")
+        assert recv_until(sock, b"after-continue").startswith(b"HTTP/1.1 200")
         # The same connection serves the next request, sent whole.
         again = json.dumps(call("echo", {"text": "whole"}, request_id=8)).encode()
         sock.sendall(
@@ -336,12 +341,7 @@ def test_expect_continue_split_requests_and_header_spellings(http_server: Runnin
             )
             + again
         )
-        answer = b""
-        while b"whole" not in answer:
-            chunk = sock.recv(65536)
-            assert chunk, answer
-            answer += chunk
-        assert b'"id":8' in answer
+        assert b'"id":8' in recv_until(sock, b"whole")
     finally:
         sock.close()
 
@@ -369,7 +369,6 @@ def test_inline_answers_match_the_normal_path() -> None:
 
     from tests.conftest import serve_command
 
-    app = str(Path(__file__).parent / "apps" / "inline.py") + ":server"
     calls = [
         ("add", {"a": 2, "b": 3}),
         ("add", {"a": "x", "b": 3}),  # invalid arguments
@@ -389,26 +388,16 @@ def test_inline_answers_match_the_normal_path() -> None:
             "params": {"name": "add", "arguments": {"a": 1, "b": 1}},
         }
     )
-    init = {
-        "jsonrpc": "2.0",
-        "id": 0,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
-    lines = [init, {"jsonrpc": "2.0", "method": "notifications/initialized"}, *messages]
+    lines = [INIT, {"jsonrpc": "2.0", "method": "notifications/initialized"}, *messages]
     stdio = subprocess.run(
-        serve_command("--stdio", app=app),
+        serve_command("--stdio", app=INLINE),
         input="".join(json.dumps(m) + "\n" for m in lines).encode(),
         capture_output=True,
         timeout=30,
         check=True,
     )
     by_stdio = {a["id"]: a for a in map(json.loads, stdio.stdout.splitlines()) if a.get("id") != 0}
-    server = RunningServer(app=app)
+    server = RunningServer(app=INLINE)
     try:
         session = start_session(server)
         for message in messages:
@@ -430,8 +419,7 @@ def test_large_answers_arrive_whole(http_server: RunningServer) -> None:
 def test_awaiting_tool_calls_can_be_cancelled() -> None:
     import threading
 
-    app = str(Path(__file__).parent / "apps" / "inline.py") + ":server"
-    server = RunningServer(app=app)
+    server = RunningServer(app=INLINE)
     try:
         session = start_session(server)
         answers: list[tuple[int, bytes]] = []

@@ -411,11 +411,8 @@ class Server:
         self, ctx: Context, handler: Handler, kwargs: dict[str, Any], convert: Callable[[Any], Any]
     ) -> Any:
         """`convert(handler(**kwargs))`: at once for an await-free handler, else a `Then` for the runner."""
-        if not handler.await_free:
-            return Then(self._invoke(ctx, handler, kwargs), convert)
-        if handler.signature.context_param is not None:
-            kwargs[handler.signature.context_param] = ctx
-        return convert(run_inline(handler.fn(**kwargs)))
+        pending = self._invoke(ctx, handler, kwargs)
+        return convert(run_inline(pending)) if handler.await_free else Then(pending, convert)
 
     def _invoke(self, ctx: Context, handler: Handler, kwargs: dict[str, Any]) -> Any:
         """Call a user function: async ones return their coroutine, sync ones a future from the pool."""

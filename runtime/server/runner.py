@@ -41,14 +41,13 @@ class Outbound(Protocol):
 class Then(msgspec.Struct, gc=False):
     """What a route handler returns when its answer needs an await: the runner awaits `awaitable`, then
     answers with `convert(value)`. `recover(exc)`, when set, turns an exception of the awaitable into a
-    result (a failing tool answers with an isError result). One task, no wrapper coroutine per request."""
+    result (a failing tool answers with an isError result)."""
 
     awaitable: Any
     convert: Callable[[Any], Any]
     recover: Callable[[Exception], Any] | None = None
 
     def __await__(self) -> Generator[Any, None, Any]:
-        """Awaitable too, for callers other than the runner (a task's body, the tool cache)."""
         return self._run().__await__()
 
     async def _run(self) -> Any:
@@ -111,22 +110,11 @@ class Runner:
         call = ctx.call
         timeout = self.server.request_timeout
         try:
-            if timeout is not None:
+            if timeout is None:
+                result = await pending
+            else:
                 async with asyncio.timeout(timeout):
                     result = await pending
-            elif type(pending) is Then:  # Then.__await__ inlined: the hot path of every tool call
-                try:
-                    value = await pending.awaitable
-                except (asyncio.CancelledError, rpc.McpError):
-                    raise
-                except Exception as exc:
-                    if pending.recover is None:
-                        raise
-                    result = pending.recover(exc)
-                else:
-                    result = pending.convert(value)
-            else:
-                result = await pending
         except asyncio.CancelledError:
             session.inflight.pop(call.id, None)
             # No response to a cancelled request (cancellation.mdx); the channel is released.

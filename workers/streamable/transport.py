@@ -348,9 +348,7 @@ class StreamableHttp:
         quick = self.server.quick_answer(session, body)  # a cached read, a plain tool call
         if quick is not None:
             if type(quick) is bytes:
-                if self._commit is not None:
-                    self._commit(session)
-                responder.respond_json(quick)
+                PostOutbound(self, session, responder).finish(quick)
             else:
                 task = asyncio.get_running_loop().create_task(self._answer_later(session, quick, responder))
                 session.inflight[quick.id] = task  # type: ignore[union-attr]  # notifications/cancelled
@@ -359,14 +357,9 @@ class StreamableHttp:
         runner.feed(session, body, PostOutbound(self, session, responder))
 
     async def _answer_later(self, session: ServerSession, work: Awaiting, responder: Responder) -> None:
-        data = await work.finish()
+        data = await work.finish()  # None: cancelled, no response
         session.inflight.pop(work.id, None)
-        if self._commit is not None:
-            self._commit(session)
-        if data is None:  # cancelled: no response
-            responder.respond(202, [], b"")
-        else:
-            responder.respond_json(data)
+        PostOutbound(self, session, responder).finish(data)
 
     def _check_media(
         self, media: tuple[bytes, bytes, bytes | None], headers: dict[str, bytes], responder: Responder
