@@ -1,0 +1,136 @@
+"""The router's parts on a tiny deterministic ONNX model: embeddings, the FAISS index, BM25 and the catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("faiss")
+pytest.importorskip("bm25s")
+
+from router import tiny
+from router.embed import OnnxEmbedder, normalize
+from router.index import VectorIndex
+from router.lexical import Bm25, words
+from router.search import Catalog, Entry, document
+
+VOCAB = [
+    "read",
+    "file",
+    "contents",
+    "from",
+    "disk",
+    "write",
+    "create",
+    "issue",
+    "repository",
+    "github",
+    "list",
+    "pull",
+    "requests",
+    "send",
+    "slack",
+    "message",
+    "channel",
+    "query",
+    "database",
+    "sql",
+    "table",
+    "weather",
+    "forecast",
+    "city",
+    "path",
+    "text",
+]
+
+
+@pytest.fixture(scope="module")
+def embedder(tmp_path_factory: pytest.TempPathFactory) -> OnnxEmbedder:
+    model, tokenizer = tiny.build(Path(tmp_path_factory.mktemp("tiny")), VOCAB)
+    return OnnxEmbedder(model, tokenizer)
+
+
+def test_embeddings_are_unit_rows_and_ignore_padding(embedder: OnnxEmbedder) -> None:
+    one = embedder.embed(["read file"])
+    batch = embedder.embed(["read file", "read file contents from disk now"])
+    assert batch.shape == (2, embedder.dim)
+    assert np.allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
+    # The short text padded to the long one's width embeds exactly as it does alone.
+    assert np.allclose(one[0], batch[0], atol=1e-6)
+    assert embedder.embed([]).shape == (0, embedder.dim)
+
+
+def test_shared_words_embed_closer(embedder: OnnxEmbedder) -> None:
+    a, b, c = embedder.embed(["read file contents", "read file from disk", "send slack message"])
+    assert a @ b > a @ c
+
+
+@pytest.mark.parametrize("hnsw_above", [10_000, 8])
+def test_index_add_remove_replace(hnsw_above: int) -> None:
+    rng = np.random.default_rng(1)
+    vectors = normalize(rng.standard_normal((40, 16)).astype(np.float32))
+    index = VectorIndex(16, hnsw_above=hnsw_above)
+    index.add(list(range(40)), vectors)
+    assert index.kind == ("hnsw" if hnsw_above < 40 else "flat")
+    assert index.search(vectors[5], 1)[0].id == 5
+    index.remove([5])
+    assert all(hit.id != 5 for hit in index.search(vectors[5], 40))
+    assert len(index) == 39
+    index.add([7], vectors[5:6])  # id 7 now carries vector 5
+    assert index.search(vectors[5], 1)[0].id == 7
+    assert [h.id for h in index.search(vectors[5], 40)].count(7) == 1
+
+
+def test_bm25_splits_code_names() -> None:
+    assert words("get_file_contents listPullRequests") == ["file", "content", "list", "pull", "request"]
+    bm25 = Bm25()
+    bm25.index(["read_file: read a file", "create_issue: open an issue", ""])
+    scores = bm25.scores("reading the file")
+    assert scores[0] > 0 and scores[1] == 0 and scores[2] == 0
+    assert not bm25.scores("the of").any()
+
+
+TOOLS = [
+    Entry(
+        "read_file",
+        "Read the contents of a file from disk",
+        {"properties": {"path": {"description": "path"}}},
+    ),
+    Entry("create_issue", "Create an issue in a GitHub repository"),
+    Entry("send_message", "Send a message to a Slack channel"),
+    Entry("query", "Run a SQL query on the database"),
+]
+
+
+@pytest.mark.parametrize("method", ["dense", "bm25", "hybrid"])
+def test_catalog_finds_the_right_entry(embedder: OnnxEmbedder, method: str) -> None:
+    catalog = Catalog(embedder, method=method)  # type: ignore[arg-type]
+    catalog.upsert(TOOLS)
+    assert catalog.search("slack channel message", 1)[0].entry.name == "send_message"
+    assert catalog.search("github issue", 2)[0].entry.name == "create_issue"
+
+
+def test_catalog_replace_and_threshold(embedder: OnnxEmbedder) -> None:
+    catalog = Catalog(embedder, method="hybrid", threshold=0.5)
+    catalog.upsert(TOOLS)
+    catalog.replace([*TOOLS[:2], Entry("forecast", "Weather forecast for a city")])
+    assert len(catalog) == 3
+    assert catalog.search("weather forecast city", 1)[0].entry.name == "forecast"
+    assert all(m.entry.name != "send_message" for m in catalog.search("slack message", 5))
+    # Nothing in the catalog is about this: below the threshold, no match at all.
+    assert catalog.search("zebra", 5) == []
+
+
+def test_document_includes_parameters() -> None:
+    assert "path" in document(TOOLS[0]) and "read file" in document(TOOLS[0])
+
+
+def test_bm25_catalog_needs_no_embedder() -> None:
+    catalog = Catalog(None, method="bm25")
+    catalog.upsert(TOOLS)
+    assert catalog.search("sql database", 1)[0].entry.name == "query"
+    with pytest.raises(ValueError):
+        Catalog(None, method="dense")
