@@ -1,4 +1,4 @@
-"""Search over a catalog of tools, resources or prompts: dense (embeddings + FAISS), BM25, or a hybrid of both.
+"""Search over a catalog of tools, resources or prompts: dense (embeddings + FAISS), BM25, or a hybrid.
 
 Each entry becomes one document: its name split into words, its title and description, and for tools the
 names and descriptions of its parameters. The hybrid score is the dense cosine plus a saturated BM25 term
