@@ -10,9 +10,11 @@ from collections.abc import Iterator
 import pytest
 
 from ipc.cache import CacheLimits, SharedCache
+from ipc.eventlog import SharedEventLog
 from runtime import McpError, Server
 from runtime.protocol import types as t
 from runtime.server.pagination import make_cursor
+from workers.streamable.events import MemoryEventStore
 
 
 @pytest.fixture
@@ -61,3 +63,54 @@ def msgspec_decode(data: bytes) -> dict:  # type: ignore[type-arg]
     import msgspec
 
     return msgspec.json.decode(data)  # type: ignore[no-any-return]
+
+
+# -- the SSE event stores: bounded in bytes --------------------------------------------------------------
+
+
+def test_memory_event_store_bounds_each_stream_in_bytes() -> None:
+    store = MemoryEventStore(max_stream_bytes=3000, max_bytes=10**9)
+    ids = [store.append("s", "a", b"x" * 1000) for _ in range(3)]  # exactly at the bound: all kept
+    assert store.bytes == 3000
+    replay = store.replay("s", "a.0")
+    assert replay is not None and [i for i, _ in replay[1]] == ids
+    store.append("s", "a", b"y")  # one byte over: the oldest event goes
+    replay = store.replay("s", "a.0")
+    assert replay is not None and [i for i, _ in replay[1]] == [*ids[1:], "a.4"]
+    assert store.bytes == 2001
+    store.append("s", "a", b"z" * 5000)  # larger than the bound on its own: sent, not kept
+    assert store.bytes == 0 and store.replay("s", "a.0") == ("a", [], False)
+
+
+def test_memory_event_store_bounds_all_streams_in_bytes() -> None:
+    store = MemoryEventStore(max_stream_bytes=10**9, max_bytes=10 * 1024 * 1024)
+    token = b"p" * (1024 * 1024)  # a 1 MB progress token, echoed in every progress event
+    for session in range(10):
+        for event in range(20):
+            store.append(f"s{session}", f"stream{event % 2}", token)
+    assert store.bytes <= store.max_bytes
+    assert sum(len(d) for s in store._streams.values() for _, d in s.events) == store.bytes
+    newest = store.replay("s9", "stream1.0")
+    assert newest is not None and len(newest[1]) >= 4  # the newest events stay, the oldest went
+    assert store.replay("s0", "stream0.0") == ("stream0", [], False)
+    store.drop_session("s9")
+    assert store.replay("s9", "stream1.0") is None
+    assert store.bytes == sum(len(d) for s in store._streams.values() for _, d in s.events)
+    assert len(store._order) <= 2 * store._count + 1024  # dropped events' queue entries do not pile up
+
+
+def test_shared_event_log_bounds_each_stream_in_bytes() -> None:
+    log = SharedEventLog.create(f"/mcprt-test-{os.getpid()}-bounds-events", 1 << 20, 64, max_stream_bytes=3000)
+    try:
+        ids = [log.append("s", "a", b"x" * 1000) for _ in range(3)]
+        replay = log.replay("s", "a.0")
+        assert replay is not None and [i for i, _ in replay[1]] == ids  # at the bound: all of them
+        log.append("s", "a", b"y")
+        replay = log.replay("s", "a.0")
+        assert replay is not None and [i for i, _ in replay[1]] == [*ids[1:], "a.4"]
+        log.append("s", "a", b"z" * 3001)  # over the bound alone: sent, not kept
+        replay = log.replay("s", "a.4")
+        assert replay is not None and replay[1] == []
+    finally:
+        log.unlink()
+        log.close()
