@@ -597,6 +597,8 @@ class SharedCache:
     def remove_matching(self, rules: list[tuple[int | None, bytes]]) -> int:
         """Invalidate the entries matching any (kind or None, key prefix) rule, in one pass over the index
         (a few ms per 10 000 buckets: meant for registry changes, not for every request)."""
+        if any(not isinstance(prefix, bytes) for _, prefix in rules):  # a str would never match key bytes
+            raise TypeError("cache key prefixes are bytes")
         removed = 0
         mm = self.mm
         for shard in range(self.shards):

@@ -34,9 +34,14 @@ LOG_LOCK, INDEX_LOCK = 0, 1
 class SharedEventLog(Segment):
     KIND = KIND_EVENTLOG
 
-    def __init__(self, name: str, fd: int, mm, created: bool, ttl: float) -> None:  # type: ignore[no-untyped-def]
+    def __init__(  # type: ignore[no-untyped-def]
+        self, name: str, fd: int, mm, created: bool, ttl: float, max_stream_bytes: int
+    ) -> None:
         super().__init__(name, fd, mm, created)
         self.ttl = ttl
+        # Per stream: a larger event is sent but not kept, and a replay returns the newest events up to
+        # this many bytes (the log's size bounds every stream together).
+        self.max_stream_bytes = max_stream_bytes
         capacity, _, _, index_at, log_at = LOG_HEADER.unpack_from(mm, HEADER_SIZE)
         if log_at + capacity > len(mm) or index_at >= log_at:
             self.close()
@@ -47,7 +52,9 @@ class SharedEventLog(Segment):
         self._full_warned = False
 
     @classmethod
-    def create(cls, name: str, log_bytes: int, streams: int, ttl: float = 300.0) -> SharedEventLog:
+    def create(
+        cls, name: str, log_bytes: int, streams: int, ttl: float = 300.0, max_stream_bytes: int = 4 << 20
+    ) -> SharedEventLog:
         index_at = HEADER_SIZE + 64
         capacity = max(64, 2 * streams)
         log_at = align(index_at + TableRegion.size(capacity, STREAM.size), 4096)
@@ -55,12 +62,12 @@ class SharedEventLog(Segment):
         fd, mm = cls._create(name, log_at + log_bytes, index_at)
         LOG_HEADER.pack_into(mm, HEADER_SIZE, log_bytes, 0, 0, index_at, log_at)
         TableRegion.format(mm, index_at, capacity, STREAM.size)
-        return cls(name, fd, mm, True, ttl)
+        return cls(name, fd, mm, True, ttl, max_stream_bytes)
 
     @classmethod
-    def attach(cls, name: str, ttl: float = 300.0) -> SharedEventLog:
+    def attach(cls, name: str, ttl: float = 300.0, max_stream_bytes: int = 4 << 20) -> SharedEventLog:
         fd, mm, _ = cls._attach(name)
-        return cls(name, fd, mm, False, ttl)
+        return cls(name, fd, mm, False, ttl, max_stream_bytes)
 
     # -- EventStore ----------------------------------------------------------------------------------------
 
@@ -94,7 +101,7 @@ class SharedEventLog(Segment):
         mm = self.mm
         capacity = self.log_capacity
         need = RECORD.size + align(len(key) + len(data))
-        if need > capacity // 4:
+        if need > capacity // 4 or len(data) > self.max_stream_bytes:
             return previous  # too big to keep: it is sent, not stored
         reserved = U64.unpack_from(mm, _RESERVED_AT)[0]
         at = reserved % capacity
@@ -128,6 +135,7 @@ class SharedEventLog(Segment):
         mm = self.mm
         capacity = self.log_capacity
         found: list[tuple[int, int, bytes]] = []  # (position, seq, data), newest first
+        budget = self.max_stream_bytes
         while position != NONE:
             oldest_intact = U64.unpack_from(mm, _RESERVED_AT)[0] - capacity
             if position < oldest_intact:
@@ -137,6 +145,9 @@ class SharedEventLog(Segment):
             start = base + RECORD.size
             if seq <= after or klen != len(key) or mm[start : start + klen] != key:
                 break
+            budget -= dlen
+            if budget < 0:
+                break  # the stream's older events are beyond its share
             data = mm[start + klen : start + klen + dlen]
             if position < U64.unpack_from(mm, _RESERVED_AT)[0] - capacity:
                 break  # overwritten while it was read

@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     http.add_argument("--no-get-stream", action="store_true", help="answer GET with 405")
     http.add_argument(
+        "--event-stream-bytes", type=_size, default="4M", help="SSE events kept per stream (4M)"
+    )
+    http.add_argument(
         "--max-header-bytes", type=int, default=64 * 1024, help="request line + headers (64 KiB)"
     )
     http.add_argument("--header-timeout", type=float, default=10.0, help="to receive headers, s (10)")
@@ -240,6 +243,8 @@ def _serve_http(app: Any, args: argparse.Namespace) -> None:
         enable_get_stream=not args.no_get_stream,
         sse_retry_ms=args.sse_retry_ms,
         sse_max_stream_seconds=args.sse_max_seconds,
+        event_store_stream_bytes=args.event_stream_bytes,
+        event_store_bytes=args.event_log_bytes,
     )
     limits = HttpLimits(
         max_body_bytes=args.max_message_bytes,

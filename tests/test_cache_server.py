@@ -309,3 +309,14 @@ def test_cached_reads_answer_like_the_normal_path(conn: Conn) -> None:
     assert status == 400 and json.loads(body)["error"]["code"] == -32600
     status, _, body = conn.post({"jsonrpc": "2.0", "id": 9, "method": "resources/read", "params": {}})
     assert json.loads(body)["error"]["code"] == -32602
+
+
+def test_reregistering_a_cached_tool_drops_its_results(conn: Conn) -> None:
+    """A `cache_ttl` tool replaced by another function (or removed) is never answered from its old results."""
+    assert text(conn.call("versioned", {})) == "version 1"
+    assert text(conn.call("versioned", {})) == "version 1"  # now a hit
+    assert text(conn.call("swap_versioned", {})) == "swapped"
+    assert text(conn.call("versioned", {})) == "version 2"
+    assert text(conn.call("swap_versioned", {"remove_only": True})) == "swapped"
+    answer = request(conn, "tools/call", {"name": "versioned", "arguments": {}})
+    assert answer["error"]["code"] == -32602  # removed: unknown, not a cached "version 2"

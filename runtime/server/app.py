@@ -24,7 +24,7 @@ from runtime.server import content, quick
 from runtime.server.client_requests import ClientRequestError
 from runtime.server.context import Context
 from runtime.server.inline import run_inline
-from runtime.server.pagination import page
+from runtime.server.pagination import make_cursor, page, read_cursor
 from runtime.server.registry import CompletionSpec, Handler, PromptSpec, ResourceSpec
 from runtime.server.runner import Then
 from runtime.server.tools import ToolSpec
@@ -75,8 +75,8 @@ class Server:
         self._prompts: dict[str, PromptSpec] = {}
         self._completions: dict[tuple[str, str, str], CompletionSpec] = {}
         self._profile: ServerProfile | None = None
-        self._list_cache: dict[tuple[str, str | None], bytes] = {}
-        self._list_keys: dict[tuple[str, str | None], str] = {}  # shared-cache keys of the list results
+        self._list_cache: dict[tuple[str, int], bytes] = {}  # (kind, offset): bounded by the registry
+        self._list_keys: dict[tuple[str, int], str] = {}  # shared-cache keys of the list results
         # The shared result cache (ipc/cache.py), set by the HTTP runtime: resources/read, the lists and
         # tools with cache_ttl are answered from it without running their handler.
         self.cache: SharedCache | None = None
@@ -125,7 +125,8 @@ class Server:
 
     def _uncache_tool(self, name: str) -> None:
         if self.cache is not None:
-            self.cache.remove_kind(KIND_TOOL, tool_key(name, b""))
+            # Key prefixes are matched as bytes: "t:<name>:" then the canonical arguments.
+            self.cache.remove_kind(KIND_TOOL, tool_key(name, b"").encode())
 
     def resource(
         self,
@@ -430,28 +431,38 @@ class Server:
     # -- method handlers -----------------------------------------------------------------------------------
 
     def _list(self, kind: str, key: str, items: list[dict[str, Any]], cursor: str | None) -> bytes:
+        # The cursor is checked before anything is memoised, and pages are memoised by offset only at the
+        # page boundaries this server hands out: at most len(items) / page_size + 1 entries per list,
+        # whatever cursors clients send.
+        offset = read_cursor(kind, cursor) if cursor else 0
+        if offset % self.page_size or offset > len(items):
+            return self._encode_page(kind, key, items, offset)
         cache = self.cache
         if cache is not None:
-            shared_key = self._list_keys.get((kind, cursor))
+            shared_key = self._list_keys.get((kind, offset))
             if shared_key is None:
                 # The key carries a fingerprint of the registry, so workers whose registries differ (one
                 # changed at run time) never answer with each other's lists.
                 fingerprint = zlib.crc32(rpc.encode(items))
-                shared_key = self._list_keys[(kind, cursor)] = list_key(kind, fingerprint, cursor)
+                canonical = make_cursor(kind, offset) if offset else None
+                shared_key = self._list_keys[(kind, offset)] = list_key(kind, fingerprint, canonical)
             hit = cache.get(shared_key)
             cache.count(hit is not None)
             if hit is not None:
                 return hit
-        cached = self._list_cache.get((kind, cursor))
+        cached = self._list_cache.get((kind, offset))
         if cached is None:
-            chunk, next_cursor = page(kind, items, cursor, self.page_size)
-            result: dict[str, Any] = {key: chunk}
-            if next_cursor is not None:
-                result["nextCursor"] = next_cursor
-            cached = self._list_cache[(kind, cursor)] = rpc.encode(result)
+            cached = self._list_cache[(kind, offset)] = self._encode_page(kind, key, items, offset)
         if cache is not None:
             cache.put(shared_key, cached, kind=KIND_LIST)
         return cached
+
+    def _encode_page(self, kind: str, key: str, items: list[dict[str, Any]], offset: int) -> bytes:
+        end = offset + self.page_size
+        result: dict[str, Any] = {key: items[offset:end]}
+        if end < len(items):
+            result["nextCursor"] = make_cursor(kind, end)
+        return rpc.encode(result)
 
     def _list_tools(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
         cursor = params.cursor if params is not None else None

@@ -57,3 +57,23 @@ def pid() -> int:
 def add_resource(uri: str) -> str:
     server.resource(uri, name=uri)(lambda: f"added {uri}")
     return "ok"
+
+
+def _version_one() -> str:
+    return "version 1"
+
+
+server.add_tool(_version_one, name="versioned", cache_ttl=float("inf"))
+
+
+@server.tool()
+def swap_versioned(remove_only: bool = False) -> str:
+    """Replace `versioned` with another function (or only remove it): its cached results must go."""
+    server.remove_tool("versioned")
+    if not remove_only:
+
+        def _version_two() -> str:
+            return "version 2"
+
+        server.add_tool(_version_two, name="versioned", cache_ttl=float("inf"))
+    return "swapped"

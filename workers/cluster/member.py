@@ -35,7 +35,9 @@ class Member:
             SharedTable.attach(names.workers_name(prefix)),
         ]
         sessions_table, tasks_table, workers_table = self.tables
-        self.events = SharedEventLog.attach(names.events_name(prefix), settings.event_store_ttl)
+        self.events = SharedEventLog.attach(
+            names.events_name(prefix), settings.event_store_ttl, settings.event_store_stream_bytes
+        )
         app.tasks.store = SharedTaskStore(tasks_table)
         self.sessions = SharedSessions(
             sessions_table, lambda: app.profile, settings.idle_timeout, settings.max_sessions

@@ -55,6 +55,8 @@ class StreamableSettings:
     sse_max_stream_seconds: float | None = None  # close SSE connections after this long (client polls)
     event_store_max_events: int = 1000  # per stream
     event_store_ttl: float = 300.0  # seconds an idle stream's events stay resumable
+    event_store_stream_bytes: int = 4 * 1024 * 1024  # per stream: its oldest events go beyond this
+    event_store_bytes: int = 64 * 1024 * 1024  # one process's store in all (--event-log-bytes)
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -215,7 +217,12 @@ class StreamableHttp:
         self.on_session_end: Callable[[str], None] | None = None
         self.on_get_stream: Callable[[str], None] | None = None  # a standalone stream opened here
         if events is None:
-            events = MemoryEventStore(settings.event_store_max_events, settings.event_store_ttl)
+            events = MemoryEventStore(
+                settings.event_store_max_events,
+                settings.event_store_ttl,
+                max_stream_bytes=settings.event_store_stream_bytes,
+                max_bytes=settings.event_store_bytes,
+            )
         self.events: EventStore = events
         self._runner: Runner | None = None
         self._streams: dict[tuple[str, str], LiveStream] = {}
