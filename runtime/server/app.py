@@ -11,7 +11,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
-import fastjsonschema
 import msgspec
 
 from ipc.cache import KIND_LIST, KIND_RESOURCE, KIND_TOOL, SharedCache, list_key, resource_key, tool_key
@@ -27,7 +26,7 @@ from runtime.server.inline import run_inline
 from runtime.server.pagination import page
 from runtime.server.registry import CompletionSpec, Handler, PromptSpec, ResourceSpec
 from runtime.server.runner import Then
-from runtime.server.tools import ToolSpec
+from runtime.server.tools import ArgumentsInvalid, ToolSpec
 from runtime.server.uritemplate import UriTemplate, is_template
 from runtime.tasks import TaskRunner
 
@@ -477,7 +476,7 @@ class Server:
         if tool.plain and params.task is None:  # the hot path; the general one below does the same
             try:
                 kwargs = tool.bind(params.arguments or {})
-            except (fastjsonschema.JsonSchemaException, msgspec.ValidationError) as exc:
+            except ArgumentsInvalid as exc:
                 return tool.invalid_arguments(exc)
             if not tool.await_free:
                 return Then(tool.fn(**kwargs), tool.result, tool.error_result)
@@ -506,7 +505,7 @@ class Server:
             store = None
         try:
             kwargs = tool.bind(arguments)
-        except (fastjsonschema.JsonSchemaException, msgspec.ValidationError) as exc:
+        except ArgumentsInvalid as exc:
             return tool.invalid_arguments(exc)
         as_task = params.task is not None and "tasks" in ctx.session.profile.capabilities
         if as_task:
