@@ -233,9 +233,10 @@ class ServerSession:
 
     def _notification(self, method: str, message: Any) -> Action:
         if method == "notifications/initialized":
-            if self.state.phase == INITIALIZING:
-                self.state.phase = OPERATING
-            return None
+            if self.state.phase != INITIALIZING:
+                return None
+            self.state.phase = OPERATING
+            return Notice(method, None)  # requests to the client held until now may go (lifecycle.mdx)
         if method == "notifications/cancelled":
             params = message.params
             request_id = params.request_id
