@@ -106,7 +106,15 @@ class ServerProfile:
     Built once per `Server` (and rebuilt when its capabilities change); shared by all sessions.
     """
 
-    __slots__ = ("_init_cache", "available", "capabilities", "instructions", "routes", "server_info")
+    __slots__ = (
+        "_init_cache",
+        "_standalone",
+        "available",
+        "capabilities",
+        "instructions",
+        "routes",
+        "server_info",
+    )
 
     def __init__(
         self,
@@ -126,6 +134,17 @@ class ServerProfile:
         self.server_info = server_info
         self.instructions = instructions
         self._init_cache: dict[str, bytes] = {}
+        self._standalone: ServerProfile | None = None
+
+    def standalone(self) -> ServerProfile:
+        """The profile for sessionless serving (Streamable HTTP `--stateless`): no tasks. A task is bound to
+        the session that made it (tasks.mdx "Security"), and without sessions nothing would bind it, so its
+        id alone would let anyone read it; nor could the client ever read it back from a one-request
+        session. So the capability is not offered, and task-augmented calls run as plain calls."""
+        if self._standalone is None:
+            capabilities = {k: v for k, v in self.capabilities.items() if k != "tasks"}
+            self._standalone = ServerProfile(self.routes, capabilities, self.server_info, self.instructions)
+        return self._standalone
 
     def initialize_result(self, version: str) -> bytes:
         cached = self._init_cache.get(version)
@@ -146,6 +165,9 @@ class ServerSession:
     record, or keep one for a long-lived connection."""
 
     __slots__ = ("_next_id", "inflight", "outstanding", "profile", "revision", "state")
+    # True for a session that serves one request and is gone (stateless HTTP): initialize may come at any
+    # time and is answered without changing anything that outlives the request.
+    standalone = False
 
     def __init__(self, profile: ServerProfile, state: SessionState | None = None) -> None:
         self.profile = profile
@@ -182,6 +204,8 @@ class ServerSession:
                 )
             # INITIALIZING: the client may already send requests after reading the initialize result.
         elif method == "initialize":
+            if self.standalone:
+                return self._initialize(message)
             return Reply(rpc.error_message(request_id, rpc.INVALID_REQUEST, "Session is already initialized"))
         route = self.profile.available.get(method)
         if route is None:
@@ -209,9 +233,10 @@ class ServerSession:
 
     def _notification(self, method: str, message: Any) -> Action:
         if method == "notifications/initialized":
-            if self.state.phase == INITIALIZING:
-                self.state.phase = OPERATING
-            return None
+            if self.state.phase != INITIALIZING:
+                return None
+            self.state.phase = OPERATING
+            return Notice(method, None)  # requests to the client held until now may go (lifecycle.mdx)
         if method == "notifications/cancelled":
             params = message.params
             request_id = params.request_id
@@ -301,3 +326,10 @@ class ServerSession:
 
     def set_log_level(self, level: str) -> None:
         self.state.log_level = LOG_LEVELS[level]
+
+
+class StandaloneSession(ServerSession):
+    """A session for one request only (stateless Streamable HTTP): nothing about it is kept."""
+
+    __slots__ = ()
+    standalone = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 import os
 import zlib
@@ -11,7 +12,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
-import fastjsonschema
 import msgspec
 
 from ipc.cache import KIND_LIST, KIND_RESOURCE, KIND_TOOL, SharedCache, list_key, resource_key, tool_key
@@ -19,7 +19,7 @@ from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
 from runtime.protocol.core import Answer, Notice, Route, ServerProfile, ServerSession
 from runtime.protocol.jsonrpc import McpError, notification_message
-from runtime.protocol.state import LOG_LEVELS
+from runtime.protocol.state import LOG_LEVELS, OPERATING
 from runtime.server import content, quick
 from runtime.server.client_requests import ClientRequestError
 from runtime.server.context import Context
@@ -27,7 +27,7 @@ from runtime.server.inline import run_inline
 from runtime.server.pagination import make_cursor, page, read_cursor
 from runtime.server.registry import CompletionSpec, Handler, PromptSpec, ResourceSpec
 from runtime.server.runner import Then
-from runtime.server.tools import ToolSpec
+from runtime.server.tools import ArgumentsInvalid, ToolSpec
 from runtime.server.uritemplate import UriTemplate, is_template
 from runtime.tasks import TaskRunner
 
@@ -86,6 +86,8 @@ class Server:
         # hook may call `await ctx.list_roots()` (the request travels on the session's own channel).
         self.on_roots_changed: Callable[[Context], Any] | None = None
         self._hooks: set[asyncio.Task[Any]] = set()
+        # Sessions whose requests to the client wait for notifications/initialized.
+        self._initializing: dict[ServerSession, asyncio.Event] = {}
         self._loop: asyncio.AbstractEventLoop | None = None  # the serving loop, once a session attached
         # Set by a worker of the multi-process runtime: how events reach sessions served by other workers.
         self.cluster: Cluster | None = None
@@ -344,12 +346,32 @@ class Server:
             future.set_result(answer.result)
 
     def on_notice(self, session: ServerSession, notice: Notice) -> None:
+        if notice.method == "notifications/initialized":
+            waiting = self._initializing.pop(session, None)
+            if waiting is not None:
+                waiting.set()
+            return
         if notice.method == "notifications/roots/list_changed" and self.on_roots_changed is not None:
             outcome = self.on_roots_changed(self.session_context(session))
             if asyncio.iscoroutine(outcome):  # an async hook runs on the loop; keep it referenced until done
                 task = asyncio.get_running_loop().create_task(outcome)
                 self._hooks.add(task)
                 task.add_done_callback(self._hooks.discard)
+
+    async def until_initialized(self, session: ServerSession) -> None:
+        """Wait for the client's notifications/initialized: before it the server sends no requests
+        (lifecycle.mdx). The caller bounds the wait; with several workers the notification may reach
+        another one, so the shared record's phase is looked at too."""
+        event = self._initializing.get(session)
+        if event is None:
+            event = self._initializing[session] = asyncio.Event()
+        try:
+            while session.state.phase != OPERATING:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(event.wait(), 0.1)
+        finally:
+            if self._initializing.get(session) is event:  # other waiters still see the phase change
+                del self._initializing[session]
 
     def session_context(self, session: ServerSession) -> Context:
         """A `Context` for work outside any request (hooks, background jobs): its messages and requests go on
@@ -488,7 +510,7 @@ class Server:
         if tool.plain and params.task is None:  # the hot path; the general one below does the same
             try:
                 kwargs = tool.bind(params.arguments or {})
-            except (fastjsonschema.JsonSchemaException, msgspec.ValidationError) as exc:
+            except ArgumentsInvalid as exc:
                 return tool.invalid_arguments(exc)
             if not tool.await_free:
                 return Then(tool.fn(**kwargs), tool.result, tool.error_result)
@@ -517,7 +539,7 @@ class Server:
             store = None
         try:
             kwargs = tool.bind(arguments)
-        except (fastjsonschema.JsonSchemaException, msgspec.ValidationError) as exc:
+        except ArgumentsInvalid as exc:
             return tool.invalid_arguments(exc)
         as_task = params.task is not None and "tasks" in ctx.session.profile.capabilities
         if as_task:

@@ -16,7 +16,7 @@ import msgspec
 
 from runtime.protocol import types as t
 from runtime.protocol.jsonrpc import McpError, notification_message, request_message
-from runtime.protocol.state import LOG_LEVELS
+from runtime.protocol.state import LOG_LEVELS, OPERATING
 from runtime.server import client_requests as cr
 from runtime.tasks import RELATED_TASK
 
@@ -202,6 +202,14 @@ class Context(msgspec.Struct, eq=False):
 
     async def _request_client(self, method: str, params: dict[str, Any] | None, timeout: float | None) -> Any:
         session = self.session
+        limit = timeout if timeout is not None else cr.DEFAULT_CLIENT_TIMEOUT
+        if session.state.phase != OPERATING:
+            # lifecycle.mdx: no requests to the client before it sent notifications/initialized. The wait
+            # counts against the request's timeout.
+            started = self.loop.time()
+            async with asyncio.timeout(limit):
+                await self.server.until_initialized(session)
+            limit = max(0.0, limit - (self.loop.time() - started))
         request_id = session.next_request_id()
         future: asyncio.Future[Any] = self.loop.create_future()
         session.outstanding[request_id] = future
@@ -212,7 +220,7 @@ class Context(msgspec.Struct, eq=False):
             self.server.tasks.set_status(self.task_id, "input_required")
         self.send_raw(request_message(request_id, method, params))
         try:
-            async with asyncio.timeout(timeout if timeout is not None else cr.DEFAULT_CLIENT_TIMEOUT):
+            async with asyncio.timeout(limit):
                 return await future
         except (TimeoutError, asyncio.CancelledError) as exc:
             reason = "timed out" if isinstance(exc, TimeoutError) else "cancelled"

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-import fastjsonschema
 import msgspec
 
 from runtime.protocol import jsonrpc as rpc
@@ -23,6 +22,7 @@ from runtime.protocol.core import ServerSession
 from runtime.protocol.state import NEW
 from runtime.server.inline import run_inline
 from runtime.server.runner import internal_error
+from runtime.server.tools import ArgumentsInvalid
 
 if TYPE_CHECKING:
     from runtime.server.app import Server
@@ -92,7 +92,7 @@ def _call(server: Server, session: ServerSession, data: bytes) -> bytes | Awaiti
         return None  # the normal path times it
     try:
         kwargs = tool.bind(params.arguments or {})
-    except (fastjsonschema.JsonSchemaException, msgspec.ValidationError) as exc:
+    except ArgumentsInvalid as exc:
         return _response(call.id, tool.invalid_arguments(exc))
     if not tool.await_free:
         return Awaiting(call.id, tool, tool.fn(**kwargs))

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import fastjsonschema
+import jsonschema_rs
 import msgspec
 
 from runtime.protocol import types as t
@@ -31,16 +31,22 @@ def check_tool_name(name: str) -> None:
         )
 
 
-def compile_validator(schema: dict[str, Any]) -> Callable[[Any], Any]:
-    """Compile a JSON Schema validator once. A schema without `$schema` is 2020-12 (the MCP default);
-    fastjsonschema implements up to draft 7, whose keywords cover what tool schemas use ($defs refs resolve as
-    plain JSON pointers)."""
-    dialect = schema.get("$schema")
-    if dialect is not None and dialect.rstrip("#") not in _KNOWN_DIALECTS:
+def compile_validator(schema: dict[str, Any] | bool) -> Callable[[Any], Any]:
+    """Compile a JSON Schema validator once (jsonschema-rs). A schema without `$schema` is 2020-12 (the MCP
+    default dialect); `$schema` picks another draft (4, 6, 7, 2019-09). Formats are annotations only, as the
+    2020-12 default vocabulary says; remote `$ref`s are never fetched (`offline`)."""
+    dialect = schema.get("$schema") if isinstance(schema, dict) else None
+    if dialect is not None and (not isinstance(dialect, str) or dialect.rstrip("#") not in _KNOWN_DIALECTS):
         raise ValueError(f"unsupported JSON Schema dialect {dialect!r}")
-    body = {k: v for k, v in schema.items() if k != "$schema"}
-    return fastjsonschema.compile(body, use_default=False)
+    try:
+        validator = jsonschema_rs.validator_for(schema, offline=True)
+    except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError) as exc:
+        raise ValueError(f"invalid JSON Schema: {getattr(exc, 'message', None) or exc}") from None
+    return validator.validate  # type: ignore[no-any-return]
 
+
+# What a bad `arguments` object raises while binding: the schema validator's or msgspec's error.
+ArgumentsInvalid = (jsonschema_rs.ValidationError, msgspec.ValidationError)
 
 _KNOWN_DIALECTS = {
     DRAFT_2020_12,
@@ -56,6 +62,7 @@ class ToolSpec:
         "await_free",
         "bind",
         "cache_ttl",
+        "check_output",
         "definition",
         "fn",
         "is_async",
@@ -97,7 +104,7 @@ class ToolSpec:
         schema = input_schema if input_schema is not None else self.signature.input_schema()
         if schema.get("type") != "object":
             raise ValueError(f"tool {self.name!r}: inputSchema must have type 'object'")
-        # A hand-written schema is checked as written (fastjsonschema); a derived one says exactly what the
+        # A hand-written schema is checked as written (jsonschema-rs); a derived one says exactly what the
         # parameters' types say, so msgspec checks those in C while binding (several times faster).
         derived = input_schema is None and not self.signature.accepts_any
         self.validate = None if derived else compile_validator(schema)
@@ -106,17 +113,22 @@ class ToolSpec:
         else:
             self.wrap_result = False
         self.structured = output_schema is not None
+        # tools.mdx: a tool with an output schema MUST return conforming structured results; checked on
+        # every result so that a bug in the tool reaches the client as an error result, not as bad data.
+        self.check_output = compile_validator(output_schema) if output_schema is not None else None
         if task_support not in (None, "forbidden", "optional", "required"):
             raise ValueError("task_support must be 'forbidden', 'optional' or 'required'")
         self.task_support = task_support or "forbidden"
         # bind(arguments): validated keyword arguments for the function (raises
-        # fastjsonschema.JsonSchemaException or msgspec.ValidationError); result(value): the tools/call result
+        # ArgumentsInvalid); result(value): the tools/call result
         # for what it returned. Attributes, not methods: one call less on every tools/call.
         self.bind: Callable[[dict[str, Any]], dict[str, Any]] = (
             self.signature.checked if self.validate is None else self._bind_validated
         )
-        self.result: Callable[[Any], Any] = functools.partial(
-            content.tool_result, self.structured, self.wrap_result
+        self.result: Callable[[Any], Any] = (
+            self._checked_result
+            if self.structured
+            else functools.partial(content.tool_result, False, self.wrap_result)
         )
         # The common call needs nothing but its arguments: async, no Context, never a task, no cache.
         self.plain = (
@@ -148,6 +160,28 @@ class ToolSpec:
         self.validate(arguments)  # type: ignore[misc]
         return self.signature.bind(arguments)
 
+    def _checked_result(self, value: Any) -> Any:
+        """The result of a tool with an output schema, or an error result if its structured content is
+        missing or does not match the schema."""
+        result = content.tool_result(True, self.wrap_result, value)
+        if isinstance(result, t.CallToolResult):
+            if result.is_error:
+                return result  # an error result carries no structured content to check
+            structured = result.structured_content
+        else:
+            structured = None  # spliced text only
+        if structured is None:
+            return self._bad_output("it returned no structured content")
+        try:
+            self.check_output(structured)  # type: ignore[misc]
+        except jsonschema_rs.ValidationError as exc:
+            return self._bad_output(_describe(exc))
+        return result
+
+    def _bad_output(self, why: str) -> t.CallToolResult:
+        text = f"Tool {self.name!r} returned a result that does not match its output schema: {why}"
+        return t.CallToolResult(content=[t.TextContent(text=text)], is_error=True)
+
     def error_result(self, exc: Exception) -> t.CallToolResult:
         """A failing tool answers with an isError result the model can see (tools.mdx "Error Handling")."""
         detail = f"{exc}" if str(exc) else f"{exc!r}"
@@ -162,6 +196,13 @@ class ToolSpec:
 
     def arguments_error(self, exc: Exception) -> str:
         """SEP-1303: tell the model what was wrong so it can correct the call."""
-        detail = getattr(exc, "message", None) or str(exc)
-        detail = detail.replace("data.", "").replace("data ", "arguments ", 1)
-        return f"Invalid arguments for tool {self.name!r}: {detail}"
+        return f"Invalid arguments for tool {self.name!r}: {_describe(exc)}"
+
+
+def _describe(exc: Exception) -> str:
+    """A validation error as text: what is wrong and, for a schema validator's error, where."""
+    detail = getattr(exc, "message", None) or str(exc)
+    path = getattr(exc, "instance_path", None)
+    if path:
+        detail = f"at /{'/'.join(str(part) for part in path)}: {detail}"
+    return detail

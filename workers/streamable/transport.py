@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from runtime.protocol import jsonrpc as rpc
-from runtime.protocol.core import Reply, ServerSession
+from runtime.protocol.core import Reply, ServerSession, StandaloneSession
 from runtime.protocol.state import INITIALIZING, OPERATING, SessionState
 from runtime.protocol.versions import HTTP_DEFAULT_VERSION, SUPPORTED_VERSIONS
 from runtime.server.runner import Runner
@@ -337,9 +337,8 @@ class StreamableHttp:
         headers = request.headers
         if self._stateless:
             version = HTTP_DEFAULT_VERSION if raw_version is None else _VERSION_VALUES[raw_version]
-            session = ServerSession(
-                self.server.profile, SessionState(phase=OPERATING, protocol_version=version)
-            )
+            state = SessionState(phase=OPERATING, protocol_version=version)
+            session = StandaloneSession(self.server.profile.standalone(), state)
             runner = self._runner or self.runner
             runner.feed(session, request.body, PostOutbound(self, session, responder))
             return
