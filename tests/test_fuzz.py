@@ -5,6 +5,7 @@ error body that is not a JSON-RPC error, or broken oracle fails, with the smalle
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -74,3 +75,17 @@ def test_roots_list_changed_without_roots_capability_logs_nothing() -> None:
     finally:
         fuzzer.stop()
     assert not logged_errors(fuzzer.log), fuzzer.log
+
+
+def test_loopback_host_in_any_case_is_accepted(http_server) -> None:  # type: ignore[no-untyped-def]
+    """Found by the fuzz: `Host: LocalHost` was refused with 421; host names are case-insensitive (RFC 9110
+    4.2.3), so it names the loopback like `localhost`."""
+    import http.client
+
+    from tests.cluster_support import INIT
+
+    conn = http.client.HTTPConnection("127.0.0.1", http_server.port, timeout=10)
+    headers = {"Host": "LocalHost:1", "Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    conn.request("POST", "/mcp", body=json.dumps(INIT), headers=headers)
+    assert conn.getresponse().status == 200
+    conn.close()
