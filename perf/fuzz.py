@@ -2,7 +2,8 @@
 
     .venv/bin/python -m perf.fuzz --cases 100000 [--seed N] [--seconds S] [--targets http1,http2,stdio]
 
-Prints, per target, each distinct failure with its smallest reproducer (seed:index replays it); exits 1 if any.
+Prints, per target, each distinct failure with its smallest reproducer (seed:index replays it);
+exits 1 if any.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def main() -> int:
                 server.stop()
             log = server.lines
         else:
-            stdio = StdioFuzzer([sys.executable, "-m", "runtime", "serve", "--stdio"], args.seed, args.timeout)
+            command = [sys.executable, "-m", "runtime", "serve", "--stdio"]
+            stdio = StdioFuzzer(command, args.seed, args.timeout)
             try:
                 run(stdio, report, args.first, args.cases, args.seconds, progress=True)
                 after = None if stdio.process.poll() is None else "the stdio server exited"
