@@ -335,6 +335,8 @@ ROOTS_SEEN: dict[int, list[str]] = {}  # session → the roots read after its la
 
 
 async def _roots_changed(ctx: Context) -> None:
+    if "roots" not in (ctx.client_capabilities or {}):
+        return  # a client without roots cannot be asked for them (list_roots would raise in the hook)
     ROOTS_SEEN[id(ctx.session)] = [root.uri for root in await ctx.list_roots()]
 
 

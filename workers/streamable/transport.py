@@ -294,7 +294,7 @@ class StreamableHttp:
             if settings.allowed_hosts is not None:
                 if host not in settings.allowed_hosts and _host_name(host) not in settings.allowed_hosts:
                     return 421, f"Invalid Host header: {host}"
-            elif settings.bound_to_loopback and not _is_loopback(_host_name(host)):
+            elif settings.bound_to_loopback and not _is_loopback(_host_name(host).lower()):  # names: any case
                 return 421, f"Invalid Host header: {host}"
         if origin is not None:
             if settings.allowed_origins is not None:
