@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Run the official MCP conformance suites (pinned in package.json) and judge them per scenario.
 
-    run.py server --url URL | --start "CMD with {port}"   [--expected-failures expected-failures.json]
-    run.py client --command "CMD"                         [--expected-failures expected-failures.json]
+    run.py server --url URL | --start "CMD with {port}"   [--expected-failures FILE] [--repeat N]
+    run.py client --command "CMD"                         [--expected-failures FILE]
 
 Server mode runs every server scenario of 0.1.16 (--suite all) and of 0.2.0-alpha.12 (the 2025-11-25 leg).
 Client mode runs the client scenarios one at a time, inside a loopback-only network namespace when
 possible (some auth scenarios hand the client off-host URLs on purpose).
-A scenario fails when any of its checks is a FAILURE. The run fails on a failure that is not in the
-expected-failures file, and on an expected failure that now passes (so the list can only shrink).
+A scenario fails when any of its checks is a FAILURE or a WARNING. The run fails on a failure that is not
+in the expected-failures file, and on an expected failure that now passes (so the list can only shrink).
 """
 
 from __future__ import annotations
@@ -52,8 +52,18 @@ def load_expected(path: str | None) -> dict[str, dict[str, str]]:
     return {"server": data.get("server", {}), "client": data.get("client", {})}
 
 
+FAILING = ("FAILURE", "WARNING")
+
+
+def _message(check: dict[str, object]) -> str:
+    details = check.get("details")
+    detail = details.get("message") if isinstance(details, dict) else None
+    return str(check.get("errorMessage") or check.get("message") or detail or "")
+
+
 def judge(results_dir: Path, kind: str) -> dict[str, list[str]]:
-    """scenario name -> messages of its FAILURE checks (empty: passed)."""
+    """scenario name -> messages of its FAILURE and WARNING checks (empty: passed). A warning is how the
+    suite reports a missed SHOULD (some real defects show only as warnings), so it counts as a failure."""
     verdicts: dict[str, list[str]] = {}
     for checks_file in sorted(results_dir.rglob("checks.json")):
         # Folders are named [server-]<scenario>-<ISO timestamp>; client scenarios may contain "/".
@@ -63,9 +73,9 @@ def judge(results_dir: Path, kind: str) -> dict[str, list[str]]:
             scenario = scenario.removeprefix("server-")
         checks = json.loads(checks_file.read_text())
         failures = [
-            f"{c.get('id') or c.get('name')}: {c.get('errorMessage') or c.get('message') or ''}"[:300]
+            f"{c.get('status')} {c.get('id') or c.get('name')}: {_message(c)}"[:300]
             for c in checks
-            if c.get("status") == "FAILURE"
+            if c.get("status") in FAILING
         ]
         verdicts.setdefault(scenario, []).extend(failures)
     return verdicts
@@ -134,9 +144,14 @@ def server_mode(options: argparse.Namespace) -> int:
             wait_ready(url.rsplit("/", 1)[0] + "/healthz", process)
         failed = 0
         for version, (script, extra) in SUITES.items():
-            with tempfile.TemporaryDirectory() as out:
-                run_suite([str(script), "server", "--url", url, "--suite", "all", *extra, "-o", out], 900)
-                verdicts = judge(Path(out), "server")
+            verdicts: dict[str, list[str]] = {}
+            for _ in range(
+                options.repeat
+            ):  # cross-worker faults are intermittent: a scenario must pass each run
+                with tempfile.TemporaryDirectory() as out:
+                    run_suite([str(script), "server", "--url", url, "--suite", "all", *extra, "-o", out], 900)
+                    for scenario, failures in judge(Path(out), "server").items():
+                        verdicts.setdefault(scenario, []).extend(failures)
             passed = sum(1 for f in verdicts.values() if not f)
             print(f"conformance {version} server: {passed}/{len(verdicts)} scenarios without failures")
             if not verdicts:
@@ -210,6 +225,7 @@ def main() -> int:
     where.add_argument("--url")
     where.add_argument("--start", help="server command; {port} is replaced by a free port")
     server.add_argument("--expected-failures")
+    server.add_argument("--repeat", type=int, default=1, help="run the server suites this many times")
     client = modes.add_parser("client")
     client.add_argument("--command", required=True)
     client.add_argument("--expected-failures")

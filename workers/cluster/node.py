@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import sys
 import time
@@ -27,10 +28,12 @@ from ipc.table import SharedTable
 from runtime.protocol.core import Answer, ServerSession
 from workers.cluster.bus import Bus
 from workers.cluster.config import MAX_SLOTS, ClusterConfig, worker_key
+from workers.cluster.follow import Follower
 
 if TYPE_CHECKING:
     from runtime.server.app import Server
     from workers.cluster.sessions import SharedSessions
+    from workers.httpd.protocol import ResponseStream
     from workers.streamable.transport import StreamableHttp
 
 
@@ -61,6 +64,11 @@ class ClusterNode:
         server.tasks.remote_cancel = lambda task_id: self.bus.broadcast(("task_cancel", task_id))
         endpoint.forward_notify = self._forward_notify
         endpoint.on_get_stream = self._claim_stream
+        # A POST stream's id ends with "-<slot>-<nonce>": a worker following it elsewhere knows when its
+        # writer is gone (the heartbeat record of that slot names another process, or none).
+        self.nonce = secrets.token_hex(4)
+        endpoint.stream_tag = f"-{self.slot}-{self.nonce}"
+        endpoint.follow_stream = self._follow
         endpoint.on_session_end = lambda session_id: self.bus.broadcast(("end", session_id))
         failed = server.tasks.fail_orphans(config.slot)  # left running by a previous worker of this slot
         if failed:
@@ -87,6 +95,18 @@ class ClusterNode:
             self.sessions.refresh(session)
             session.state.stream_worker = self.slot
             self.sessions.commit(session)
+
+    def _follow(self, session_id: str, stream_id: str, conn: ResponseStream, last_event_id: str) -> None:
+        events = self.endpoint.events
+        limit = self.endpoint.settings.event_store_ttl
+        Follower(events, session_id, conn, last_event_id, limit, lambda: self._writer_alive(stream_id))
+
+    def _writer_alive(self, stream_id: str) -> bool:
+        parts = stream_id.rsplit("-", 2)
+        if len(parts) != 3 or not parts[1].isdigit():
+            return True  # not a tagged stream: followed until it ends or idles out
+        record = self.workers.get(worker_key(int(parts[1])))
+        return record is not None and msgspec.msgpack.decode(record).get("nonce") == parts[2]
 
     def _forward_notify(self, session_id: str, data: bytes) -> None:
         """A message for a session whose GET stream this worker does not hold: to the worker that does."""
@@ -150,6 +170,7 @@ class ClusterNode:
             "pid": os.getpid(),
             "beat": time.time(),
             "ready": self.ready,
+            "nonce": self.nonce,
             "name": self.server.info["name"],
             "sessions": sum(1 for _ in self.sessions),
         }

@@ -216,6 +216,9 @@ class StreamableHttp:
         self.forward_notify: Callable[[str, bytes], None] | None = None
         self.on_session_end: Callable[[str], None] | None = None
         self.on_get_stream: Callable[[str], None] | None = None  # a standalone stream opened here
+        # Set by the cluster: keep a resumed connection following a stream another worker writes to.
+        self.follow_stream: Callable[[str, str, ResponseStream, str], None] | None = None
+        self.stream_tag = ""  # set by the cluster: ends a POST stream's id, naming the worker writing it
         if events is None:
             events = MemoryEventStore(
                 settings.event_store_max_events,
@@ -413,7 +416,7 @@ class StreamableHttp:
 
     def open_stream(self, session: ServerSession, responder: Responder, headers: Headers) -> LiveStream:
         session_id = session.state.session_id
-        stream = LiveStream(self, session_id, secrets.token_hex(8))
+        stream = LiveStream(self, session_id, secrets.token_hex(8) + self.stream_tag)
         stream.attach(responder.start_stream(200, [*SSE_HEADERS, *headers]))
         if session_id:
             self._streams[(session_id, stream.stream_id)] = stream
@@ -462,10 +465,13 @@ class StreamableHttp:
         if last_event_id is not None:
             self._resume(session_id, last_event_id, responder)
             return
-        if session_id in self._get_streams:
-            message = "Conflict: this session already has a standalone SSE stream"
-            responder.respond(409, [JSON], _error_body(rpc.INVALID_REQUEST, message))
-            return
+        previous = self._get_streams.get(session_id)
+        if previous is not None:
+            if previous.conn is not None and not previous.conn.closed:
+                message = "Conflict: this session already has a standalone SSE stream"
+                responder.respond(409, [JSON], _error_body(rpc.INVALID_REQUEST, message))
+                return
+            previous.end()  # its connection is gone and the client opens a new stream instead of resuming
         stream = LiveStream(self, session_id, "g" + secrets.token_hex(8))
         stream.attach(responder.start_stream(200, list(SSE_HEADERS)))
         self._streams[(session_id, stream.stream_id)] = stream
@@ -487,6 +493,15 @@ class StreamableHttp:
             if data:
                 conn.write(b"id: " + event_id.encode() + b"\ndata: " + data + b"\n\n")
         live = self._streams.get((session_id, stream_id))
+        if live is None and not ended and stream_id.startswith("g") and self.on_get_stream is not None:
+            # A standalone stream whose worker died or let it go: this worker carries it on (same stream id,
+            # so its events continue the sequence in the shared event log).
+            live = LiveStream(self, session_id, stream_id)
+            self._streams[(session_id, stream_id)] = live
+        if live is None and not ended and self.follow_stream is not None:
+            # Another worker writes this stream: follow the shared event log until the stream ends.
+            self.follow_stream(session_id, stream_id, conn, events[-1][0] if events else last_event_id)
+            return
         if ended or live is None:
             conn.close()
             return
