@@ -268,13 +268,18 @@ def main(argv: list[str] | None = None) -> int:
             args.workers = len(os.sched_getaffinity(0))
         if args.http and args.workers > 1 and not os.environ.get(CLUSTER_ENV):
             return _supervise(args, argv)  # the supervisor never imports the application
+        fds = None
+        if not args.http:  # before the application is imported: its output must not reach the client
+            from workers.stdio import claim_stdio
+
+            fds = claim_stdio()
         app = load_app(args.app)
         if args.http:
             _serve_http(app, args)
         else:
             from workers.stdio import run_stdio
 
-            run_stdio(app, args.max_message_bytes)
+            run_stdio(app, args.max_message_bytes, fds)
     return 0
 
 

@@ -12,7 +12,7 @@ import signal
 import stat
 import sys
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol.core import ServerSession
@@ -25,16 +25,37 @@ if TYPE_CHECKING:
 DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
+# After a progress notification, the response to the same request waits this long (s): the TypeScript SDK
+# client handles a notification a microtask later than a response read in the same chunk, and drops a
+# progress that arrives with the response that ends its request (typescript-sdk #2580). Only calls that
+# reported progress within this time before their result wait, and only the remainder.
+PROGRESS_GAP = 0.002
+
+
+def claim_stdio() -> tuple[int, int]:
+    """Keep fds 0 and 1 for the protocol only, before any user code runs: the protocol reads and writes
+    private duplicates; fd 1 (and sys.stdout) now go to stderr and fd 0 reads /dev/null, so print(), logging
+    to stdout and child processes write to stderr and never read the client's messages."""
+    sys.stdout.flush()
+    read_fd, write_fd = os.dup(0), os.dup(1)  # not inherited by child processes
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    return read_fd, write_fd
+
+
 class StdoutWriter:
     """The single channel of a stdio session: every message is one line on stdout."""
 
     __slots__ = ("_write",)
+    progress_gap = PROGRESS_GAP
 
-    def __init__(self, transport: asyncio.WriteTransport | None) -> None:
+    def __init__(self, transport: asyncio.WriteTransport | None, fd: int) -> None:
         if transport is not None:
             self._write = transport.write
         else:  # stdout is a regular file: blocking writes are fine there
-            fd = sys.stdout.fileno()
             self._write = lambda data: os.write(fd, data)
 
     def send(self, data: bytes) -> None:
@@ -118,22 +139,28 @@ def _is_stream(fd: int) -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(fd)
 
 
-async def serve_stdio(server: Server, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
+async def serve_stdio(
+    server: Server, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES, fds: tuple[int, int] | None = None
+) -> None:
+    """Serve one session; `fds`: the protocol's (read, write) descriptors from `claim_stdio` (claimed now
+    when None)."""
     loop = asyncio.get_running_loop()
+    read_fd, write_fd = fds if fds is not None else claim_stdio()
+    stdin, stdout = os.fdopen(read_fd, "rb", buffering=0), os.fdopen(write_fd, "wb", buffering=0)
     write_transport = None
-    if _is_stream(sys.stdout.fileno()):
-        write_transport, _ = await loop.connect_write_pipe(asyncio.Protocol, sys.stdout.buffer)
-    out = StdoutWriter(write_transport)
+    if _is_stream(write_fd):
+        write_transport, _ = await loop.connect_write_pipe(asyncio.Protocol, stdout)
+    out = StdoutWriter(write_transport, write_fd)
     session = ServerSession(server.profile)
     server.attach(session, out.send)
     feed = Feed(Runner(server, loop), session, out, max_message_bytes)
     done: asyncio.Future[None] = loop.create_future()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: done.done() or done.set_result(None))
-    if _is_stream(sys.stdin.fileno()):
-        await loop.connect_read_pipe(lambda: LineReader(feed, max_message_bytes, done), sys.stdin.buffer)
+    if _is_stream(read_fd):
+        await loop.connect_read_pipe(lambda: LineReader(feed, max_message_bytes, done), stdin)
     else:
-        _read_in_thread(loop, LineReader(feed, max_message_bytes, done))
+        _read_in_thread(loop, LineReader(feed, max_message_bytes, done), stdin)
     try:
         await done
         # Let handlers already running finish writing their answers before exiting.
@@ -147,18 +174,19 @@ async def serve_stdio(server: Server, max_message_bytes: int = DEFAULT_MAX_MESSA
             write_transport.close()
 
 
-def _read_in_thread(loop: asyncio.AbstractEventLoop, reader: LineReader) -> None:
+def _read_in_thread(loop: asyncio.AbstractEventLoop, reader: LineReader, stream: BinaryIO) -> None:
     """stdin is a regular file (not a pipe): read it in a thread and hand the data to the loop."""
 
     def pump() -> None:
-        stream = sys.stdin.buffer
-        while chunk := stream.read1(65536):
+        while chunk := stream.read(65536):
             loop.call_soon_threadsafe(reader.data_received, chunk)
         loop.call_soon_threadsafe(reader.eof_received)
 
     threading.Thread(target=pump, name="mcprt-stdin", daemon=True).start()
 
 
-def run_stdio(server: Server, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
+def run_stdio(
+    server: Server, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES, fds: tuple[int, int] | None = None
+) -> None:
     install_uvloop()
-    asyncio.run(serve_stdio(server, max_message_bytes))
+    asyncio.run(serve_stdio(server, max_message_bytes, fds))
