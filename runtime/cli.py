@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--max-message-bytes", type=int, default=4 * 1024 * 1024, help="largest accepted message (4 MiB)"
     )
+    serve.add_argument(
+        "--max-nesting-depth", type=int, default=200, help="arrays and objects nested in a message (200)"
+    )
     http = serve.add_argument_group("Streamable HTTP")
     http.add_argument("--stateless", action="store_true", help="no sessions: every POST stands alone")
     http.add_argument("--allow-origin", action="append", default=None, help="allowed Origin (repeatable)")
@@ -240,6 +243,7 @@ def _serve_http(app: Any, args: argparse.Namespace) -> None:
         enable_get_stream=not args.no_get_stream,
         sse_retry_ms=args.sse_retry_ms,
         sse_max_stream_seconds=args.sse_max_seconds,
+        max_depth=args.max_nesting_depth,
     )
     limits = HttpLimits(
         max_body_bytes=args.max_message_bytes,
@@ -279,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from workers.stdio import run_stdio
 
-            run_stdio(app, args.max_message_bytes, fds)
+            run_stdio(app, args.max_message_bytes, fds, args.max_nesting_depth)
     return 0
 
 

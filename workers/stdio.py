@@ -15,6 +15,7 @@ import threading
 from typing import TYPE_CHECKING, BinaryIO
 
 from runtime.protocol import jsonrpc as rpc
+from runtime.protocol import scan
 from runtime.protocol.core import ServerSession
 from runtime.server.runner import Runner
 from workers.loop import install_uvloop
@@ -74,6 +75,9 @@ class LineReader(asyncio.Protocol):
         self._max = max_bytes
         self._buffer = bytearray()
         self._skipping = False
+        # Skipping a line whose start showed no id: answer when it ends, with the id its end may show.
+        self._unanswered = False
+        self._tail = b""
         self._done = done
 
     def data_received(self, data: bytes) -> None:
@@ -86,21 +90,31 @@ class LineReader(asyncio.Protocol):
                 break
             if self._skipping:
                 self._skipping = False
+                if self._unanswered:
+                    self._unanswered = False
+                    self._feed.too_large(scan.tail_id(self._tail + buffer[start:end]))
             elif end - start > self._max:
-                self._feed(None)
+                self._feed.too_large(scan.find_id(buffer[start:end]))
             elif end > start:
                 self._feed(bytes(buffer[start:end]))
             start = end + 1
         del buffer[:start]
         if len(buffer) > self._max and not self._skipping:
-            # An unfinished line already over the limit: answer now, drop the rest of it as it arrives.
-            self._feed(None)
+            # An unfinished line already over the limit: drop the rest of it as it arrives.
             self._skipping = True
+            request_id = scan.head_id(buffer)
+            if request_id is None:
+                self._unanswered = True
+            else:
+                self._feed.too_large(request_id)
         if self._skipping:
+            self._tail = bytes(buffer[-scan.ID_SCAN_BYTES :])
             buffer.clear()
 
     def eof_received(self) -> bool:
-        if self._buffer.strip() and not self._skipping:
+        if self._unanswered:
+            self._feed.too_large(None)
+        elif self._buffer.strip() and not self._skipping:
             self._feed(bytes(self._buffer))
         self._buffer.clear()
         if not self._done.done():
@@ -113,24 +127,31 @@ class LineReader(asyncio.Protocol):
 
 
 class Feed:
-    """Feeds lines to the session; `None` stands for a message over the size limit."""
+    """Feeds lines to the session, refusing those over the size or nesting limits."""
 
-    __slots__ = ("max_bytes", "out", "runner", "session")
+    __slots__ = ("max_bytes", "max_depth", "out", "runner", "session")
 
-    def __init__(self, runner: Runner, session: ServerSession, out: StdoutWriter, max_bytes: int) -> None:
+    def __init__(
+        self, runner: Runner, session: ServerSession, out: StdoutWriter, max_bytes: int, max_depth: int
+    ) -> None:
         self.runner = runner
         self.session = session
         self.out = out
         self.max_bytes = max_bytes
+        self.max_depth = max_depth
 
-    def __call__(self, line: bytes | None) -> None:
-        if line is None:
-            message = f"Message larger than the limit of {self.max_bytes} bytes"
-            self.out.finish(rpc.error_message(None, rpc.INVALID_REQUEST, message))
-            return
+    def __call__(self, line: bytes) -> None:
         if line.endswith(b"\r"):
             line = line[:-1]
+        if scan.too_deep(line, self.max_depth):
+            message = f"Invalid request: nested deeper than {self.max_depth} levels"
+            self.out.finish(rpc.error_message(scan.find_id(line), rpc.INVALID_REQUEST, message))
+            return
         self.runner.feed(self.session, line, self.out)
+
+    def too_large(self, request_id: rpc.RequestId | None) -> None:
+        message = f"Message larger than the limit of {self.max_bytes} bytes"
+        self.out.finish(rpc.error_message(request_id, rpc.INVALID_REQUEST, message))
 
 
 def _is_stream(fd: int) -> bool:
@@ -140,7 +161,10 @@ def _is_stream(fd: int) -> bool:
 
 
 async def serve_stdio(
-    server: Server, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES, fds: tuple[int, int] | None = None
+    server: Server,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    fds: tuple[int, int] | None = None,
+    max_depth: int = scan.DEFAULT_MAX_DEPTH,
 ) -> None:
     """Serve one session; `fds`: the protocol's (read, write) descriptors from `claim_stdio` (claimed now
     when None)."""
@@ -153,7 +177,7 @@ async def serve_stdio(
     out = StdoutWriter(write_transport, write_fd)
     session = ServerSession(server.profile)
     server.attach(session, out.send)
-    feed = Feed(Runner(server, loop), session, out, max_message_bytes)
+    feed = Feed(Runner(server, loop), session, out, max_message_bytes, max_depth)
     done: asyncio.Future[None] = loop.create_future()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: done.done() or done.set_result(None))
@@ -186,7 +210,10 @@ def _read_in_thread(loop: asyncio.AbstractEventLoop, reader: LineReader, stream:
 
 
 def run_stdio(
-    server: Server, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES, fds: tuple[int, int] | None = None
+    server: Server,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    fds: tuple[int, int] | None = None,
+    max_depth: int = scan.DEFAULT_MAX_DEPTH,
 ) -> None:
     install_uvloop()
-    asyncio.run(serve_stdio(server, max_message_bytes, fds))
+    asyncio.run(serve_stdio(server, max_message_bytes, fds, max_depth))
