@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--max-message-bytes", type=int, default=4 * 1024 * 1024, help="largest accepted message (4 MiB)"
     )
+    serve.add_argument(
+        "--max-nesting-depth", type=int, default=200, help="arrays and objects nested in a message (200)"
+    )
     http = serve.add_argument_group("Streamable HTTP")
     http.add_argument("--stateless", action="store_true", help="no sessions: every POST stands alone")
     http.add_argument("--allow-origin", action="append", default=None, help="allowed Origin (repeatable)")
@@ -245,6 +248,7 @@ def _serve_http(app: Any, args: argparse.Namespace) -> None:
         sse_max_stream_seconds=args.sse_max_seconds,
         event_store_stream_bytes=args.event_stream_bytes,
         event_store_bytes=args.event_log_bytes,
+        max_depth=args.max_nesting_depth,
     )
     limits = HttpLimits(
         max_body_bytes=args.max_message_bytes,
@@ -273,13 +277,18 @@ def main(argv: list[str] | None = None) -> int:
             args.workers = len(os.sched_getaffinity(0))
         if args.http and args.workers > 1 and not os.environ.get(CLUSTER_ENV):
             return _supervise(args, argv)  # the supervisor never imports the application
+        fds = None
+        if not args.http:  # before the application is imported: its output must not reach the client
+            from workers.stdio import claim_stdio
+
+            fds = claim_stdio()
         app = load_app(args.app)
         if args.http:
             _serve_http(app, args)
         else:
             from workers.stdio import run_stdio
 
-            run_stdio(app, args.max_message_bytes)
+            run_stdio(app, args.max_message_bytes, fds, args.max_nesting_depth)
     return 0
 
 

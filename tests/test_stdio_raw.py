@@ -95,3 +95,48 @@ def test_unknown_app_fails_with_a_clear_message() -> None:
         timeout=20,
     )
     assert proc.returncode != 0 and b"cannot import" in proc.stderr and proc.stdout == b""
+
+
+def nested(depth: int, request_id: int = 1) -> bytes:
+    value = b"[" * depth + b"]" * depth
+    return b'{"jsonrpc":"2.0","id":%d,"method":"ping","params":{"_meta":{"x":%s}}}\n' % (request_id, value)
+
+
+@pytest.mark.parametrize("depth", [990, 10**4, 10**6])
+def test_deep_nesting_is_refused_and_the_session_goes_on(depth: int) -> None:
+    stdin = INIT + nested(depth) + b'{"jsonrpc":"2.0","id":2,"method":"ping"}\n'
+    lines, _, code = run(stdin, "--max-message-bytes", str(4 * 10**6))
+    assert code == 0
+    assert lines[1]["id"] == 1 and lines[1]["error"]["code"] == -32600
+    assert "nested deeper than 200 levels" in lines[1]["error"]["message"]
+    assert lines[2] == {"jsonrpc": "2.0", "id": 2, "result": {}}
+
+
+def test_nesting_limit_edge() -> None:
+    # The message is level 1, params 2, _meta 3, x 4: x holding n arrays nests n + 3 deep.
+    stdin = INIT + nested(197, 1) + nested(198, 2) + nested(5, 3)
+    lines, _, _ = run(stdin, "--max-nesting-depth", "200")
+    assert lines[1] == {"jsonrpc": "2.0", "id": 1, "result": {}}
+    assert lines[2]["id"] == 2 and lines[2]["error"]["code"] == -32600
+    lines, _, _ = run(INIT + nested(5, 3), "--max-nesting-depth", "7")
+    assert lines[1]["id"] == 3 and lines[1]["error"]["code"] == -32600
+
+
+def test_oversized_message_is_answered_with_its_id() -> None:
+    padding = b"a" * 100_000
+    id_first = b'{"jsonrpc":"2.0","id":"first","method":"ping","params":{"_meta":{"x":"' + padding + b'"}}}\n'
+    # The TypeScript SDK writes the id last.
+    id_last = b'{"method":"ping","params":{"_meta":{"x":"' + padding + b'","id":9}},"jsonrpc":"2.0","id":7}\n'
+    no_id = b'{"jsonrpc":"2.0","method":"notifications/x","params":{"_meta":{"x":"' + padding + b'"}}}\n'
+    nested_id_only = b'{"jsonrpc":"2.0","params":{"id":9,"x":"' + padding + b'"},"method":"ping"}\n'
+    stdin = INIT + id_first + id_last + no_id + nested_id_only + b'{"jsonrpc":"2.0","id":6,"method":"ping"}\n'
+    lines, _, _ = run(stdin, "--max-message-bytes", "1024")
+    assert [line.get("id") for line in lines] == [0, "first", 7, None, None, 6]
+    assert all(line["error"]["code"] == -32600 for line in lines[1:5])
+    assert "id" not in lines[3] and "id" not in lines[4]
+
+
+def test_oversized_message_in_one_piece_is_answered_with_its_id() -> None:
+    big = b'{"method":"ping","params":{"_meta":{"x":"' + b"a" * 2000 + b'"}},"jsonrpc":"2.0","id":5}\n'
+    lines, _, _ = run(INIT + big, "--max-message-bytes", "1024")
+    assert lines[1]["id"] == 5 and lines[1]["error"]["code"] == -32600

@@ -12,9 +12,10 @@ import signal
 import stat
 import sys
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from runtime.protocol import jsonrpc as rpc
+from runtime.protocol import scan
 from runtime.protocol.core import ServerSession
 from runtime.server.runner import Runner
 from workers.loop import install_uvloop
@@ -25,16 +26,37 @@ if TYPE_CHECKING:
 DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
+# After a progress notification, the response to the same request waits this long (s): the TypeScript SDK
+# client handles a notification a microtask later than a response read in the same chunk, and drops a
+# progress that arrives with the response that ends its request (typescript-sdk #2580). Only calls that
+# reported progress within this time before their result wait, and only the remainder.
+PROGRESS_GAP = 0.002
+
+
+def claim_stdio() -> tuple[int, int]:
+    """Keep fds 0 and 1 for the protocol only, before any user code runs: the protocol reads and writes
+    private duplicates; fd 1 (and sys.stdout) now go to stderr and fd 0 reads /dev/null, so print(), logging
+    to stdout and child processes write to stderr and never read the client's messages."""
+    sys.stdout.flush()
+    read_fd, write_fd = os.dup(0), os.dup(1)  # not inherited by child processes
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    return read_fd, write_fd
+
+
 class StdoutWriter:
     """The single channel of a stdio session: every message is one line on stdout."""
 
     __slots__ = ("_write",)
+    progress_gap = PROGRESS_GAP
 
-    def __init__(self, transport: asyncio.WriteTransport | None) -> None:
+    def __init__(self, transport: asyncio.WriteTransport | None, fd: int) -> None:
         if transport is not None:
             self._write = transport.write
         else:  # stdout is a regular file: blocking writes are fine there
-            fd = sys.stdout.fileno()
             self._write = lambda data: os.write(fd, data)
 
     def send(self, data: bytes) -> None:
@@ -53,6 +75,9 @@ class LineReader(asyncio.Protocol):
         self._max = max_bytes
         self._buffer = bytearray()
         self._skipping = False
+        # Skipping a line whose start showed no id: answer when it ends, with the id its end may show.
+        self._unanswered = False
+        self._tail = b""
         self._done = done
 
     def data_received(self, data: bytes) -> None:
@@ -65,21 +90,31 @@ class LineReader(asyncio.Protocol):
                 break
             if self._skipping:
                 self._skipping = False
+                if self._unanswered:
+                    self._unanswered = False
+                    self._feed.too_large(scan.tail_id(self._tail + buffer[start:end]))
             elif end - start > self._max:
-                self._feed(None)
+                self._feed.too_large(scan.find_id(buffer[start:end]))
             elif end > start:
                 self._feed(bytes(buffer[start:end]))
             start = end + 1
         del buffer[:start]
         if len(buffer) > self._max and not self._skipping:
-            # An unfinished line already over the limit: answer now, drop the rest of it as it arrives.
-            self._feed(None)
+            # An unfinished line already over the limit: drop the rest of it as it arrives.
             self._skipping = True
+            request_id = scan.head_id(buffer)
+            if request_id is None:
+                self._unanswered = True
+            else:
+                self._feed.too_large(request_id)
         if self._skipping:
+            self._tail = bytes(buffer[-scan.ID_SCAN_BYTES :])
             buffer.clear()
 
     def eof_received(self) -> bool:
-        if self._buffer.strip() and not self._skipping:
+        if self._unanswered:
+            self._feed.too_large(None)
+        elif self._buffer.strip() and not self._skipping:
             self._feed(bytes(self._buffer))
         self._buffer.clear()
         if not self._done.done():
@@ -92,24 +127,31 @@ class LineReader(asyncio.Protocol):
 
 
 class Feed:
-    """Feeds lines to the session; `None` stands for a message over the size limit."""
+    """Feeds lines to the session, refusing those over the size or nesting limits."""
 
-    __slots__ = ("max_bytes", "out", "runner", "session")
+    __slots__ = ("max_bytes", "max_depth", "out", "runner", "session")
 
-    def __init__(self, runner: Runner, session: ServerSession, out: StdoutWriter, max_bytes: int) -> None:
+    def __init__(
+        self, runner: Runner, session: ServerSession, out: StdoutWriter, max_bytes: int, max_depth: int
+    ) -> None:
         self.runner = runner
         self.session = session
         self.out = out
         self.max_bytes = max_bytes
+        self.max_depth = max_depth
 
-    def __call__(self, line: bytes | None) -> None:
-        if line is None:
-            message = f"Message larger than the limit of {self.max_bytes} bytes"
-            self.out.finish(rpc.error_message(None, rpc.INVALID_REQUEST, message))
-            return
+    def __call__(self, line: bytes) -> None:
         if line.endswith(b"\r"):
             line = line[:-1]
+        if scan.too_deep(line, self.max_depth):
+            message = f"Invalid request: nested deeper than {self.max_depth} levels"
+            self.out.finish(rpc.error_message(scan.find_id(line), rpc.INVALID_REQUEST, message))
+            return
         self.runner.feed(self.session, line, self.out)
+
+    def too_large(self, request_id: rpc.RequestId | None) -> None:
+        message = f"Message larger than the limit of {self.max_bytes} bytes"
+        self.out.finish(rpc.error_message(request_id, rpc.INVALID_REQUEST, message))
 
 
 def _is_stream(fd: int) -> bool:
@@ -118,22 +160,31 @@ def _is_stream(fd: int) -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(fd)
 
 
-async def serve_stdio(server: Server, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
+async def serve_stdio(
+    server: Server,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    fds: tuple[int, int] | None = None,
+    max_depth: int = scan.DEFAULT_MAX_DEPTH,
+) -> None:
+    """Serve one session; `fds`: the protocol's (read, write) descriptors from `claim_stdio` (claimed now
+    when None)."""
     loop = asyncio.get_running_loop()
+    read_fd, write_fd = fds if fds is not None else claim_stdio()
+    stdin, stdout = os.fdopen(read_fd, "rb", buffering=0), os.fdopen(write_fd, "wb", buffering=0)
     write_transport = None
-    if _is_stream(sys.stdout.fileno()):
-        write_transport, _ = await loop.connect_write_pipe(asyncio.Protocol, sys.stdout.buffer)
-    out = StdoutWriter(write_transport)
+    if _is_stream(write_fd):
+        write_transport, _ = await loop.connect_write_pipe(asyncio.Protocol, stdout)
+    out = StdoutWriter(write_transport, write_fd)
     session = ServerSession(server.profile)
     server.attach(session, out.send)
-    feed = Feed(Runner(server, loop), session, out, max_message_bytes)
+    feed = Feed(Runner(server, loop), session, out, max_message_bytes, max_depth)
     done: asyncio.Future[None] = loop.create_future()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: done.done() or done.set_result(None))
-    if _is_stream(sys.stdin.fileno()):
-        await loop.connect_read_pipe(lambda: LineReader(feed, max_message_bytes, done), sys.stdin.buffer)
+    if _is_stream(read_fd):
+        await loop.connect_read_pipe(lambda: LineReader(feed, max_message_bytes, done), stdin)
     else:
-        _read_in_thread(loop, LineReader(feed, max_message_bytes, done))
+        _read_in_thread(loop, LineReader(feed, max_message_bytes, done), stdin)
     try:
         await done
         # Let handlers already running finish writing their answers before exiting.
@@ -147,18 +198,22 @@ async def serve_stdio(server: Server, max_message_bytes: int = DEFAULT_MAX_MESSA
             write_transport.close()
 
 
-def _read_in_thread(loop: asyncio.AbstractEventLoop, reader: LineReader) -> None:
+def _read_in_thread(loop: asyncio.AbstractEventLoop, reader: LineReader, stream: BinaryIO) -> None:
     """stdin is a regular file (not a pipe): read it in a thread and hand the data to the loop."""
 
     def pump() -> None:
-        stream = sys.stdin.buffer
-        while chunk := stream.read1(65536):
+        while chunk := stream.read(65536):
             loop.call_soon_threadsafe(reader.data_received, chunk)
         loop.call_soon_threadsafe(reader.eof_received)
 
     threading.Thread(target=pump, name="mcprt-stdin", daemon=True).start()
 
 
-def run_stdio(server: Server, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
+def run_stdio(
+    server: Server,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    fds: tuple[int, int] | None = None,
+    max_depth: int = scan.DEFAULT_MAX_DEPTH,
+) -> None:
     install_uvloop()
-    asyncio.run(serve_stdio(server, max_message_bytes))
+    asyncio.run(serve_stdio(server, max_message_bytes, fds, max_depth))

@@ -185,6 +185,10 @@ class ServerSession:
             message = _client_decoder.decode(data)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return self._receive_slow(data)
+        except RecursionError:  # transports refuse deep nesting first (runtime/protocol/scan.py)
+            return Reply(
+                rpc.error_message(None, rpc.INVALID_REQUEST, "Invalid request: nested too deeply"), True
+            )
         return self._dispatch(message)
 
     def _dispatch(self, message: Any) -> Action:
@@ -253,6 +257,10 @@ class ServerSession:
             raw = rpc.decode_any(data)
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             return Reply(rpc.error_message(None, rpc.PARSE_ERROR, f"Parse error: {exc}"), invalid=True)
+        except RecursionError:
+            return Reply(
+                rpc.error_message(None, rpc.INVALID_REQUEST, "Invalid request: nested too deeply"), True
+            )
         if isinstance(raw, list):
             message = "Batch requests are not supported by MCP 2025-11-25"
             return Reply(rpc.error_message(None, rpc.INVALID_REQUEST, message), invalid=True)

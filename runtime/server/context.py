@@ -54,6 +54,7 @@ class Context(msgspec.Struct, eq=False):
     task_id: str | None = None  # set when this call runs as a task
     _thread: int = msgspec.field(default_factory=threading.get_ident)
     _last_progress: float | None = None
+    _progress_at: float = 0.0  # loop.time() of the last progress sent
 
     # -- about the request and session ---------------------------------------------------------------------
 
@@ -135,6 +136,7 @@ class Context(msgspec.Struct, eq=False):
         if self._last_progress is not None and progress <= self._last_progress:
             raise ValueError(f"progress must increase: {progress} after {self._last_progress}")
         self._last_progress = progress
+        self._progress_at = self.loop.time()
         params: dict[str, Any] = {"progressToken": token, "progress": progress}
         if total is not None:
             params["total"] = total

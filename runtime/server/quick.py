@@ -58,7 +58,7 @@ class _CallRequest(msgspec.Struct):
 
 _decode_read = msgspec.json.Decoder(_ReadRequest).decode
 _decode_call = msgspec.json.Decoder(_CallRequest).decode
-_NOT_THESE = (msgspec.DecodeError, msgspec.ValidationError)
+_NOT_THESE = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)  # the normal path answers
 
 
 def answer(server: Server, session: ServerSession, data: bytes) -> bytes | Awaiting | None:

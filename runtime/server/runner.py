@@ -8,6 +8,7 @@ one per POST (the JSON response, upgraded to an SSE stream on the first intermed
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Callable, Generator
@@ -122,18 +123,18 @@ class Runner:
             return
         except TimeoutError as exc:
             if timeout is None:  # the handler's own timeout, not the request's
-                ctx.out.finish(session.error(call, internal_error(call.route.method, exc)))
+                error = internal_error(call.route.method, exc)
             else:
-                message = f"Request timed out after {timeout} s"
-                ctx.out.finish(session.error(call, rpc.McpError(rpc.REQUEST_TIMEOUT, message)))
-            return
+                error = rpc.McpError(rpc.REQUEST_TIMEOUT, f"Request timed out after {timeout} s")
         except rpc.McpError as exc:
-            ctx.out.finish(session.error(call, exc))
-            return
+            error = exc
         except Exception as exc:
-            ctx.out.finish(session.error(call, internal_error(call.route.method, exc)))
-            return
-        ctx.out.finish(session.result(call, result))
+            error = internal_error(call.route.method, exc)
+        else:
+            error = None
+        if ctx._last_progress is not None:
+            await _after_progress(ctx)
+        ctx.out.finish(session.result(call, result) if error is None else session.error(call, error))
 
     def _cancel(self, session: ServerSession, action: Cancel) -> None:
         if action.handle is None:
@@ -144,6 +145,16 @@ class Runner:
         if action.reason:
             log.info("request %r cancelled: %s", action.request_id, action.reason)
         action.handle.cancel()
+
+
+async def _after_progress(ctx: Context) -> None:
+    """Let a progress notification sent just before the response leave well before it, on a channel that
+    asks for that (`progress_gap`: stdio, for clients that drop a progress read together with the response;
+    see workers/stdio.py)."""
+    wait = ctx._progress_at + getattr(ctx.out, "progress_gap", 0.0) - ctx.loop.time()
+    if wait > 0:
+        with contextlib.suppress(asyncio.CancelledError):  # cancelled now: the answer is ready anyway
+            await asyncio.sleep(wait)
 
 
 def internal_error(method: str, exc: BaseException) -> rpc.McpError:

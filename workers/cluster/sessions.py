@@ -146,7 +146,10 @@ class SharedSessions:
         session.state.session_id = session_id
         now = time.time()
         session.state.last_seen = now
-        record = _record(session.state)
+        try:
+            record = _record(session.state)
+        except OverflowError:  # msgpack holds 64-bit integers only
+            raise SessionRefused(400, "Integers in initialize must fit in 64 bits") from None
         if len(record) > self.table.value_size:
             limit = self.table.value_size
             raise SessionRefused(400, f"Session record of {len(record)} bytes exceeds the limit ({limit})")

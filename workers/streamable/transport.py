@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from runtime.protocol import jsonrpc as rpc
+from runtime.protocol import scan
 from runtime.protocol.core import Reply, ServerSession, StandaloneSession
 from runtime.protocol.state import INITIALIZING, OPERATING, SessionState
 from runtime.protocol.versions import HTTP_DEFAULT_VERSION, SUPPORTED_VERSIONS
@@ -53,6 +54,7 @@ class StreamableSettings:
     enable_get_stream: bool = True  # False: GET answers 405
     sse_retry_ms: int = 1000  # the `retry` hint sent before the server closes an SSE connection
     sse_max_stream_seconds: float | None = None  # close SSE connections after this long (client polls)
+    max_depth: int = scan.DEFAULT_MAX_DEPTH  # arrays and objects nested deeper: 400 with a JSON-RPC error
     event_store_max_events: int = 1000  # per stream
     event_store_ttl: float = 300.0  # seconds an idle stream's events stay resumable
     event_store_stream_bytes: int = 4 * 1024 * 1024  # per stream: its oldest events go beyond this
@@ -233,6 +235,7 @@ class StreamableHttp:
         self._sweeper: asyncio.TimerHandle | None = None
         self._path = settings.path
         self._stateless = settings.stateless
+        self._max_depth = settings.max_depth
         self._accepted_hosts: set[bytes] = set()
         self._good_posts: set[tuple[bytes | None, ...]] = set()
         self._attached: dict[str, ServerSession] = {}  # sessions the server can reach, by id
@@ -337,6 +340,12 @@ class StreamableHttp:
 
     def _post_checked(self, request: HttpRequest, responder: Responder, raw_version: bytes | None) -> None:
         """A POST whose headers passed the checks: find its session and run its message."""
+        if scan.too_deep(request.body, self._max_depth):  # before anything decodes it
+            message = f"Invalid request: nested deeper than {self._max_depth} levels"
+            responder.respond(
+                400, [JSON], rpc.error_message(scan.find_id(request.body), rpc.INVALID_REQUEST, message)
+            )
+            return
         headers = request.headers
         if self._stateless:
             version = HTTP_DEFAULT_VERSION if raw_version is None else _VERSION_VALUES[raw_version]
