@@ -163,6 +163,8 @@ class ServerSession:
             message = _client_decoder.decode(data)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return self._receive_slow(data)
+        if not rpc.valid_utf8(data):
+            return Reply(rpc.error_message(None, rpc.PARSE_ERROR, rpc.INVALID_UTF8), invalid=True)
         return self._dispatch(message)
 
     def _dispatch(self, message: Any) -> Action:
