@@ -97,6 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
     http.add_argument("--header-timeout", type=float, default=10.0, help="to receive headers, s (10)")
     http.add_argument("--body-timeout", type=float, default=30.0, help="to receive the body, s (30)")
     http.add_argument("--keep-alive-timeout", type=float, default=5.0, help="idle connection close, s (5)")
+    http.add_argument(
+        "--drain-max-bytes",
+        type=int,
+        default=16 * 1024 * 1024,
+        help="after an error response, bytes still read and dropped so the client can read it (16 MiB)",
+    )
+    http.add_argument(
+        "--drain-timeout", type=float, default=5.0, help="after an error response, how long to drop, s (5)"
+    )
     procs = serve.add_argument_group("worker processes (Streamable HTTP)")
     procs.add_argument(
         "--workers",
@@ -256,6 +265,8 @@ def _serve_http(app: Any, args: argparse.Namespace) -> None:
         header_timeout=args.header_timeout,
         body_timeout=args.body_timeout,
         keep_alive_timeout=args.keep_alive_timeout,
+        drain_max_bytes=args.drain_max_bytes,
+        drain_timeout=args.drain_timeout,
     )
     cache = None if os.environ.get(CLUSTER_ENV) else cache_limits(args)  # a worker attaches the supervisor's
     run_http(app, host, port, settings=settings, limits=limits, grace=args.grace, cache=cache)

@@ -189,6 +189,8 @@ class ServerSession:
             return Reply(
                 rpc.error_message(None, rpc.INVALID_REQUEST, "Invalid request: nested too deeply"), True
             )
+        if not rpc.valid_utf8(data):
+            return Reply(rpc.error_message(None, rpc.PARSE_ERROR, rpc.INVALID_UTF8), invalid=True)
         return self._dispatch(message)
 
     def _dispatch(self, message: Any) -> Action:

@@ -94,6 +94,22 @@ def notification_message(method: str, params: Any = None) -> bytes:
     return encode(_Notification("2.0", method, params))
 
 
+def valid_utf8(data: bytes | memoryview) -> bool:
+    """Whether a message is UTF-8 throughout. msgspec checks the strings it decodes, but not the keys and
+    values it skips (unknown fields) or keeps raw: a typed decode alone accepts invalid UTF-8 there. Called
+    after such a decode; an ASCII message (the common case) costs one fast scan."""
+    if type(data) is bytes and data.isascii():
+        return True
+    try:
+        str(data, "utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+INVALID_UTF8 = "Parse error: the message is not valid UTF-8"
+
+
 def valid_id(value: Any) -> bool:
     """A request id is a string or an integer (never null, a float or a bool)."""
     return (type(value) is int) or isinstance(value, str)

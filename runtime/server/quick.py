@@ -75,6 +75,8 @@ def _call(server: Server, session: ServerSession, data: bytes) -> bytes | Awaiti
         call = _decode_call(data)
     except _NOT_THESE:
         return None
+    if not rpc.valid_utf8(data):
+        return None  # the normal path answers with the parse error
     params = call.params
     tool = server._tools.get(params.name)
     if (
@@ -143,6 +145,8 @@ def _read(server: Server, session: ServerSession, data: bytes) -> bytes | None:
     try:
         read = _decode_read(data)
     except _NOT_THESE:
+        return None
+    if not rpc.valid_utf8(data):
         return None
     if (
         read.method != "resources/read"

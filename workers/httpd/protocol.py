@@ -13,6 +13,7 @@ from typing import Any
 import httptools
 import msgspec
 
+from runtime.protocol import jsonrpc as rpc
 from workers.httpd.types import Handler, HttpLimits, HttpRequest
 
 Headers = list[tuple[bytes, bytes]]
@@ -29,11 +30,32 @@ def status_line(status: int) -> bytes:
     return STATUS_LINES.get(status) or b"HTTP/1.1 %d Unknown\r\n" % status
 
 
-class _Abort(Exception):
-    """Stops the parser: the request broke a limit (status) and the connection will close."""
+JSON_TYPE = [(b"content-type", b"application/json")]
 
-    def __init__(self, status: int) -> None:
+
+def error_body(status: int, message: str) -> bytes:
+    """The JSON-RPC error body of a status the HTTP layer answers itself. No request was read, so its id
+    is null: clients (the official SDKs) read an error response only with an id, null or not."""
+    code = rpc.INTERNAL_ERROR if status >= 500 else rpc.INVALID_REQUEST
+    return b'{"jsonrpc":"2.0","id":null,"error":%s}' % rpc.encode(rpc.ErrorBody(code, message))
+
+
+def _request_bytes(data: bytes, method: bytes, url_start: bytes) -> int:
+    """The bytes of `data` from the start of the request whose request line begins `method url_start`: a
+    chunk may hold complete pipelined requests before it, which are not this request's header bytes.
+    (rfind: the last match; should the request's own head repeat its request line, less is counted, by
+    at most this one chunk, and the next chunks and on_headers_complete count exactly.)"""
+    start = data.rfind(method + b" " + url_start)
+    return len(data) - start if start >= 0 else len(data)
+
+
+class _Abort(Exception):
+    """Stops the parser: the request broke a limit or the protocol (status, message) and the connection
+    will close."""
+
+    def __init__(self, status: int, message: str) -> None:
         self.status = status
+        self.message = message
 
 
 class ResponseStream:
@@ -63,6 +85,9 @@ class ResponseStream:
     def _closed(self) -> None:
         if not self.closed:
             self.closed = True
+            # The Responder is a gc=False Struct, never traversed by the cycle collector: the cycle
+            # Responder -> stream -> Responder (and the connection behind it) would live forever.
+            self._responder.stream = None
             callbacks, self._callbacks = self._callbacks, []
             for callback in callbacks:
                 callback()
@@ -176,7 +201,8 @@ def _target(url: bytes) -> tuple[str, str]:
 
 def _lower_names(raw: tuple[bytes, ...]) -> tuple[str, ...]:
     names = tuple(name.decode("latin-1").lower() for name in raw)
-    if len(_NAME_SETS) < 256:  # strangers beyond this are named each time, not kept
+    # Strangers beyond 256 are named each time, not kept; so are sets without Host (checked each time).
+    if len(_NAME_SETS) < 256 and "host" in names:
         _NAME_SETS[raw] = names
     return names
 
@@ -222,6 +248,8 @@ class HttpProtocol(asyncio.Protocol):
         self._write_paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._failed = False  # an error response ends this connection; what the client still sends is dropped
+        self._discard_left = 0
 
     # -- connection ----------------------------------------------------------------------------------------
 
@@ -249,52 +277,103 @@ class HttpProtocol(asyncio.Protocol):
                 waiter.set_result(None)
 
     def data_received(self, data: bytes) -> None:
+        if self._failed:
+            self._discard(len(data))
+            return
         self._chunk_bytes = len(data)
         try:
             self.parser.feed_data(data)
             if self._url:  # a request is partly here: it spans chunks (the rare case)
-                self._partial(len(data))
+                self._partial(data)
         except _Abort as abort:
-            self._fail(abort.status)
+            self._fail(abort.status, abort.message)
         except httptools.HttpParserUpgrade:
-            self._fail(400)
+            self._upgrade_ignored()
         except httptools.HttpParserError as exc:
             cause = exc.__context__
-            self._fail(cause.status if isinstance(cause, _Abort) else 400)
+            if isinstance(cause, _Abort):
+                self._fail(cause.status, cause.message)
+            else:
+                self._fail(400, "Bad Request: malformed HTTP request")
 
-    def _partial(self, size: int) -> None:
+    def _partial(self, data: bytes) -> None:
         """A request is incomplete after this chunk: time it, and refuse it as soon as it breaks a limit
         rather than buffering it whole."""
         limits = self.limits
-        if not self._in_request:  # it began in this chunk
+        if not self._in_request:  # it began in this chunk, maybe behind complete requests
             self._in_request = True
-            self._received = 0
+            self._received = _request_bytes(data, self.parser.get_method(), self._url[0])
             self._set_request_deadline(limits.header_timeout)
-        self._received += size
+        else:
+            self._received += len(data)
         if not self._headers_done:
             if self._received > limits.max_header_bytes:
-                raise _Abort(431)
+                raise _Abort(431, self._header_limit_message())
         elif not self._awaiting_body:  # the headers are here, the body is not (all of it)
             self._awaiting_body = True
             headers = self._headers
             length = headers.get("content-length")
             if length is not None and length.isdigit() and int(length) > limits.max_body_bytes:
-                raise _Abort(413)  # refused from its headers, before the body is sent
+                raise _Abort(413, self._body_limit_message())  # refused from its headers, before the body
             self._set_request_deadline(limits.body_timeout)
             if "expect" in headers and headers["expect"].lower() == b"100-continue":
                 self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[union-attr]
         elif self._received > limits.max_body_bytes and sum(map(len, self._body)) > limits.max_body_bytes:
-            raise _Abort(413)
+            raise _Abort(413, self._body_limit_message())
 
-    def _fail(self, status: int) -> None:
+    def _upgrade_ignored(self) -> None:
+        """An Upgrade (or CONNECT) request was read whole and went to the handler, which answers it in
+        HTTP/1.1 (a server may ignore Upgrade, RFC 9110 7.8): one response, not a second one (400) for
+        the same request. The parser reads no further, so the connection closes after the responses."""
+        self._failed = True  # anything more the client sends is dropped, up to the drain limit
+        self._discard_left = self.limits.drain_max_bytes
+        self.closing = True
+        if not self.queue:
+            self.transport.close()  # type: ignore[union-attr]
+
+    def _header_limit_message(self) -> str:
+        limits = self.limits
+        return (
+            "Request Header Fields Too Large: the limit is "
+            f"{limits.max_header_bytes} bytes and {limits.max_headers} fields"
+        )
+
+    def _body_limit_message(self) -> str:
+        return f"Content Too Large: the body limit is {self.limits.max_body_bytes} bytes"
+
+    def _fail(self, status: int, message: str) -> None:
         """A request broke the protocol or a limit: answer it (after earlier responses) and close."""
-        if self.lost:
+        if self.lost or self._failed:
             return
+        self._failed = True
         self.transport.pause_reading()  # type: ignore[union-attr]
         responder = Responder(self, False, False)
         self.queue.append(responder)
-        body = b'{"error":"%s"}' % HTTPStatus(status).phrase.encode()
-        responder.respond(status, [(b"content-type", b"application/json")], body)
+        responder.respond(status, JSON_TYPE, error_body(status, message))
+
+    def _close_failed(self) -> None:
+        """The error response is written: half-close, and read and drop what the client still sends (the
+        rest of a refused body) until it closes or a limit of bytes or time passes. Closing at once, with
+        its data unread, would reset the connection, and the client could lose the response."""
+        transport = self.transport
+        assert transport is not None
+        for timer in (self._request_timer, self._idle_timer):
+            if timer is not None:
+                timer.cancel()
+        self._idle_timer = None
+        self._in_request = False
+        if not transport.can_write_eof():
+            transport.close()
+            return
+        transport.write_eof()  # sent once the response has left; the client's end-of-file closes ours
+        self._discard_left = self.limits.drain_max_bytes
+        self._request_timer = self.loop.call_later(self.limits.drain_timeout, transport.close)
+        transport.resume_reading()
+
+    def _discard(self, size: int) -> None:
+        self._discard_left -= size
+        if self._discard_left < 0 and self.transport is not None:
+            self.transport.close()
 
     # -- timers --------------------------------------------------------------------------------------------
 
@@ -308,7 +387,7 @@ class HttpProtocol(asyncio.Protocol):
         self._request_timer = None
         if self._in_request:
             self._in_request = False
-            self._fail(408)
+            self._fail(408, "Request Timeout: the request did not arrive in time")
 
     def _idle_tick(self) -> None:
         if self.lost or self.transport is None:
@@ -330,14 +409,18 @@ class HttpProtocol(asyncio.Protocol):
         limits = self.limits
         raw = self._raw_headers
         if len(raw) > limits.max_headers:
-            raise _Abort(431)
+            raise _Abort(431, self._header_limit_message())
         # The head came in the chunks counted so far plus this one: measure it only if that could be over.
         if self._received + self._chunk_bytes > limits.max_header_bytes:
             size = sum(len(k) + len(v) + 4 for k, v in raw.items()) + sum(map(len, self._url))
             if size > limits.max_header_bytes:
-                raise _Abort(431)
+                raise _Abort(431, self._header_limit_message())
         raw_names = tuple(raw)
-        names = _NAME_SETS.get(raw_names) or _lower_names(raw_names)
+        names = _NAME_SETS.get(raw_names)
+        if names is None:  # a name set not seen before (only sets with Host are kept)
+            names = _lower_names(raw_names)
+            if "host" not in names and self.parser.get_http_version() == "1.1":
+                raise _Abort(400, "Bad Request: an HTTP/1.1 request needs a Host header")
         # Values stay bytes: no decoding. (Same length by construction; strict would only cost.)
         self._headers = dict(zip(names, raw.values(), strict=False))
         raw.clear()  # trailers of a chunked body land here afterwards and are dropped
@@ -363,7 +446,7 @@ class HttpProtocol(asyncio.Protocol):
         body = b"".join(chunks)
         chunks.clear()
         if len(body) > self.limits.max_body_bytes:  # e.g. a chunked body that came in one piece
-            raise _Abort(413)
+            raise _Abort(413, self._body_limit_message())
         request = HttpRequest(method, path, query, self._headers, body, keep_alive, self.client)
         responder = Responder(self, method == "HEAD", keep_alive)
         queue = self.queue
@@ -393,9 +476,7 @@ class HttpProtocol(asyncio.Protocol):
     def _handler_failed(self, responder: Responder, exc: BaseException) -> None:
         print(f"mcprt: HTTP handler error: {exc!r}", file=sys.stderr)
         if not responder.started:
-            responder.respond(
-                500, [(b"content-type", b"application/json")], b'{"error":"Internal Server Error"}'
-            )
+            responder.respond(500, JSON_TYPE, error_body(500, "Internal error"))
         elif responder.stream is not None:
             responder.stream.close()
 
@@ -409,7 +490,10 @@ class HttpProtocol(asyncio.Protocol):
             finished = queue.popleft()
             if not finished._keep_alive:
                 queue.clear()
-                transport.close()  # type: ignore[union-attr]
+                if self._failed:
+                    self._close_failed()
+                else:
+                    transport.close()  # type: ignore[union-attr]
                 return
             if queue:
                 head = queue[0]

@@ -40,3 +40,8 @@ class HttpLimits:
     max_pipelined: int = 32  # queued requests per connection before reading pauses
     write_high_water: int = 256 * 1024  # transport buffer limits (flow control)
     write_low_water: int = 64 * 1024
+    # After an error response that closes the connection (e.g. 413 before the body is read), the server
+    # half-closes and reads on, discarding up to this many bytes for up to this long, so that the client,
+    # still sending, can read the response instead of getting a connection reset.
+    drain_max_bytes: int = 16 * 1024 * 1024
+    drain_timeout: float = 5.0

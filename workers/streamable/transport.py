@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import msgspec
 
@@ -75,10 +75,30 @@ def _error_body(code: int, message: str) -> bytes:
     return rpc.error_message(None, code, message)
 
 
-def _host_name(value: str) -> str:
-    if value.startswith("["):
-        return value[: value.find("]") + 1]
-    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+# host [":" port] (RFC 9110 7.2, RFC 3986 3.2.2): an IPv6 literal in brackets, or a name or IPv4 address.
+_HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]+)(?::[0-9]*)?")
+
+
+def _host_name(value: str) -> str | None:
+    """The host of a Host header value (IPv6 in brackets), or None when the value is not host[:port]."""
+    match = _HOST_PORT.fullmatch(value)
+    if match is None:
+        return None
+    name = match.group(1).lower()
+    if name.startswith("["):
+        try:
+            ipaddress.IPv6Address(name[1:-1])
+        except ValueError:
+            return None
+    return name
+
+
+def _origin_host(origin: str) -> str | None:
+    """The host of a serialized origin, scheme "://" host [":" port] with nothing after (RFC 6454)."""
+    scheme, separator, authority = origin.partition("://")
+    if not separator or scheme.lower() not in ("http", "https"):
+        return None
+    return _host_name(authority)
 
 
 def _is_loopback(name: str) -> bool:
@@ -297,18 +317,21 @@ class StreamableHttp:
         host = _text(headers, "host")
         origin = _text(headers, "origin")
         if host is not None:
+            name = _host_name(host)
+            if name is None:
+                return 400, f"Bad Request: invalid Host header: {host}"
             if settings.allowed_hosts is not None:
-                if host not in settings.allowed_hosts and _host_name(host) not in settings.allowed_hosts:
+                if host not in settings.allowed_hosts and name not in settings.allowed_hosts:
                     return 421, f"Invalid Host header: {host}"
-            elif settings.bound_to_loopback and not _is_loopback(_host_name(host).lower()):  # names: any case
+            elif settings.bound_to_loopback and not _is_loopback(name):
                 return 421, f"Invalid Host header: {host}"
         if origin is not None:
             if settings.allowed_origins is not None:
                 if origin not in settings.allowed_origins:
                     return 403, f"Origin not allowed: {origin}"
             else:
-                parts = urlsplit(origin)
-                if parts.scheme not in ("http", "https") or not _is_loopback(parts.hostname or ""):
+                origin_host = _origin_host(origin)
+                if origin_host is None or not _is_loopback(origin_host):
                     return 403, f"Origin not allowed: {origin}"
         elif raw_host is not None and len(self._accepted_hosts) < 64:
             self._accepted_hosts.add(raw_host)
