@@ -88,15 +88,18 @@ class ClusterNode:
             session.state.stream_worker = self.slot
             self.sessions.commit(session)
 
-    def _forward_notify(self, session_id: str, data: bytes) -> None:
-        """A message for a session whose GET stream this worker does not hold: to the worker that does."""
+    def _forward_notify(self, session_id: str, data: bytes) -> bool:
+        """A message for a session whose GET stream this worker does not hold: to the worker that does.
+        False: no worker holds one."""
         session = self.sessions.local(session_id)
         if session is None:
-            return
+            return False
         self.sessions.refresh(session)
         target = session.state.stream_worker
         if target >= 0 and target != self.slot:
             self.bus.send(target, ("notify", session_id, data))
+            return True
+        return False
 
     def forward_answer(self, session: ServerSession, answer: Answer) -> None:
         request_id = answer.request_id
