@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -118,6 +119,7 @@ class TaskRunner:
         max_ttl_ms: int = 86_400_000,
         poll_interval_ms: int = 500,
         max_tasks: int = 10_000,
+        max_queued_messages: int = 1000,
     ) -> None:
         self.store: TaskStore = store or MemoryTaskStore(max_tasks)
         self.default_ttl_ms = default_ttl_ms
@@ -131,6 +133,11 @@ class TaskRunner:
         self.worker = -1
         self.remote_cancel: Callable[[str], None] | None = None
         self.poll_seconds = 0.05  # how often tasks/result re-reads a task that runs in another worker
+        # A task's messages for its requestor (input requests, progress, status) that no stream took yet,
+        # oldest dropped past the limit, and the open tasks/result streams that take them (tasks.mdx).
+        self.max_queued_messages = max_queued_messages
+        self._queued: dict[str, deque[bytes]] = {}
+        self._listeners: dict[str, Callable[[bytes], None]] = {}
 
     def create(self, owner: str, requested_ttl: int | None) -> TaskRecord:
         if len(self._running) >= self.max_tasks:
@@ -217,10 +224,36 @@ class TaskRunner:
             raise TaskError(rpc.INVALID_PARAMS, f"Task not found: {task_id}", {"taskId": task_id})
         return record
 
-    async def result(self, owner: str, task_id: str) -> bytes:
+    def deliver(self, task_id: str, data: bytes, elsewhere: Callable[[bytes], bool]) -> None:
+        """A message of the task for its requestor: on the task's open tasks/result stream, else wherever
+        `elsewhere` can send it (the session's standalone stream), else queued for the next tasks/result."""
+        listener = self._listeners.get(task_id)
+        if listener is not None:
+            listener(data)
+        elif not elsewhere(data):
+            queue = self._queued.get(task_id)
+            if queue is None:
+                queue = self._queued[task_id] = deque(maxlen=self.max_queued_messages)
+            queue.append(data)
+
+    async def result(
+        self, owner: str, task_id: str, listener: Callable[[bytes], None] | None = None
+    ) -> bytes:
         """tasks/result: wait until terminal, then the underlying request's result (with related-task
-        _meta)."""
+        _meta). `listener`: the response's channel, which carries the task's messages meanwhile."""
         record = self.owned(owner, task_id)
+        if listener is None or task_id in self._listeners:
+            return await self._result(owner, task_id, record)
+        self._listeners[task_id] = listener
+        try:
+            for data in self._queued.pop(task_id, ()):
+                listener(data)
+            return await self._result(owner, task_id, record)
+        finally:
+            if self._listeners.get(task_id) is listener:
+                del self._listeners[task_id]
+
+    async def _result(self, owner: str, task_id: str, record: TaskRecord) -> bytes:
         while record.status not in TERMINAL:
             event = self._done.get(task_id)
             if event is not None:
@@ -271,6 +304,7 @@ class TaskRunner:
 
     def drop_owner(self, owner: str) -> None:
         for record in self.store.owned_by(owner):
+            self._queued.pop(record.task_id, None)
             running = self._running.pop(record.task_id, None)
             if running is not None:
                 running.cancel()

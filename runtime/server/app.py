@@ -29,7 +29,7 @@ from runtime.server.registry import CompletionSpec, Handler, PromptSpec, Resourc
 from runtime.server.runner import Then
 from runtime.server.tools import ArgumentsInvalid, ToolSpec
 from runtime.server.uritemplate import UriTemplate, is_template
-from runtime.tasks import TaskRunner
+from runtime.tasks import RELATED_TASK, TaskRunner
 
 F = TypeVar("F", bound=Callable[..., Any])
 Send = Callable[[bytes], None]
@@ -544,7 +544,8 @@ class Server:
         as_task = params.task is not None and "tasks" in ctx.session.profile.capabilities
         if as_task:
             record = self.tasks.create(_owner(ctx.session), params.task.ttl)  # type: ignore[union-attr]
-            ctx = Context(self, ctx.session, ctx.call, _SessionChannel(self, ctx.session), ctx.loop)
+            channel = _TaskChannel(self, ctx.session, record.task_id)
+            ctx = Context(self, ctx.session, ctx.call, channel, ctx.loop)
             ctx.task_id = record.task_id
         if tool.signature.context_param is not None:
             kwargs[tool.signature.context_param] = ctx
@@ -566,7 +567,8 @@ class Server:
         return self.tasks.owned(_owner(ctx.session), params.task_id).wire()
 
     def _task_result(self, ctx: Context, params: t.GetTaskPayloadRequestParams) -> Any:
-        return self.tasks.result(_owner(ctx.session), params.task_id)
+        # The response's channel carries the task's messages while it is open (tasks.mdx "input_required").
+        return self.tasks.result(_owner(ctx.session), params.task_id, ctx.out.send)
 
     def _list_tasks(self, ctx: Context, params: t.PaginatedRequestParams | None) -> dict[str, Any]:
         records = self.tasks.owned_by(_owner(ctx.session))
@@ -583,9 +585,9 @@ class Server:
     def _task_status(self, record: Any) -> None:
         """notifications/tasks/status to the owning session, on its channel for unrelated messages."""
         data = notification_message("notifications/tasks/status", record.wire())
-        for session, send in list(self._live.items()):
+        for session in list(self._live):
             if _owner(session) == record.owner:
-                send(data)
+                self.tasks.deliver(record.task_id, data, _SessionChannel(self, session).offer)
 
     def quick_answer(self, session: ServerSession, data: bytes) -> bytes | quick.Awaiting | None:
         """The whole response to a message that needs none of the session machinery (a cached read, a call
@@ -700,13 +702,37 @@ class _SessionChannel:
         self.session = session
 
     def send(self, data: bytes) -> None:
+        self.offer(data)
+
+    def offer(self, data: bytes) -> bool:
+        """Send if the session has a channel for unrelated messages; False: nothing took it."""
         send = self.server._live.get(self.session)
-        if send is not None:
-            send(data)
+        return send is not None and send(data) is not False  # stdio's send returns None: always taken
 
     def finish(self, data: bytes | None, invalid: bool = False) -> None:
         if data is not None:
             self.send(data)
+
+
+class _TaskChannel(_SessionChannel):
+    """Where the messages of a running task go (tasks.mdx "Task-related messages"): each names its task
+    (related-task `_meta`), and travels on the task's open tasks/result stream, else on the session's
+    standalone stream, else waits for the client's next tasks/result."""
+
+    __slots__ = ("task_id",)
+
+    def __init__(self, server: Server, session: ServerSession, task_id: str) -> None:
+        super().__init__(server, session)
+        self.task_id = task_id
+
+    def send(self, data: bytes) -> None:
+        message = msgspec.json.decode(data)
+        if "method" in message and "id" not in message:  # requests already name their task
+            params = message.get("params") or {}
+            params["_meta"] = {**(params.get("_meta") or {}), RELATED_TASK: {"taskId": self.task_id}}
+            message["params"] = params
+            data = rpc.encode(message)
+        self.server.tasks.deliver(self.task_id, data, self.offer)
 
 
 def _ping(ctx: Context, params: Any) -> bytes:

@@ -108,15 +108,18 @@ class ClusterNode:
         record = self.workers.get(worker_key(int(parts[1])))
         return record is not None and msgspec.msgpack.decode(record).get("nonce") == parts[2]
 
-    def _forward_notify(self, session_id: str, data: bytes) -> None:
-        """A message for a session whose GET stream this worker does not hold: to the worker that does."""
+    def _forward_notify(self, session_id: str, data: bytes) -> bool:
+        """A message for a session whose GET stream this worker does not hold: to the worker that does.
+        False: no worker holds one."""
         session = self.sessions.local(session_id)
         if session is None:
-            return
+            return False
         self.sessions.refresh(session)
         target = session.state.stream_worker
         if target >= 0 and target != self.slot:
             self.bus.send(target, ("notify", session_id, data))
+            return True
+        return False
 
     def forward_answer(self, session: ServerSession, answer: Answer) -> None:
         request_id = answer.request_id

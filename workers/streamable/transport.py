@@ -235,7 +235,7 @@ class StreamableHttp:
         if hasattr(self.sessions, "on_new_local"):
             self.sessions.on_new_local = self._attach
         # Set by the cluster: reach a standalone stream held by another worker; announce an ended session.
-        self.forward_notify: Callable[[str, bytes], None] | None = None
+        self.forward_notify: Callable[[str, bytes], bool | None] | None = None
         self.on_session_end: Callable[[str], None] | None = None
         self.on_get_stream: Callable[[str], None] | None = None  # a standalone stream opened here
         # Set by the cluster: keep a resumed connection following a stream another worker writes to.
@@ -543,13 +543,16 @@ class StreamableHttp:
             if self.on_get_stream is not None:
                 self.on_get_stream(session_id)
 
-    def notify(self, session_id: str, data: bytes) -> None:
-        """A message unrelated to any request: it goes on the standalone GET stream, if one is open."""
+    def notify(self, session_id: str, data: bytes) -> bool:
+        """A message unrelated to any request: it goes on the standalone GET stream, if one is open.
+        False: no stream took it (a task's messages then wait for the client's tasks/result)."""
         stream = self._get_streams.get(session_id)
         if stream is not None:
             stream.send(data)
-        elif self.forward_notify is not None:
-            self.forward_notify(session_id, data)  # the stream may be held by another worker
+            return True
+        if self.forward_notify is not None:
+            return bool(self.forward_notify(session_id, data))  # the stream may be held by another worker
+        return False
 
     # -- DELETE and expiry ---------------------------------------------------------------------------------
 
