@@ -1,4 +1,3 @@
-# Not collected yet (name without test_): it fails until the nesting, HTTP error-body, Host and UTF-8 fixes of issue 12 land.
 """Bounded, seeded fuzzing of real servers (tests/fuzzgen.py generates, tests/fuzzrun.py sends and checks):
 `serve --http` with one worker and with two, and `serve --stdio`. Any 5xx, exit, hang, internal error, HTTP
 error body that is not a JSON-RPC error, or broken oracle fails, with the smallest reproducer of each kind.
