@@ -1,5 +1,7 @@
 # Shared by tools/serve and tools/test: create .venv and install mcprt into it (idempotent, quick when
-# nothing changed). Usage: source tools/_setup.sh [extras]   e.g. "dev"
+# nothing changed). Usage: MCPRT_EXTRAS=dev source tools/_setup.sh   (or: source tools/_setup.sh dev)
+# Scripts set MCPRT_EXTRAS (even to ""): a script sourcing this without arguments would otherwise hand over
+# its own "$@" (bash keeps the caller's positional parameters), e.g. `tools/serve --stdio` as the extras.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PY="${PYTHON:-python3}"
@@ -9,12 +11,22 @@ if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; th
 fi
 VENV="$ROOT/.venv"
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-EXTRAS="${1:-}"
+EXTRAS="${MCPRT_EXTRAS-${1:-}}"
 SPEC="$ROOT"
 [ -n "$EXTRAS" ] && SPEC="$ROOT[$EXTRAS]"
 STAMP="$VENV/.mcprt-installed-${EXTRAS:-base}"
 HASH="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
-if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$HASH" ]; then
+# Runtime only is satisfied by any install of this pyproject.toml (every extra includes the runtime).
+installed() { [ -f "$1" ] && [ "$(cat "$1")" = "$HASH" ]; }
+current=false
+if [ -z "$EXTRAS" ]; then
+  for stamp in "$VENV"/.mcprt-installed-*; do
+    if installed "$stamp"; then current=true; fi
+  done
+elif installed "$STAMP"; then
+  current=true
+fi
+if ! $current; then
   echo "mcprt: installing into .venv (${EXTRAS:-runtime only}) ..." >&2
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >&2
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$SPEC" >&2
