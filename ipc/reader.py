@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from ipc.cache import _STATE, HEADER_SIZE, STATE_OPEN, U32, SharedCache
 from ipc.errors import SegmentError
-from ipc.segment import instance_prefix, pid_alive
+from ipc.segment import instance_prefix, instance_prefixes, pid_alive
 from runtime.protocol.versions import LATEST
 
 _STATE_AT = HEADER_SIZE + _STATE
@@ -37,7 +37,40 @@ def cache_name(prefix: str) -> str:
 
 
 def name_for_port(port: int) -> str:
+    """The usual cache name of the server on `port` (see `names_for_port` for where else it may be)."""
     return cache_name(instance_prefix(str(port)))
+
+
+def names_for_port(port: int) -> list[str]:
+    """Every name the cache of the server on `port` may have, in the order it claims them (ipc/CACHE.md)."""
+    return [cache_name(prefix) for prefix in instance_prefixes(str(port))]
+
+
+def find_cache(names: list[str], *, stopped: bool = False) -> SharedCache:
+    """The first of `names` that is ours (owner and mode checked on attach), open and whose creator lives;
+    with `stopped`, failing that, the first of ours at all (for inspection)."""
+    problems: list[str] = []
+    fallback: SharedCache | None = None
+    for name in names:
+        try:
+            cache = SharedCache.attach(name)
+        except (SegmentError, OSError) as exc:
+            problems.append(str(exc))
+            continue
+        if not cache.closed_by_owner and pid_alive(cache.creator_pid):
+            if fallback is not None:
+                fallback.close()
+            return cache
+        if stopped and fallback is None:
+            fallback = cache
+        else:
+            cache.close()
+        problems.append(f"{name}: the server stopped")
+    if fallback is not None:
+        return fallback
+    # The usual name's problem, unless a later one tells more than "no such segment".
+    told = [p for p in problems if not p.endswith("no such segment")]
+    raise SegmentError((told or problems or ["no cache names"])[0])
 
 
 CLOCK_EVERY = 64
@@ -46,8 +79,9 @@ CLOCK_EVERY = 64
 class CacheReader:
     """Lock-free reads of one server's cache; survives the server's restart."""
 
-    def __init__(self, name: str, *, recheck: float = 0.5) -> None:
-        self.name = name
+    def __init__(self, name: str | list[str], *, recheck: float = 0.5) -> None:
+        self.names = [name] if isinstance(name, str) else list(name)
+        self.name = self.names[0]
         self.recheck = recheck
         self.cache: SharedCache | None = None
         self._next_check = 0.0
@@ -59,22 +93,17 @@ class CacheReader:
 
     @classmethod
     def for_port(cls, port: int, **options: Any) -> CacheReader:
-        return cls(name_for_port(port), **options)
+        return cls(names_for_port(port), **options)
 
     def _attach(self, strict: bool = False) -> bool:
         try:
-            cache = SharedCache.attach(self.name)
-        except (SegmentError, OSError) as exc:
+            cache = find_cache(self.names)
+        except SegmentError as exc:
             self.error = str(exc)
             if strict:
-                raise SegmentError(str(exc)) from exc
+                raise
             return False
-        if cache.closed_by_owner:
-            cache.close()
-            self.error = f"{self.name}: the server stopped"
-            if strict:
-                raise SegmentError(self.error)
-            return False
+        self.name = cache.name
         self.cache = cache
         self.error = None
         return True

@@ -64,6 +64,28 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+# A name of ours another local user created first (/dev/shm is writable by all) is never trusted nor removed:
+# the server takes the next generation of its prefix instead, and readers look through the same list.
+GENERATIONS = 8
+
+
+def instance_prefixes(instance: str) -> list[str]:
+    """The prefixes a server instance may use, in the order a server claims them and readers look for them:
+    `/mcprt-<uid>-<instance>`, then `/mcprt-<uid>-<instance>.1` ... `.7`."""
+    base = instance_prefix(instance)
+    return [base] + [f"{base}.{generation}" for generation in range(1, GENERATIONS)]
+
+
+def check_owned(fd: int, name: str) -> None:
+    """Refuse a segment another user created (or made readable to others): its contents are not ours to trust.
+    Checked on the open descriptor, so the file cannot be swapped between the check and the use."""
+    st = os.fstat(fd)
+    if st.st_uid != os.geteuid():
+        raise SegmentError(f"{name}: owned by uid {st.st_uid}, not by this user; not trusted")
+    if st.st_mode & 0o077:
+        raise SegmentError(f"{name}: mode {st.st_mode & 0o777:04o}, not 0600; not trusted")
+
+
 def _segment_names(prefix: str) -> list[str]:
     stem = prefix.lstrip("/") + "-"
     try:
@@ -72,21 +94,60 @@ def _segment_names(prefix: str) -> list[str]:
         return []
 
 
+def _owned_creator(name: str) -> int | None:
+    """The creator pid in the header of one of our segments (0 if unreadable), or None if it is not ours."""
+    try:
+        fd = os.open(SHM_DIR / name.lstrip("/"), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return 0
+    except OSError:
+        return None  # not even readable: not ours
+    try:
+        check_owned(fd, name)
+        head = os.pread(fd, HEADER.size, 0)
+    except SegmentError:
+        return None
+    except OSError:
+        return 0
+    finally:
+        os.close(fd)
+    return HEADER.unpack(head)[5] if len(head) == HEADER.size and head[:8] == MAGIC else 0
+
+
 def reclaim_stale(prefix: str) -> list[str]:
-    """Remove the segments a crashed server of this instance left behind; refuse if their creator lives."""
+    """Remove the segments a crashed server of this instance left behind; refuse if their creator lives.
+    Segments of another user (or not 0600) under the prefix are left alone: see `foreign_segments`."""
     removed = []
     for name in _segment_names(prefix):
-        pid = 0
-        with contextlib.suppress(OSError, struct.error), open(SHM_DIR / name.lstrip("/"), "rb") as f:
-            head = f.read(HEADER.size)
-            if len(head) == HEADER.size and head[:8] == MAGIC:
-                pid = HEADER.unpack(head)[5]
+        pid = _owned_creator(name)
+        if pid is None:
+            continue
         if pid != os.getpid() and pid_alive(pid):
             raise SegmentError(f"{name} belongs to a running server (pid {pid})")
         with contextlib.suppress(posix_ipc.ExistentialError):
             posix_ipc.unlink_shared_memory(name)
         removed.append(name)
     return removed
+
+
+def foreign_segments(prefix: str) -> list[str]:
+    """Segments under the prefix that we did not create (another user's, or not 0600)."""
+    return [name for name in _segment_names(prefix) if _owned_creator(name) is None]
+
+
+def claim_prefix(instance: str) -> tuple[str, list[str]]:
+    """The first of `instance_prefixes` free of segments we did not create, with our leftovers there removed:
+    (prefix, removed names). SegmentError if one of ours is alive, or every generation is squatted."""
+    squatted: list[str] = []
+    for prefix in instance_prefixes(instance):
+        removed = reclaim_stale(prefix)
+        foreign = foreign_segments(prefix)
+        if not foreign:
+            return prefix, removed
+        squatted.append(foreign[0])
+    raise SegmentError(
+        f"every shared-memory name of this instance is taken by another user's segments ({squatted[0]}, ...)"
+    )
 
 
 class Segment:
@@ -128,6 +189,7 @@ class Segment:
             raise SegmentError(f"{name}: permission denied (segments are private to their owner)") from exc
         fd = shm.fd
         try:
+            check_owned(fd, name)
             size = os.fstat(fd).st_size
             if size < HEADER_SIZE:
                 raise SegmentError(f"{name}: {size} bytes is too small for an mcprt segment")

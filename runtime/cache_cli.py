@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 import time
 
-from ipc.cache import KIND_LABELS, CacheStats, SharedCache
+from ipc.cache import KIND_LABELS, CacheStats
 from ipc.errors import SegmentError
-from ipc.reader import name_for_port
+from ipc.reader import find_cache, names_for_port
 
 
 def format_stats(stats: CacheStats) -> str:
@@ -21,9 +21,9 @@ def format_stats(stats: CacheStats) -> str:
 
 
 def inspect_cache(port: int, what: str, key: str | None, limit: int) -> int:
-    name = name_for_port(port)
     try:
-        cache = SharedCache.attach(name)
+        cache = find_cache(names_for_port(port), stopped=True)
+        name = cache.name
     except (SegmentError, OSError) as exc:
         print(f"mcprt: no cache of a server on port {port} for this user ({exc})", file=sys.stderr)
         return 1

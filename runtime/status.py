@@ -7,17 +7,31 @@ import time
 
 import msgspec
 
-from ipc.cache import SharedCache
 from ipc.errors import SegmentError
-from ipc.reader import name_for_port
-from ipc.segment import instance_prefix
+from ipc.reader import find_cache, names_for_port
+from ipc.segment import instance_prefixes, pid_alive
 from ipc.table import SharedTable
 from workers.cluster import config as names
 
 
+def _workers_table(port: int) -> SharedTable:
+    """The workers table of the supervisor on `port`: the first of its names that is ours and live."""
+    problem: Exception | None = None
+    for prefix in instance_prefixes(str(port)):
+        try:
+            table = SharedTable.attach(names.workers_name(prefix))
+        except (SegmentError, OSError) as exc:
+            problem = problem or exc
+            continue
+        if pid_alive(table.segment.creator_pid):
+            return table
+        table.close()
+    raise SegmentError(str(problem))
+
+
 def print_status(host: str, port: int) -> int:
     try:
-        table = SharedTable.attach(names.workers_name(instance_prefix(str(port))))
+        table = _workers_table(port)
     except (SegmentError, OSError) as exc:
         table = None
         problem = exc
@@ -37,7 +51,7 @@ def _print_cache(port: int) -> bool:
     from runtime.cache_cli import format_stats
 
     try:
-        cache = SharedCache.attach(name_for_port(port))
+        cache = find_cache(names_for_port(port))
     except (SegmentError, OSError):
         return False
     try:

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 import msgspec
 
 from ipc.cache import CacheLimits, SharedCache
+from ipc.errors import SegmentError
 from ipc.eventlog import SharedEventLog
 from ipc.ring import Ring
-from ipc.segment import instance_prefix, reclaim_stale
+from ipc.segment import claim_prefix
 from ipc.table import SharedTable
 from workers.cluster import config as names
 from workers.cluster.config import ENV, MAX_SLOTS, ClusterConfig
@@ -93,9 +94,11 @@ class Supervisor:
 
     def _create_segments(self) -> None:
         s = self.settings
-        self.prefix = instance_prefix(str(self.port))
-        for name in reclaim_stale(self.prefix):
+        self.prefix, removed = claim_prefix(str(self.port))
+        for name in removed:
             log(f"removed {name}, left by a server that did not stop cleanly")
+        if not self.prefix.endswith(f"-{self.port}"):
+            log(f"shared-memory names of port {self.port} are taken by another user: using {self.prefix}-*")
         prefix = self.prefix
         self.sessions = SharedTable.create(
             names.sessions_name(prefix), max(64, 2 * s.max_sessions), s.session_record_bytes
@@ -290,7 +293,12 @@ class Supervisor:
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, self._on_signal)
         self._reserve_port()
-        self._create_segments()
+        try:
+            self._create_segments()
+        except SegmentError as exc:
+            log(f"cannot start: {exc}")
+            self._shutdown()
+            return 1
         try:
             for position in range(self.settings.workers):
                 self._spawn(position)

@@ -256,6 +256,7 @@ def test_bad_segments_are_refused_clearly(prefix: str) -> None:
         SharedTable.attach(prefix + "-missing")
     foreign = Path("/dev/shm") / (prefix.lstrip("/") + "-foreign")
     foreign.write_bytes(b"not ours" * 100)
+    foreign.chmod(0o600)  # ours, private, but not a segment (tests/test_shm_ownership.py: not ours)
     with pytest.raises(SegmentError, match="bad magic"):
         SharedTable.attach(prefix + "-foreign")
     foreign.write_bytes(b"tiny")

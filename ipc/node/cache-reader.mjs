@@ -23,6 +23,7 @@ const LANES = 65;
 const KEY_MAX = 4096;
 const STATE_OPEN = 1;
 const SPINS = 10000;
+const GENERATIONS = 8; // the server takes /mcprt-<uid>-<port>.<g>-cache when another user squats the name
 
 export class CacheError extends Error {}
 
@@ -35,10 +36,19 @@ function pidAlive(pid) {
   }
 }
 
+/** Every name the cache of the server on `port` may have, in the order the server claims them. */
+export function namesForPort(port) {
+  const base = `/mcprt-${process.getuid()}-${port}`;
+  const names = [`${base}-cache`];
+  for (let g = 1; g < GENERATIONS; g++) names.push(`${base}.${g}-cache`);
+  return names;
+}
+
 export class CacheReader {
-  /** name: the POSIX shm name, e.g. "/mcprt-1000-8000-cache". */
+  /** name: the POSIX shm name, e.g. "/mcprt-1000-8000-cache", or a list of them (the first live one of ours). */
   constructor(name, { recheckMs = 500 } = {}) {
-    this.name = name;
+    this.names = Array.isArray(name) ? [...name] : [name];
+    this.name = this.names[0];
     this.recheckMs = recheckMs;
     this.fd = -1;
     this.nextCheck = 0;
@@ -50,33 +60,57 @@ export class CacheReader {
   }
 
   static forPort(port, options) {
-    return new CacheReader(`/mcprt-${process.getuid()}-${port}-cache`, options);
+    return new CacheReader(namesForPort(port), options);
   }
 
+  /** Attach to the first of `names` that is ours, open and whose creator lives. */
   attach(strict = false) {
-    const path = "/dev/shm/" + this.name.replace(/^\//, "");
+    const problems = [];
+    for (const name of this.names) {
+      const problem = this.attachName(name);
+      if (problem === null) {
+        this.name = name;
+        this.error = null;
+        return true;
+      }
+      problems.push(problem);
+    }
+    // the usual name's problem, unless a later one tells more than "no such segment"
+    const told = problems.filter((p) => !p.endsWith("no such segment"));
+    this.error = (told.length ? told : problems)[0];
+    if (strict) throw new CacheError(this.error);
+    return false;
+  }
+
+  /** null when attached to `name`, else why not. */
+  attachName(name) {
     let fd;
     try {
-      fd = fs.openSync(path, "r");
+      // O_NOFOLLOW: a symlink planted under our name is not followed; O_NONBLOCK: nor a FIFO waited on
+      fd = fs.openSync("/dev/shm/" + name.replace(/^\//, ""), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
     } catch (err) {
-      this.error =
-        err.code === "EACCES"
-          ? `${this.name}: permission denied (segments are private to their owner)`
-          : `${this.name}: no such segment`;
-      if (strict) throw new CacheError(this.error);
-      return false;
+      return err.code === "EACCES"
+        ? `${name}: permission denied (segments are private to their owner)`
+        : `${name}: no such segment`;
     }
     try {
+      // checked on the open descriptor: another user may create a file of our name in /dev/shm first
+      const st = fs.fstatSync(fd);
+      if (st.uid !== process.geteuid()) throw new CacheError(`${name}: owned by uid ${st.uid}, not by this user; not trusted`);
+      if ((st.mode & 0o077) !== 0) {
+        throw new CacheError(`${name}: mode ${(st.mode & 0o777).toString(8).padStart(4, "0")}, not 0600; not trusted`);
+      }
+      if (!st.isFile()) throw new CacheError(`${name}: not a regular file`);
+      this.name = name;
       this.readLayout(fd);
+      this.fd = fd;
+      if (this.closedByOwner() || !pidAlive(this.creatorPid)) throw new CacheError(`${name}: the server stopped`);
     } catch (err) {
       fs.closeSync(fd);
-      this.error = err.message;
-      if (strict) throw err;
-      return false;
+      this.fd = -1;
+      return err.message;
     }
-    this.fd = fd;
-    this.error = null;
-    return true;
+    return null;
   }
 
   readLayout(fd) {

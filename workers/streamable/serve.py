@@ -8,7 +8,7 @@ import sys
 
 from ipc.cache import CacheLimits, SharedCache
 from ipc.errors import SegmentError
-from ipc.segment import instance_prefix, reclaim_stale
+from ipc.segment import claim_prefix
 from runtime.server.app import Server
 from workers.cluster.config import ClusterConfig, cache_name
 from workers.cluster.member import join_cluster
@@ -77,10 +77,13 @@ async def serve_http(
 
 def _own_cache(app: Server, port: int, limits: CacheLimits) -> SharedCache | None:
     """The cache segment of a single-process server, named after its port like a supervisor's."""
-    prefix = instance_prefix(str(port))
     try:
-        for name in reclaim_stale(prefix):
+        prefix, removed = claim_prefix(str(port))
+        for name in removed:
             print(f"mcprt: removed {name}, left by a server that did not stop cleanly", file=sys.stderr)
+        if not prefix.endswith(f"-{port}"):
+            taken = f"mcprt: the cache name of port {port} is taken by another user"
+            print(f"{taken}: using {prefix}-cache", file=sys.stderr)
         cache = SharedCache.create(cache_name(prefix), limits)
     except (SegmentError, OSError, ValueError) as exc:
         print(f"mcprt: serving without the shared cache: {exc}", file=sys.stderr)
