@@ -152,3 +152,23 @@ def conns_by_worker(port: int, session: dict[str, str], workers: int, limit: int
         if len(found) == workers:
             break
     return found
+
+
+def stream_events(response: http.client.HTTPResponse) -> Any:
+    """Yield (event id, data or None) for every SSE event as it arrives; None is an event without data (priming)."""
+    event_id = None
+    while True:
+        line = response.readline()
+        if not line:
+            return
+        line = line.rstrip(b"\r\n")
+        if line.startswith(b"id: "):
+            event_id = line[4:].decode()
+        elif line.startswith(b"data:"):
+            payload = line[5:].strip()
+            yield event_id, (json.loads(payload) if payload else None)
+
+
+def stream_lines(response: http.client.HTTPResponse) -> Any:
+    """Yield (event id, data) pairs of an SSE response as they arrive, skipping events without data."""
+    return ((event_id, data) for event_id, data in stream_events(response) if data is not None)

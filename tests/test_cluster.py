@@ -16,7 +16,15 @@ from typing import Any
 
 import pytest
 
-from tests.cluster_support import ACCEPT, INIT, ClusterServer, Conn, conns_by_worker, start_session
+from tests.cluster_support import (
+    ACCEPT,
+    INIT,
+    ClusterServer,
+    Conn,
+    conns_by_worker,
+    start_session,
+    stream_lines,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -26,20 +34,6 @@ def cluster2():  # type: ignore[no-untyped-def]
     server = ClusterServer(2, "--hang-timeout", "1.0")
     yield server
     server.stop()
-
-
-def stream_lines(response: http.client.HTTPResponse) -> Any:
-    """Yield (event id, data) pairs of an SSE response as they arrive."""
-    event_id = None
-    while True:
-        line = response.readline()
-        if not line:
-            return
-        line = line.rstrip(b"\r\n")
-        if line.startswith(b"id: "):
-            event_id = line[4:].decode()
-        elif line.startswith(b"data: ") and len(line) > 6:
-            yield event_id, json.loads(line[6:])
 
 
 def open_post(conn: Conn, message: dict[str, Any]) -> http.client.HTTPResponse:

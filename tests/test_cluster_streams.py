@@ -5,7 +5,6 @@ and a dropped standalone stream can be replaced."""
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import signal
 import threading
@@ -14,8 +13,15 @@ from typing import Any
 
 import pytest
 
-from tests.cluster_support import ClusterServer, Conn, conns_by_worker, start_session
-from tests.test_cluster import open_post, stream_lines
+from tests.cluster_support import (
+    ClusterServer,
+    Conn,
+    conns_by_worker,
+    start_session,
+    stream_events,
+    stream_lines,
+)
+from tests.test_cluster import open_post
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -81,7 +87,7 @@ def test_post_stream_resumed_on_the_other_worker_gets_the_response(cluster2: Clu
             "params": {"name": "test_reconnection"},
         }
         response = open_post(conn_a, call)
-        seen = list(stream_lines_with_priming(response))
+        seen = list(stream_events(response))
         assert seen and not any(data.get("id") == request_id for _, data in seen if data)
         last_id = seen[-1][0]
         assert last_id is not None
@@ -93,21 +99,6 @@ def test_post_stream_resumed_on_the_other_worker_gets_the_response(cluster2: Clu
         assert len(results) == 1, events
         assert results[0]["result"]["content"][0]["text"] == "Reconnection test completed successfully"
         assert time.monotonic() - started < 5  # the stream ended with the response
-
-
-def stream_lines_with_priming(response: http.client.HTTPResponse) -> Any:
-    """(event id, data or None) for every event with an id, the priming event included."""
-    event_id = None
-    while True:
-        line = response.readline()
-        if not line:
-            return
-        line = line.rstrip(b"\r\n")
-        if line.startswith(b"id: "):
-            event_id = line[4:].decode()
-        elif line.startswith(b"data:"):
-            payload = line[5:].strip()
-            yield event_id, (json.loads(payload) if payload else None)
 
 
 def test_get_stream_of_a_killed_worker_is_taken_over(cluster2: ClusterServer) -> None:
