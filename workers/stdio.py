@@ -143,9 +143,9 @@ class Feed:
     def __call__(self, line: bytes) -> None:
         if line.endswith(b"\r"):
             line = line[:-1]
-        if scan.too_deep(line, self.max_depth):
-            message = f"Invalid request: nested deeper than {self.max_depth} levels"
-            self.out.finish(rpc.error_message(scan.find_id(line), rpc.INVALID_REQUEST, message))
+        refused = scan.depth_error(line, self.max_depth)
+        if refused is not None:
+            self.out.finish(refused)
             return
         self.runner.feed(self.session, line, self.out)
 

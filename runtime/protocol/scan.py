@@ -13,7 +13,7 @@ from itertools import accumulate
 
 import msgspec
 
-from runtime.protocol.jsonrpc import RequestId
+from runtime.protocol.jsonrpc import INVALID_REQUEST, RequestId, error_message
 
 # The official Python SDK's JSON parser (jiter, via pydantic) stops at 200 levels too.
 DEFAULT_MAX_DEPTH = 200
@@ -38,6 +38,15 @@ def too_deep(data: bytes | memoryview, limit: int) -> bool:
         return False
     brackets = _STRING.sub(b"", bytes(data)).translate(None, _NOT_BRACKETS)
     return max(accumulate(map(_STEPS.__getitem__, brackets)), default=0) > limit
+
+
+def depth_error(data: bytes | memoryview, limit: int) -> bytes | None:
+    """The error answer to a message nested deeper than `limit`, with its id when a scan finds one; None for
+    a message within the limit (every transport refuses such a message the same way, before decoding it)."""
+    if not too_deep(data, limit):
+        return None
+    message = f"Invalid request: nested deeper than {limit} levels"
+    return error_message(find_id(data), INVALID_REQUEST, message)
 
 
 def find_id(data: bytes | bytearray | memoryview) -> RequestId | None:

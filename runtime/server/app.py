@@ -29,7 +29,7 @@ from runtime.server.registry import CompletionSpec, Handler, PromptSpec, Resourc
 from runtime.server.runner import Then
 from runtime.server.tools import ArgumentsInvalid, ToolSpec
 from runtime.server.uritemplate import UriTemplate, is_template
-from runtime.tasks import RELATED_TASK, TaskRunner
+from runtime.tasks import TaskRunner
 
 F = TypeVar("F", bound=Callable[..., Any])
 Send = Callable[[bytes], None]
@@ -715,9 +715,8 @@ class _SessionChannel:
 
 
 class _TaskChannel(_SessionChannel):
-    """Where the messages of a running task go (tasks.mdx "Task-related messages"): each names its task
-    (related-task `_meta`), and travels on the task's open tasks/result stream, else on the session's
-    standalone stream, else waits for the client's next tasks/result."""
+    """Where the messages of a running task go (tasks.mdx "Task-related messages"): on the task's open
+    tasks/result stream, else on the session's standalone stream, else waiting for the next tasks/result."""
 
     __slots__ = ("task_id",)
 
@@ -725,13 +724,7 @@ class _TaskChannel(_SessionChannel):
         super().__init__(server, session)
         self.task_id = task_id
 
-    def send(self, data: bytes) -> None:
-        message = msgspec.json.decode(data)
-        if "method" in message and "id" not in message:  # requests already name their task
-            params = message.get("params") or {}
-            params["_meta"] = {**(params.get("_meta") or {}), RELATED_TASK: {"taskId": self.task_id}}
-            message["params"] = params
-            data = rpc.encode(message)
+    def send(self, data: bytes) -> None:  # the task's Context has named the task in each message
         self.server.tasks.deliver(self.task_id, data, self.offer)
 
 

@@ -123,8 +123,16 @@ class Context(msgspec.Struct, eq=False):
             self.loop.call_soon_threadsafe(self.out.send, data)
 
     def notify(self, method: str, params: Any = None) -> _Done:
+        if self.task_id is not None:
+            params = self._naming_task(params)
         self.send_raw(notification_message(method, params))
         return DONE
+
+    def _naming_task(self, params: dict[str, Any] | None) -> dict[str, Any]:
+        """Inside a task, every message to the client names its task (tasks.mdx related-task `_meta`)."""
+        params = dict(params or {})
+        params["_meta"] = {**(params.get("_meta") or {}), RELATED_TASK: {"taskId": self.task_id}}
+        return params
 
     def report_progress(
         self, progress: float, total: float | None = None, message: str | None = None
@@ -217,8 +225,7 @@ class Context(msgspec.Struct, eq=False):
         session.outstanding[request_id] = future
         if self.task_id is not None:
             # Inside a task: the request names its task, and the task waits for input meanwhile (tasks.mdx).
-            params = dict(params or {})
-            params["_meta"] = {**(params.get("_meta") or {}), RELATED_TASK: {"taskId": self.task_id}}
+            params = self._naming_task(params)
             self.server.tasks.set_status(self.task_id, "input_required")
         self.send_raw(request_message(request_id, method, params))
         try:

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from workers.streamable.events import EventStore
+from workers.streamable.events import EventStore, write_events
 
 if TYPE_CHECKING:
     from workers.httpd.protocol import ResponseStream
@@ -55,10 +55,9 @@ class Follower:
             self.conn.close()
             return
         _, events, ended = replay
-        for event_id, data in events:
-            if data:
-                self.conn.write(b"id: " + event_id.encode() + b"\ndata: " + data + b"\n\n")
-            self.last_event_id = event_id
+        write_events(self.conn, events)
+        if events:
+            self.last_event_id = events[-1][0]
         self.idle = 0 if events else self.idle + 1  # polls without an event
         if ended or self.idle * FOLLOW_POLL >= self.limit:
             self.conn.close()
@@ -71,9 +70,8 @@ class Follower:
     def poll_last(self) -> None:
         """The writer is gone: send what it wrote after the previous read, then close."""
         replay = self.events.replay(self.session_id, self.last_event_id)
-        for event_id, data in replay[1] if replay is not None else []:
-            if data:
-                self.conn.write(b"id: " + event_id.encode() + b"\ndata: " + data + b"\n\n")
+        if replay is not None:
+            write_events(self.conn, replay[1])
         self.conn.close()
 
     def _stop(self) -> None:

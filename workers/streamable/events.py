@@ -15,6 +15,22 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 
+class _Writable(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+
+def sse_event(event_id: str, data: bytes) -> bytes:
+    """One SSE event as it goes on the wire."""
+    return b"id: " + event_id.encode() + b"\ndata: " + data + b"\n\n"
+
+
+def write_events(conn: _Writable, events: list[tuple[str, bytes]]) -> None:
+    """Replayed events to a stream; priming events (no data) are only ids to resume from, not sent again."""
+    for event_id, data in events:
+        if data:
+            conn.write(sse_event(event_id, data))
+
+
 class EventStore(Protocol):
     def append(self, session_id: str, stream_id: str, data: bytes | None) -> str:
         """Store one event (data None: the stream's end marker) and return its event id."""

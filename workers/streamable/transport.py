@@ -24,7 +24,7 @@ from runtime.protocol.core import Reply, ServerSession, StandaloneSession
 from runtime.protocol.state import INITIALIZING, OPERATING, SessionState
 from runtime.protocol.versions import HTTP_DEFAULT_VERSION, SUPPORTED_VERSIONS
 from runtime.server.runner import Runner
-from workers.streamable.events import EventStore, MemoryEventStore
+from workers.streamable.events import EventStore, MemoryEventStore, sse_event, write_events
 from workers.streamable.sessions import MemorySessions, SessionRefused, Sessions
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ class LiveStream:
         event_id = self.transport.events.append(self.session_id, self.stream_id, data)
         conn = self.conn
         if conn is not None and not conn.closed:
-            conn.write(b"id: " + event_id.encode() + b"\ndata: " + data + b"\n\n")
+            conn.write(sse_event(event_id, data))
 
     def end(self) -> None:
         if self.ended:
@@ -363,11 +363,9 @@ class StreamableHttp:
 
     def _post_checked(self, request: HttpRequest, responder: Responder, raw_version: bytes | None) -> None:
         """A POST whose headers passed the checks: find its session and run its message."""
-        if scan.too_deep(request.body, self._max_depth):  # before anything decodes it
-            message = f"Invalid request: nested deeper than {self._max_depth} levels"
-            responder.respond(
-                400, [JSON], rpc.error_message(scan.find_id(request.body), rpc.INVALID_REQUEST, message)
-            )
+        refused = scan.depth_error(request.body, self._max_depth)  # before anything decodes it
+        if refused is not None:
+            responder.respond(400, [JSON], refused)
             return
         headers = request.headers
         if self._stateless:
@@ -521,9 +519,7 @@ class StreamableHttp:
             return
         stream_id, events, ended = replay
         conn = responder.start_stream(200, list(SSE_HEADERS))
-        for event_id, data in events:
-            if data:
-                conn.write(b"id: " + event_id.encode() + b"\ndata: " + data + b"\n\n")
+        write_events(conn, events)
         live = self._streams.get((session_id, stream_id))
         if live is None and not ended and stream_id.startswith("g") and self.on_get_stream is not None:
             # A standalone stream whose worker died or let it go: this worker carries it on (same stream id,
