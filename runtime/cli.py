@@ -117,7 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     procs.add_argument("--hang-timeout", type=float, default=3.0, help="replace a silent worker after, s (3)")
     procs.add_argument("--max-worker-rss", type=float, default=None, help="replace a worker above MB (off)")
     procs.add_argument(
-        "--grace", type=float, default=10.0, help="to finish in-flight requests on stop, s (10)"
+        "--grace",
+        type=float,
+        default=None,
+        help="on stop, in-flight requests finish within this, then the process exits, s (HTTP 10, stdio 5)",
     )
     shared = serve.add_argument_group("shared state of --workers N > 1 (ipc/LAYOUT.md)")
     shared.add_argument("--event-log-bytes", type=_size, default="64M", help="SSE event store (64M)")
@@ -286,6 +289,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         if args.workers is None:
             args.workers = len(os.sched_getaffinity(0))
+        if args.grace is None:
+            from workers.shutdown import HTTP_GRACE, STDIO_GRACE
+
+            args.grace = HTTP_GRACE if args.http else STDIO_GRACE
         if args.http and args.workers > 1 and not os.environ.get(CLUSTER_ENV):
             return _supervise(args, argv)  # the supervisor never imports the application
         fds = None
@@ -299,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from workers.stdio import run_stdio
 
-            run_stdio(app, args.max_message_bytes, fds, args.max_nesting_depth)
+            run_stdio(app, args.max_message_bytes, fds, args.max_nesting_depth, args.grace)
     return 0
 
 

@@ -2,7 +2,8 @@
 (each pinned to a CPU, all listening on one port with SO_REUSEPORT), watches them and replaces the ones
 that die, hang or grow too big. It never imports or runs the application: the workers do.
 
-Signals: SIGTERM/SIGINT stop gracefully (workers finish in-flight requests within the grace period);
+Signals: SIGTERM/SIGINT stop gracefully (workers finish in-flight requests within the grace period, then
+exit whatever their handlers are doing; one that does not is killed);
 SIGHUP restarts the workers one at a time, starting each replacement before stopping the old one, so no
 connection is refused. Every event is one line on stderr with the worker's slot and pid.
 """
@@ -28,6 +29,11 @@ from ipc.segment import claim_prefix
 from ipc.table import SharedTable
 from workers.cluster import config as names
 from workers.cluster.config import ENV, MAX_SLOTS, ClusterConfig
+
+# After the grace period, how long a stopping worker has before it is killed: a worker ends itself by then
+# (its backstop fires one second after the grace period, workers/shutdown.py), so this is for one stuck
+# beyond that; the supervisor itself exits within the grace period and this margin.
+KILL_MARGIN = 1.5
 
 
 @dataclass
@@ -336,7 +342,7 @@ class Supervisor:
     def _shutdown(self) -> None:
         for worker in self.workers.values():
             self._stop_worker(worker)
-        deadline = time.monotonic() + self.settings.grace + 2.0
+        deadline = time.monotonic() + self.settings.grace + KILL_MARGIN
         for worker in list(self.workers.values()):
             remaining = max(0.0, deadline - time.monotonic())
             try:

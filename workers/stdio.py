@@ -1,12 +1,14 @@
 """The stdio transport: newline-delimited JSON-RPC on stdin/stdout, logs on stderr (transports.mdx "stdio").
 
 One session for the life of the process. Nothing is written to stdout before the first message; the process
-exits cleanly on EOF or SIGTERM.
+exits cleanly on EOF or SIGTERM: requests in flight get the grace period to finish and have their answers
+written, then the process exits even if a handler thread is still busy (workers/shutdown.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import stat
@@ -19,11 +21,14 @@ from runtime.protocol import scan
 from runtime.protocol.core import ServerSession
 from runtime.server.runner import Runner
 from workers.loop import install_uvloop
+from workers.shutdown import STDIO_GRACE, GracePeriod
 
 if TYPE_CHECKING:
     from runtime.server.app import Server
 
 DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+# When the grace period is over, how long the answers already written still have to reach the pipe.
+FLUSH_SECONDS = 0.5
 
 
 # After a progress notification, the response to the same request waits this long (s): the TypeScript SDK
@@ -160,20 +165,33 @@ def _is_stream(fd: int) -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(fd)
 
 
+class _WritePipe(asyncio.Protocol):
+    """stdout's protocol: tells when everything written has left (the transport is closed)."""
+
+    def __init__(self) -> None:
+        self.closed = asyncio.get_running_loop().create_future()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
 async def serve_stdio(
     server: Server,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     fds: tuple[int, int] | None = None,
     max_depth: int = scan.DEFAULT_MAX_DEPTH,
+    grace: GracePeriod | None = None,
 ) -> None:
     """Serve one session; `fds`: the protocol's (read, write) descriptors from `claim_stdio` (claimed now
-    when None)."""
+    when None); `grace`: how long requests in flight have once stdin ends or a signal asks to stop."""
+    grace = grace or GracePeriod(STDIO_GRACE)
     loop = asyncio.get_running_loop()
     read_fd, write_fd = fds if fds is not None else claim_stdio()
     stdin, stdout = os.fdopen(read_fd, "rb", buffering=0), os.fdopen(write_fd, "wb", buffering=0)
-    write_transport = None
+    write_transport = write_pipe = read_transport = None
     if _is_stream(write_fd):
-        write_transport, _ = await loop.connect_write_pipe(asyncio.Protocol, stdout)
+        write_transport, write_pipe = await loop.connect_write_pipe(_WritePipe, stdout)
     out = StdoutWriter(write_transport, write_fd)
     session = ServerSession(server.profile)
     server.attach(session, out.send)
@@ -182,20 +200,32 @@ async def serve_stdio(
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: done.done() or done.set_result(None))
     if _is_stream(read_fd):
-        await loop.connect_read_pipe(lambda: LineReader(feed, max_message_bytes, done), stdin)
+        read_transport, _ = await loop.connect_read_pipe(
+            lambda: LineReader(feed, max_message_bytes, done), stdin
+        )
     else:
         _read_in_thread(loop, LineReader(feed, max_message_bytes, done), stdin)
     try:
         await done
-        # Let handlers already running finish writing their answers before exiting.
+        grace.begin()
+        if read_transport is not None and not read_transport.is_closing():
+            read_transport.pause_reading()  # stopping on a signal: no new requests
+        # Handlers already running have the grace period to finish and write their answers; the rest are
+        # cancelled (a sync handler's thread runs on: GracePeriod.finish ends the process without it).
         pending = [ctx.task for ctx in session.inflight.values() if ctx.task is not None]
         if pending:
-            await asyncio.wait(pending, timeout=5.0)
+            _, unfinished = await asyncio.wait(pending, timeout=grace.remaining())
+            for task in unfinished:
+                task.cancel()
+            if unfinished:
+                await asyncio.wait(unfinished, timeout=FLUSH_SECONDS)
     finally:
         server.detach(session)
         server.shutdown()
-        if write_transport is not None:
+        if write_transport is not None and write_pipe is not None:
             write_transport.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(write_pipe.closed, max(grace.remaining(), FLUSH_SECONDS))
 
 
 def _read_in_thread(loop: asyncio.AbstractEventLoop, reader: LineReader, stream: BinaryIO) -> None:
@@ -214,6 +244,11 @@ def run_stdio(
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     fds: tuple[int, int] | None = None,
     max_depth: int = scan.DEFAULT_MAX_DEPTH,
+    grace: float = STDIO_GRACE,
 ) -> None:
+    """Serve stdio until stdin ends or SIGTERM/SIGINT, then exit within `grace` seconds (plus the
+    backstop's second if the cleanup hangs) whatever the handlers are doing."""
     install_uvloop()
-    asyncio.run(serve_stdio(server, max_message_bytes, fds, max_depth))
+    period = GracePeriod(grace)
+    asyncio.run(serve_stdio(server, max_message_bytes, fds, max_depth, period))
+    period.finish()

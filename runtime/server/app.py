@@ -663,11 +663,13 @@ class Server:
 
     # -- convenience ---------------------------------------------------------------------------------------
 
-    def run(self) -> None:
-        """Serve over stdio until stdin closes (what `mcprt serve --stdio` does)."""
+    def run(self, *, grace: float | None = None) -> None:
+        """Serve over stdio until stdin closes or SIGTERM (what `mcprt serve --stdio` does); then requests in
+        flight have `grace` seconds (5) to finish before the process exits."""
+        from workers.shutdown import STDIO_GRACE
         from workers.stdio import run_stdio
 
-        run_stdio(self)
+        run_stdio(self, grace=STDIO_GRACE if grace is None else grace)
 
 
 def _owner(session: ServerSession) -> str:

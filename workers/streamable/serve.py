@@ -15,6 +15,7 @@ from workers.cluster.member import join_cluster
 from workers.httpd.server import serve
 from workers.httpd.types import HttpLimits
 from workers.loop import install_uvloop
+from workers.shutdown import HTTP_GRACE, GracePeriod
 from workers.streamable.transport import StreamableHttp, StreamableSettings, _is_loopback
 
 
@@ -25,11 +26,14 @@ async def serve_http(
     *,
     settings: StreamableSettings | None = None,
     limits: HttpLimits | None = None,
-    grace: float = 10.0,
+    grace: float | GracePeriod = HTTP_GRACE,
     ready: asyncio.Future[int] | None = None,
     cache: CacheLimits | None = None,
 ) -> None:
-    """`cache`: without a supervisor, create and own the shared result cache of this port."""
+    """`cache`: without a supervisor, create and own the shared result cache of this port; `grace`: how
+    long requests in flight have once SIGTERM/SIGINT asks to stop (a `GracePeriod`: `run_http` enforces it
+    on the process)."""
+    period = grace if isinstance(grace, GracePeriod) else GracePeriod(grace)
     settings = settings or StreamableSettings(bound_to_loopback=_is_loopback(host))
     cluster = ClusterConfig.from_env()
     member = None
@@ -40,6 +44,8 @@ async def serve_http(
         endpoint = StreamableHttp(app, settings)
     http = await serve(endpoint, host, port, limits=limits)
     owned = _own_cache(app, http.port, cache) if cluster is None and cache is not None else None
+    if owned is not None:
+        period.last_resort.append(owned.unlink)  # even when the stop hangs: no segment left behind
     loop = asyncio.get_running_loop()
     stop = loop.create_future()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -63,8 +69,9 @@ async def serve_http(
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
             signal.signal(signum, signal.SIG_IGN)
+        period.begin()
         endpoint.close()
-        await http.close(grace)
+        await http.close(period.remaining())
         app.shutdown()
         if member is not None:
             member.close()
@@ -93,6 +100,10 @@ def _own_cache(app: Server, port: int, limits: CacheLimits) -> SharedCache | Non
     return cache
 
 
-def run_http(app: Server, host: str, port: int, **options: object) -> None:
+def run_http(app: Server, host: str, port: int, *, grace: float = HTTP_GRACE, **options: object) -> None:
+    """Serve until SIGTERM/SIGINT, then exit within `grace` seconds (plus the backstop's second if the
+    cleanup hangs) whatever the handlers are doing (workers/shutdown.py)."""
     install_uvloop()
-    asyncio.run(serve_http(app, host, port, **options))  # type: ignore[arg-type]
+    period = GracePeriod(grace)
+    asyncio.run(serve_http(app, host, port, grace=period, **options))  # type: ignore[arg-type]
+    period.finish()

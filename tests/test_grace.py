@@ -1,0 +1,246 @@
+"""The grace period of a stop is enforced everywhere: a sync tool blocking its handler thread (time.sleep(30))
+does not keep the process alive past `--grace` (stdio on SIGTERM and on stdin EOF, HTTP with one worker and
+with a supervisor), while a request that finishes within the grace period still gets its answer written."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.cluster_support import ClusterServer, Conn, start_session
+from tests.conftest import RunningServer, serve_command
+from tests.test_stdio_raw import INIT
+
+pytestmark = pytest.mark.timeout(90)
+BLOCKING = str(Path(__file__).parent / "apps" / "blocking.py") + ":server"
+GRACE = 1.0
+# What a stop may take beyond the grace period: the interpreter's exit and a loaded 2-core machine.
+MARGIN = 2.0
+
+
+def call(request_id: int, name: str) -> bytes:
+    message = {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": {"name": name}}
+    return json.dumps(message).encode() + b"\n"
+
+
+class StdioServer:
+    """`mcprt serve --stdio` of the blocking app, its stdout and stderr read as they arrive."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            serve_command("--stdio", *args, app=BLOCKING),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self.messages: list[dict] = []
+        self.errors: list[str] = []
+        self._threads = [
+            threading.Thread(target=self._read_stdout, daemon=True),
+            threading.Thread(target=self._read_stderr, daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _read_stdout(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.messages.append(json.loads(line))
+
+    def _read_stderr(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.errors.append(line.decode(errors="replace"))
+
+    def send(self, data: bytes) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(data)
+        self.process.stdin.flush()
+
+    def close_stdin(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+
+    def wait_for(self, predicate: object, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():  # type: ignore[operator]
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"timed out; stderr: {''.join(self.errors)}")
+
+    def start_tool(self, name: str) -> None:
+        """Initialize, then call `name` and wait until it runs."""
+        self.send(INIT)
+        self.wait_for(lambda: any(m.get("id") == 0 for m in self.messages))
+        self.send(call(1, name))
+        self.wait_for(lambda: any(f"{name} started" in line for line in self.errors))
+
+    def stopped_within(self, seconds: float) -> float:
+        """How long the process took to exit (it must within `seconds`: else it is killed and the test fails)."""
+        start = time.monotonic()
+        try:
+            self.process.wait(seconds)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"still running {seconds} s after the stop; stderr: {''.join(self.errors)}")
+        for thread in self._threads:
+            thread.join(5)
+        return time.monotonic() - start
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def stdio_server():  # type: ignore[no-untyped-def]
+    server = StdioServer("--grace", str(GRACE))
+    yield server
+    server.kill()
+
+
+def test_stdio_sigterm_with_a_blocking_tool_in_flight_exits_within_grace(stdio_server: StdioServer) -> None:
+    stdio_server.start_tool("block")
+    stdio_server.process.send_signal(signal.SIGTERM)
+    stdio_server.stopped_within(GRACE + MARGIN)
+    assert stdio_server.process.returncode == 0
+    assert not any(m.get("id") == 1 for m in stdio_server.messages)  # never answered: it never finished
+
+
+def test_stdio_eof_with_a_blocking_tool_in_flight_exits_within_grace(stdio_server: StdioServer) -> None:
+    stdio_server.start_tool("block")
+    stdio_server.close_stdin()
+    stdio_server.stopped_within(GRACE + MARGIN)
+    assert stdio_server.process.returncode == 0
+
+
+def test_stdio_eof_lets_a_quick_tool_in_flight_answer_first() -> None:
+    server = StdioServer("--grace", "5")
+    try:
+        server.start_tool("quick")
+        server.close_stdin()
+        took = server.stopped_within(5 + MARGIN)
+    finally:
+        server.kill()
+    assert server.process.returncode == 0
+    answer = next(m for m in server.messages if m.get("id") == 1)
+    assert answer["result"]["content"][0]["text"] == "quick"
+    assert took < 5  # it exited once the answer was out, not at the end of the grace period
+
+
+def test_stdio_grace_defaults_to_a_few_seconds() -> None:
+    """Without --grace a stuck tool still does not keep the process alive (the stdio default: 5 s)."""
+    server = StdioServer()
+    try:
+        server.start_tool("block")
+        server.close_stdin()
+        server.stopped_within(5 + MARGIN)
+    finally:
+        server.kill()
+
+
+def _post_in_background(port: int, session: dict[str, str], name: str) -> threading.Thread:
+    """Call a tool on its own connection; the call is cut off by the stop, so its outcome is ignored."""
+
+    def post() -> None:
+        conn = Conn(port, session)
+        conn.http.timeout = 60
+        with contextlib.suppress(Exception):
+            conn.call(name)
+        conn.close()
+
+    thread = threading.Thread(target=post, daemon=True)
+    thread.start()
+    return thread
+
+
+def _segments(port: int) -> list[str]:
+    prefix = f"mcprt-{os.getuid()}-{port}"
+    own = (f"{prefix}-", f"{prefix}.")  # not those of a port whose number starts with this one's
+    return [p.name for p in Path("/dev/shm").iterdir() if p.name.startswith(own)]
+
+
+def _remove_segments(port: int) -> list[str]:
+    """The port's segments still there (a failed stop leaves them), removed so no test run strands them."""
+    leftovers = _segments(port)
+    for name in leftovers:
+        with contextlib.suppress(FileNotFoundError):
+            (Path("/dev/shm") / name).unlink()
+    return leftovers
+
+
+def _kill_strays(processes: list[psutil.Process]) -> list[int]:
+    """Those of `processes` still running, killed."""
+    strays = []
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if process.status() != psutil.STATUS_ZOMBIE:
+                strays.append(process.pid)
+                process.kill()
+                process.wait(10)
+    return strays
+
+
+def _wait_for_line(lines: list[str], text: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(text in line for line in lines):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{text!r} never logged: {''.join(lines)}")
+
+
+def _stop_within(process: subprocess.Popen, seconds: float) -> None:  # type: ignore[type-arg]
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        pytest.fail(f"still running {seconds} s after SIGTERM")
+
+
+def test_http_one_worker_sigterm_with_a_blocking_tool_in_flight_exits_within_grace() -> None:
+    server = RunningServer("--grace", str(GRACE), app=BLOCKING, workers=1)
+    try:
+        session = start_session(server.port)
+        assert _segments(server.port)  # this single process owns the port's shared cache
+        caller = _post_in_background(server.port, session, "block")
+        _wait_for_line(server.lines, "block started")
+        _stop_within(server.process, GRACE + MARGIN)
+        assert server.process.returncode == 0
+        caller.join(10)
+        assert not caller.is_alive()  # the cut-off call's connection was closed, not left hanging
+    finally:
+        server.stop()
+    assert _remove_segments(server.port) == []
+
+
+def test_http_two_workers_sigterm_with_a_blocking_tool_in_flight_exits_within_grace() -> None:
+    cluster = ClusterServer(2, BLOCKING, "--grace", str(GRACE), "--no-pin")
+    try:
+        workers = psutil.Process(cluster.process.pid).children()
+        assert len(workers) == 2
+        session = start_session(cluster.port)
+        caller = _post_in_background(cluster.port, session, "block")
+        assert cluster.wait_for_log("block started", timeout=30), cluster.log()
+        _stop_within(cluster.process, GRACE + MARGIN)
+        assert cluster.process.returncode == 0, cluster.log()
+        caller.join(10)
+        assert not caller.is_alive()
+    finally:
+        cluster.stop()
+        strays = _kill_strays(workers)
+        leftovers = _remove_segments(cluster.port)
+    assert strays == [] and leftovers == []

@@ -1,0 +1,89 @@
+"""The grace period of a stopping server process, enforced.
+
+A sync handler runs in a pool thread that nothing can interrupt, and the interpreter joins such threads at
+exit (so does `asyncio.run` for `asyncio.to_thread`): one handler stuck in `time.sleep(30)` would keep the
+process alive long after its stop. So once the transport has stopped within the grace period (answers
+written, connections closed, shared memory removed), a process whose threads are still busy at the end of
+the grace period leaves with `os._exit`; and a backstop thread does the same shortly after the grace period
+if that cleanup itself hangs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+# Seconds requests in flight have to finish once a stop is asked for (`--grace`). A stdio client waits a
+# little for the server to exit after closing its stdin before it signals it (lifecycle.mdx "stdio"): a few
+# seconds there; an HTTP server's clients are many and its requests longer-lived.
+HTTP_GRACE = 10.0
+STDIO_GRACE = 5.0
+# After the grace period, how long the cleanup itself may take before the backstop ends the process.
+BACKSTOP_SECONDS = 1.0
+FORCED_EXIT_CODE = 0  # the stop was asked for, and it happened: busy threads are not a failure
+BACKSTOP_EXIT_CODE = 1  # the cleanup hung: that is one
+
+
+def _say(message: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        print(f"mcprt: {message}", file=sys.stderr, flush=True)
+
+
+def _exit_now(code: int) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+    os._exit(code)
+
+
+class GracePeriod:
+    """The stop of one server process: `begin()` when the stop is asked for (idempotent), `remaining()` for
+    what the transport may still wait, `finish()` once its event loop has returned."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = max(0.0, seconds)
+        self.deadline: float | None = None
+        # Run by the backstop before it exits: cleanup that must happen even then (shared memory removed).
+        self.last_resort: list[Callable[[], object]] = []
+
+    def begin(self) -> None:
+        if self.deadline is not None:
+            return
+        self.deadline = time.monotonic() + self.seconds
+        backstop = threading.Timer(self.seconds + BACKSTOP_SECONDS, self._backstop)
+        backstop.name = "mcprt-grace-backstop"
+        backstop.daemon = True
+        backstop.start()
+
+    def remaining(self) -> float:
+        if self.deadline is None:
+            return self.seconds
+        return max(0.0, self.deadline - time.monotonic())
+
+    def finish(self) -> None:
+        """Wait (until the end of the grace period) for the threads the interpreter would join at exit;
+        exit at once if some are still busy then."""
+        busy = _joined_at_exit()
+        for thread in busy:
+            thread.join(self.remaining())
+        busy = [thread for thread in busy if thread.is_alive()]
+        if busy:
+            count, seconds = len(busy), self.seconds
+            _say(f"{count} handler thread(s) still running after the grace period of {seconds:g} s; exiting")
+            _exit_now(FORCED_EXIT_CODE)
+
+    def _backstop(self) -> None:
+        _say(f"the stop did not finish within the grace period of {self.seconds:g} s; exiting")
+        for cleanup in self.last_resort:
+            with contextlib.suppress(Exception):
+                cleanup()
+        _exit_now(BACKSTOP_EXIT_CODE)
+
+
+def _joined_at_exit() -> list[threading.Thread]:
+    main = threading.main_thread()
+    return [t for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive()]
