@@ -125,6 +125,15 @@ def test_stdio_eof_with_a_blocking_tool_in_flight_exits_within_grace(stdio_serve
     assert stdio_server.process.returncode == 0
 
 
+def test_stdio_stop_does_not_wait_for_asyncio_to_thread(stdio_server: StdioServer) -> None:
+    """asyncio.run would wait for the default executor's threads: the stop does not, nor needs its backstop
+    (which exits with code 1)."""
+    stdio_server.start_tool("block_in_thread")
+    stdio_server.close_stdin()
+    stdio_server.stopped_within(GRACE + MARGIN)
+    assert stdio_server.process.returncode == 0, "".join(stdio_server.errors)
+
+
 def test_stdio_eof_lets_a_quick_tool_in_flight_answer_first() -> None:
     server = StdioServer("--grace", "5")
     try:

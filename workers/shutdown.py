@@ -5,17 +5,19 @@ exit (so does `asyncio.run` for `asyncio.to_thread`): one handler stuck in `time
 process alive long after its stop. So once the transport has stopped within the grace period (answers
 written, connections closed, shared memory removed), a process whose threads are still busy at the end of
 the grace period leaves with `os._exit`; and a backstop thread does the same shortly after the grace period
-if that cleanup itself hangs.
+if that cleanup itself hangs. `run_within_grace` is `asyncio.run` with that ending.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 # Seconds requests in flight have to finish once a stop is asked for (`--grace`). A stdio client waits a
 # little for the server to exit after closing its stdin before it signals it (lifecycle.mdx "stdio"): a few
@@ -87,3 +89,39 @@ class GracePeriod:
 def _joined_at_exit() -> list[threading.Thread]:
     main = threading.main_thread()
     return [t for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive()]
+
+
+def run_within_grace(main: Coroutine[Any, Any, None], period: GracePeriod) -> None:
+    """`asyncio.run(main)`, except that the default executor's threads (`asyncio.to_thread`) are not waited
+    for without limit: `period.finish()` waits for them only until the end of the grace period."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(main)
+    finally:
+        try:
+            _cancel_all_tasks(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()  # shuts the default executor down without waiting for its threads
+    period.finish()
+
+
+def _cancel_all_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """What `asyncio.run` does with the tasks still pending when `main` returns."""
+    tasks = asyncio.all_tasks(loop)
+    if not tasks:
+        return
+    for task in tasks:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            loop.call_exception_handler(
+                {
+                    "message": "unhandled exception during shutdown",
+                    "exception": task.exception(),
+                    "task": task,
+                }
+            )

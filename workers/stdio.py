@@ -21,7 +21,7 @@ from runtime.protocol import scan
 from runtime.protocol.core import ServerSession
 from runtime.server.runner import Runner
 from workers.loop import install_uvloop
-from workers.shutdown import STDIO_GRACE, GracePeriod
+from workers.shutdown import STDIO_GRACE, GracePeriod, run_within_grace
 
 if TYPE_CHECKING:
     from runtime.server.app import Server
@@ -250,5 +250,4 @@ def run_stdio(
     backstop's second if the cleanup hangs) whatever the handlers are doing."""
     install_uvloop()
     period = GracePeriod(grace)
-    asyncio.run(serve_stdio(server, max_message_bytes, fds, max_depth, period))
-    period.finish()
+    run_within_grace(serve_stdio(server, max_message_bytes, fds, max_depth, period), period)

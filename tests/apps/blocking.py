@@ -1,6 +1,8 @@
 """An app whose sync tools block a handler thread: `block` for 30 s (longer than any grace period the tests
-give), `quick` for half a second. Each says on stderr when it starts, so a test knows it is in flight."""
+give), `block_in_thread` the same through `asyncio.to_thread` (asyncio's default executor), `quick` for
+half a second. Each says on stderr when it starts, so a test knows it is in flight."""
 
+import asyncio
 import os
 import sys
 import time
@@ -18,6 +20,13 @@ def started(name: str) -> None:
 def block() -> str:
     started("block")
     time.sleep(30)
+    return "blocked"
+
+
+@server.tool()
+async def block_in_thread() -> str:
+    started("block_in_thread")
+    await asyncio.to_thread(time.sleep, 30)
     return "blocked"
 
 

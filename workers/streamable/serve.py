@@ -15,7 +15,7 @@ from workers.cluster.member import join_cluster
 from workers.httpd.server import serve
 from workers.httpd.types import HttpLimits
 from workers.loop import install_uvloop
-from workers.shutdown import HTTP_GRACE, GracePeriod
+from workers.shutdown import HTTP_GRACE, GracePeriod, run_within_grace
 from workers.streamable.transport import StreamableHttp, StreamableSettings, _is_loopback
 
 
@@ -105,5 +105,4 @@ def run_http(app: Server, host: str, port: int, *, grace: float = HTTP_GRACE, **
     cleanup hangs) whatever the handlers are doing (workers/shutdown.py)."""
     install_uvloop()
     period = GracePeriod(grace)
-    asyncio.run(serve_http(app, host, port, grace=period, **options))  # type: ignore[arg-type]
-    period.finish()
+    run_within_grace(serve_http(app, host, port, grace=period, **options), period)  # type: ignore[arg-type]
