@@ -113,7 +113,8 @@ def stdio_server():  # type: ignore[no-untyped-def]
 def test_stdio_sigterm_with_a_blocking_tool_in_flight_exits_within_grace(stdio_server: StdioServer) -> None:
     stdio_server.start_tool("block")
     stdio_server.process.send_signal(signal.SIGTERM)
-    stdio_server.stopped_within(GRACE + MARGIN)
+    took = stdio_server.stopped_within(GRACE + MARGIN)
+    assert took > GRACE - 0.1  # the tool had the whole grace period
     assert stdio_server.process.returncode == 0
     assert not any(m.get("id") == 1 for m in stdio_server.messages)  # never answered: it never finished
 
