@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -35,9 +36,9 @@ def call(request_id: int, name: str) -> bytes:
 class StdioServer:
     """`mcprt serve --stdio` of the blocking app, its stdout and stderr read as they arrive."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, command: list[str] | None = None) -> None:
         self.process = subprocess.Popen(
-            serve_command("--stdio", *args, app=BLOCKING),
+            command or serve_command("--stdio", *args, app=BLOCKING),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -158,6 +159,19 @@ def test_stdio_grace_defaults_to_a_few_seconds() -> None:
         server.stopped_within(5 + MARGIN)
     finally:
         server.kill()
+
+
+def test_server_run_enforces_its_grace() -> None:
+    """`server.run(grace=)`, the stdio path of an app run as a script."""
+    script = f"from tests.apps.blocking import server; server.run(grace={GRACE})"
+    server = StdioServer(command=[sys.executable, "-c", script])
+    try:
+        server.start_tool("block")
+        server.process.send_signal(signal.SIGTERM)
+        server.stopped_within(GRACE + MARGIN)
+    finally:
+        server.kill()
+    assert server.process.returncode == 0
 
 
 def _post_in_background(port: int, session: dict[str, str], name: str) -> threading.Thread:
