@@ -44,10 +44,12 @@ def _exit_now(code: int) -> None:
 
 class GracePeriod:
     """The stop of one server process: `begin()` when the stop is asked for (idempotent), `remaining()` for
-    what the transport may still wait, `finish()` once its event loop has returned."""
+    what the transport may still wait, `finish()` once its event loop has returned. `backstop=False` for a
+    transport served inside another program: the deadline bounds its waits, nothing ends the process."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, *, backstop: bool = True) -> None:
         self.seconds = max(0.0, seconds)
+        self.backstop = backstop
         self.deadline: float | None = None
         # Run by the backstop before it exits: cleanup that must happen even then (shared memory removed).
         self.last_resort: list[Callable[[], object]] = []
@@ -56,6 +58,8 @@ class GracePeriod:
         if self.deadline is not None:
             return
         self.deadline = time.monotonic() + self.seconds
+        if not self.backstop:
+            return
         backstop = threading.Timer(self.seconds + BACKSTOP_SECONDS, self._backstop)
         backstop.name = "mcprt-grace-backstop"
         backstop.daemon = True

@@ -184,8 +184,9 @@ async def serve_stdio(
     grace: GracePeriod | None = None,
 ) -> None:
     """Serve one session; `fds`: the protocol's (read, write) descriptors from `claim_stdio` (claimed now
-    when None); `grace`: how long requests in flight have once stdin ends or a signal asks to stop."""
-    grace = grace or GracePeriod(STDIO_GRACE)
+    when None); `grace`: how long requests in flight have once stdin ends or a signal asks to stop
+    (`run_stdio` also ends the process then)."""
+    grace = grace or GracePeriod(STDIO_GRACE, backstop=False)
     loop = asyncio.get_running_loop()
     read_fd, write_fd = fds if fds is not None else claim_stdio()
     stdin, stdout = os.fdopen(read_fd, "rb", buffering=0), os.fdopen(write_fd, "wb", buffering=0)

@@ -33,7 +33,7 @@ async def serve_http(
     """`cache`: without a supervisor, create and own the shared result cache of this port; `grace`: how
     long requests in flight have once SIGTERM/SIGINT asks to stop (a `GracePeriod`: `run_http` enforces it
     on the process)."""
-    period = grace if isinstance(grace, GracePeriod) else GracePeriod(grace)
+    period = grace if isinstance(grace, GracePeriod) else GracePeriod(grace, backstop=False)
     settings = settings or StreamableSettings(bound_to_loopback=_is_loopback(host))
     cluster = ClusterConfig.from_env()
     member = None
@@ -79,6 +79,7 @@ async def serve_http(
             app.cache = None
             owned.mark_closed()
             owned.unlink()
+            period.last_resort.remove(owned.unlink)  # the name may soon be another server's
             owned.close()
 
 
