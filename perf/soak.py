@@ -20,6 +20,7 @@ import contextlib
 import http.client
 import itertools
 import json
+import os
 import statistics
 import sys
 import threading
@@ -40,6 +41,7 @@ class Sample:
     at: float
     rss: int
     private: int
+    shared: int  # pages of the shared segments this worker has touched
 
 
 @dataclass
@@ -181,12 +183,16 @@ class SessionClient:
         conn.close()
 
 
-def private_bytes(pid: int) -> int:
+def status_bytes(pid: int) -> dict[str, int]:
     with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1]) * 1024
-    return 0
+        fields = (line.split() for line in status if line.startswith(("RssAnon:", "RssShmem:")))
+        return {name.rstrip(":"): int(kib) * 1024 for name, kib, *_ in fields}
+
+
+def segment_bytes(port: int) -> int:
+    """The size of the server's shared segments: what the shared part of a worker's RSS can reach."""
+    prefix = f"mcprt-{os.getuid()}-{port}-"
+    return sum(entry.stat().st_size for entry in os.scandir("/dev/shm") if entry.name.startswith(prefix))
 
 
 def workers_of(server: ClusterServer) -> list[psutil.Process]:
@@ -197,9 +203,9 @@ def workers_of(server: ClusterServer) -> list[psutil.Process]:
 def sample(processes: list[psutil.Process], into: dict[int, list[Sample]], started: float) -> None:
     for process in processes:
         with contextlib.suppress(psutil.Error, OSError):  # a worker that died: the run fails on it below
-            into.setdefault(process.pid, []).append(
-                Sample(time.monotonic() - started, process.memory_info().rss, private_bytes(process.pid))
-            )
+            rss, sizes = process.memory_info().rss, status_bytes(process.pid)
+            at = time.monotonic() - started
+            into.setdefault(process.pid, []).append(Sample(at, rss, sizes["RssAnon"], sizes["RssShmem"]))
 
 
 def mid_and_end(samples: list[Sample]) -> tuple[float, float]:
@@ -250,6 +256,7 @@ def main() -> int:
         for thread in threads:
             thread.join(60)
         replaced = {p.pid for p in workers_of(server)} != {p.pid for p in processes}
+        mapped = segment_bytes(server.port)
     finally:
         server.stop()
 
@@ -259,7 +266,9 @@ def main() -> int:
         print(f"  {what:<42} {n:>8}  ({n / seconds:.0f}/s)")
     for failure in tally.failures:
         print(f"  failure: {failure}")
-    print("\nworker pid   RSS start  mid    end MB   private start  mid    end MB   2nd-half growth MB")
+    header = "worker pid   RSS start  mid    end MB   private start  mid    end MB   2nd-half growth MB"
+    header += "   shared MB"
+    print(f"\n{header}")
     grew = False
     for pid, samples in memory.items():
         mid, end = mid_and_end(samples)
@@ -268,9 +277,10 @@ def main() -> int:
         first, half, last = samples[0], samples[len(samples) // 2], samples[-1]
         print(
             f"{pid:>10}   {first.rss / MB:9.1f} {half.rss / MB:6.1f} {last.rss / MB:6.1f}   "
-            f"{first.private / MB:13.1f} {mid / MB:6.1f} {end / MB:6.1f}   {growth:+18.2f}"
-            + ("  GREW" if growth >= args.max_growth_mb else "")
+            f"{first.private / MB:13.1f} {mid / MB:6.1f} {end / MB:6.1f}   {growth:+18.2f}   "
+            f"{last.shared / MB:9.1f}" + ("  GREW" if growth >= args.max_growth_mb else "")
         )
+    print(f"(shared: pages of the segments touched, bounded by their {mapped / MB:.0f} MB: not a leak)")
     if replaced:
         print("a worker was replaced during the run (see the supervisor's log)")
         print(server.log()[-2000:])
