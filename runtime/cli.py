@@ -240,7 +240,18 @@ def _supervise(args: argparse.Namespace, argv: list[str]) -> int:
     return Supervisor(settings).run()
 
 
-def _serve_http(app: Any, args: argparse.Namespace) -> None:
+def _listen(args: argparse.Namespace) -> Any:
+    """The listener of a server without a supervisor, made before the application is imported, so a port
+    in use is refused at once, in one line."""
+    from workers.httpd.listen import ListenError, listen_exclusive
+
+    try:
+        return listen_exclusive(*parse_host_port(args.http))
+    except ListenError as exc:
+        raise SystemExit(str(exc)) from None
+
+
+def _serve_http(app: Any, args: argparse.Namespace, sock: Any) -> None:
     from workers.httpd.types import HttpLimits
     from workers.streamable.serve import run_http
     from workers.streamable.transport import StreamableSettings, _is_loopback
@@ -272,7 +283,7 @@ def _serve_http(app: Any, args: argparse.Namespace) -> None:
         drain_timeout=args.drain_timeout,
     )
     cache = None if os.environ.get(CLUSTER_ENV) else cache_limits(args)  # a worker attaches the supervisor's
-    run_http(app, host, port, settings=settings, limits=limits, grace=args.grace, cache=cache)
+    run_http(app, host, port, settings=settings, limits=limits, grace=args.grace, cache=cache, sock=sock)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -295,14 +306,16 @@ def main(argv: list[str] | None = None) -> int:
             args.grace = HTTP_GRACE if args.http else STDIO_GRACE
         if args.http and args.workers > 1 and not os.environ.get(CLUSTER_ENV):
             return _supervise(args, argv)  # the supervisor never imports the application
-        fds = None
+        fds = sock = None
+        if args.http and not os.environ.get(CLUSTER_ENV):
+            sock = _listen(args)
         if not args.http:  # before the application is imported: its output must not reach the client
             from workers.stdio import claim_stdio
 
             fds = claim_stdio()
         app = load_app(args.app)
         if args.http:
-            _serve_http(app, args)
+            _serve_http(app, args, sock)
         else:
             from workers.stdio import run_stdio
 

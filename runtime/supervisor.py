@@ -1,6 +1,8 @@
 """The supervisor of `mcprt serve --workers N`: it creates the shared segments, starts N worker processes
-(each pinned to a CPU, all listening on one port with SO_REUSEPORT), watches them and replaces the ones
-that die, hang or grow too big. It never imports or runs the application: the workers do.
+(each pinned to a CPU), watches them and replaces the ones that die, hang or grow too big. It never imports
+or runs the application: the workers do. It makes the listening sockets itself, one SO_REUSEPORT socket per
+worker position (workers/httpd/listen.py), before any segment: a port held by anything else stops it with one
+line, and a replacement worker gets its predecessor's socket, with the connections queued on it.
 
 Signals: SIGTERM/SIGINT stop gracefully (workers finish in-flight requests within the grace period, then
 exit whatever their handlers are doing; one that does not is killed);
@@ -29,6 +31,7 @@ from ipc.segment import claim_prefix
 from ipc.table import SharedTable
 from workers.cluster import config as names
 from workers.cluster.config import ENV, MAX_SLOTS, ClusterConfig
+from workers.httpd.listen import ListenError, listen_group
 
 # After the grace period, how long a stopping worker has before it is killed: a worker ends itself by then
 # (its backstop fires one second after the grace period, workers/shutdown.py), so this is for one stuck
@@ -93,7 +96,7 @@ class Supervisor:
         self._segments: list[SharedTable | SharedEventLog | Ring | SharedCache] = []
         self.cache: SharedCache | None = None
         self._pipes: list[tuple[int, int]] = []
-        self._reserve: socket.socket | None = None
+        self._listeners: list[socket.socket] = []  # per worker position
         self.port = settings.port
 
     # -- set-up --------------------------------------------------------------------------------------------
@@ -120,16 +123,9 @@ class Supervisor:
             self._segments.append(Ring.create(names.ring_name(prefix, slot), s.ring_bytes))
             self._pipes.append(os.pipe())
 
-    def _reserve_port(self) -> None:
-        """Port 0: pick a free port and hold it (bound, not listening) so every worker binds the same one."""
-        if self.port != 0:
-            return
-        family = socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((self.settings.host.strip("[]"), 0))
-        self.port = sock.getsockname()[1]
-        self._reserve = sock
+    def _listen(self) -> None:
+        self._listeners = listen_group(self.settings.host, self.port, self.settings.workers)
+        self.port = self._listeners[0].getsockname()[1]  # port 0: the one the kernel picked
 
     # -- workers -------------------------------------------------------------------------------------------
 
@@ -153,12 +149,13 @@ class Supervisor:
             wake=self._pipes,
             cpu=self._cpu(position),
             cache=self.cache is not None,
+            listen_fd=self._listeners[position].fileno(),
         )
         host = self.settings.host
         address = f"[{host.strip('[]')}]:{self.port}" if ":" in host else f"{host}:{self.port}"
         command = [sys.executable, "-m", "runtime", "serve", *self.settings.worker_args, "--http", address]
         env = {**os.environ, ENV: config.encode()}
-        fds = [fd for pipe in self._pipes for fd in pipe]
+        fds = [fd for pipe in self._pipes for fd in pipe] + [config.listen_fd]
         process = subprocess.Popen(command, env=env, pass_fds=fds)
         worker = self.workers[slot] = _Worker(slot, position, process)
         log(f"{worker} started" + (f" on CPU {config.cpu}" if config.cpu is not None else ""))
@@ -298,7 +295,12 @@ class Supervisor:
         self.failed = False
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, self._on_signal)
-        self._reserve_port()
+        try:
+            self._listen()
+        except ListenError as exc:
+            with contextlib.suppress(OSError, ValueError):
+                print(exc, file=sys.stderr, flush=True)
+            return 1
         try:
             self._create_segments()
         except SegmentError as exc:
@@ -363,5 +365,5 @@ class Supervisor:
         for read, write in self._pipes:
             os.close(read)
             os.close(write)
-        if self._reserve is not None:
-            self._reserve.close()
+        for sock in self._listeners:
+            sock.close()

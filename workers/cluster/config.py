@@ -19,6 +19,7 @@ class ClusterConfig(msgspec.Struct, kw_only=True):
     wake: list[tuple[int, int]]  # per slot: (read fd, write fd) of the pipe that wakes its inbox
     cpu: int | None = None  # pin to this CPU
     cache: bool = False  # the supervisor made the shared result cache (ipc/cache.py)
+    listen_fd: int | None = None  # this worker position's listening socket, made and kept by the supervisor
     heartbeat_seconds: float = 0.25
 
     def encode(self) -> str:

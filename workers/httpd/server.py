@@ -1,4 +1,4 @@
-"""The listening side: an SO_REUSEPORT socket per worker and graceful shutdown."""
+"""The listening side: serving a listening socket, and graceful shutdown."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from workers.httpd.types import Handler, HttpLimits
 
 
 def make_listen_socket(
-    host: str, port: int, *, reuse_port: bool = True, backlog: int = 2048
+    host: str, port: int, *, reuse_port: bool = False, backlog: int = 2048
 ) -> socket.socket:
-    """A non-blocking listening socket; with SO_REUSEPORT several worker processes can bind the same port
-    and the kernel spreads connections among them."""
+    """A non-blocking listening socket; with SO_REUSEPORT other sockets of this user can join the port
+    (a supervisor's workers get theirs from workers/httpd/listen.py instead)."""
     host = host.strip("[]")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -68,7 +68,7 @@ async def serve(
     *,
     limits: HttpLimits | None = None,
     sock: socket.socket | None = None,
-    reuse_port: bool = True,
+    reuse_port: bool = False,
     backlog: int = 2048,
 ) -> HttpServer:
     limits = limits or HttpLimits()

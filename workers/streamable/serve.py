@@ -1,9 +1,10 @@
-"""Run one HTTP worker: uvloop, the SO_REUSEPORT listener, the Streamable HTTP endpoint, graceful stop."""
+"""Run one HTTP worker: uvloop, its listener, the Streamable HTTP endpoint, graceful stop."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import sys
 
 from ipc.cache import CacheLimits, SharedCache
@@ -12,6 +13,7 @@ from ipc.segment import claim_prefix
 from runtime.server.app import Server
 from workers.cluster.config import ClusterConfig, cache_name
 from workers.cluster.member import join_cluster
+from workers.httpd.listen import listen_exclusive
 from workers.httpd.server import serve
 from workers.httpd.types import HttpLimits
 from workers.loop import install_uvloop
@@ -29,10 +31,12 @@ async def serve_http(
     grace: float | GracePeriod = HTTP_GRACE,
     ready: asyncio.Future[int] | None = None,
     cache: CacheLimits | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
     """`cache`: without a supervisor, create and own the shared result cache of this port; `grace`: how
     long requests in flight have once SIGTERM/SIGINT asks to stop (a `GracePeriod`: `run_http` enforces it
-    on the process)."""
+    on the process). `sock`: a listening socket to serve (a worker of a supervisor serves the one the
+    supervisor made for it)."""
     period = grace if isinstance(grace, GracePeriod) else GracePeriod(grace, backstop=False)
     settings = settings or StreamableSettings(bound_to_loopback=_is_loopback(host))
     cluster = ClusterConfig.from_env()
@@ -42,7 +46,9 @@ async def serve_http(
         endpoint = member.endpoint
     else:
         endpoint = StreamableHttp(app, settings)
-    http = await serve(endpoint, host, port, limits=limits)
+    if cluster is not None and cluster.listen_fd is not None:
+        sock = socket.socket(fileno=cluster.listen_fd)
+    http = await serve(endpoint, host, port, limits=limits, sock=sock or listen_exclusive(host, port))
     owned = _own_cache(app, http.port, cache) if cluster is None and cache is not None else None
     if owned is not None:
         period.last_resort.append(owned.unlink)  # even when the stop hangs: no segment left behind
