@@ -121,8 +121,24 @@ async def test_a_request_the_ended_session_accepted_fails_and_is_not_resent(serv
         await asyncio.sleep(0.5)  # accepted by the server: running
         assert await delete_session(server.url, session) == 200
         await whoami(client)  # learns of the end (404) and starts a new session
-        with pytest.raises(SessionExpired, match="ended the session before answering"):
-            await asyncio.wait_for(slow, 10)  # failed at once: not resent, since it may have run
+        # Not resent, since it may have run: it fails when the new session starts, or when its answer
+        # stream cannot be resumed (the server ended it), whichever comes first.
+        with pytest.raises(ConnectionError, match=r"ended the session before answering|could not resume"):
+            await asyncio.wait_for(slow, 10)
+
+
+async def test_the_standalone_stream_notices_an_ended_session(server: RunningServer) -> None:
+    """A client that only listens: its GET stream ends, cannot resume (404), and a fresh GET's 404 starts
+    a new session without waiting for a request."""
+    async with Client(server.url) as client:
+        old = client.session_id
+        assert old is not None and await delete_session(server.url, old) == 200
+        for _ in range(300):
+            if client.session_id not in (None, old):
+                break
+            await asyncio.sleep(0.05)
+        assert client.session_id not in (None, old)
+        assert (await whoami(client))["session"] == client.session_id
 
 
 # -- 2. https:// -------------------------------------------------------------------------------------------

@@ -144,6 +144,9 @@ class Client:
         self._output_schemas: dict[str, dict[str, Any] | None] = {}
         self._output_validators: dict[str, Callable[[Any], Any]] = {}
         self._tools_listed = False
+        if hasattr(self.transport, "on_session_lost"):
+            self.transport.on_session_lost = self._session_lost
+            self.transport.on_answer_lost = self._answer_lost
 
     def _accept_tasks(self, sampling: bool, elicitation: bool) -> None:
         """Declare tasks.requests for the handlers we have and answer the server's tasks/* requests: the
@@ -280,6 +283,23 @@ class Client:
                     "HTTP 404 again after starting a new session: the server ends every session", exc.body
                 ) from None
         self._accepted_in[request_id] = self._session_generation
+
+    def _session_lost(self, session_id: str) -> None:
+        """The standalone stream found the session ended (404): start a new one now, not at the next
+        request, so that a client that only listens hears the server again."""
+        if session_id == self.session_id and self._closed is None:
+            generation = self._session_generation
+
+            async def recover() -> None:
+                with contextlib.suppress(Exception):  # a failure closed the client and failed its requests
+                    await self._new_session(generation)
+
+            self._background(recover())
+
+    def _answer_lost(self, request_id: int | str, error: BaseException) -> None:
+        future = self._pending.get(request_id)
+        if future is not None and not future.done():
+            future.set_exception(error)
 
     async def _current_session(self) -> int:
         """Wait out a session recovery under way, so that no request goes out without a session."""
@@ -459,6 +479,8 @@ class Client:
             self._pending.pop(request_id, None)
             self._progress.pop(request_id, None)
             self._accepted_in.pop(request_id, None)
+            if future.done() and not future.cancelled():
+                future.exception()  # failed by a close while this request raised its own error: seen
         if result_type is None:
             return msgspec.json.decode(raw)
         return msgspec.json.decode(raw, type=result_type)

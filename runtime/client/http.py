@@ -243,6 +243,9 @@ class HttpTransport:
         self._on_close: Callable[[BaseException | None], None] = lambda exc: None
         self._closed = False
         self.last_status: int | None = None
+        # Set by the Client: a GET learned that the session ended; a request's answer stream is lost.
+        self.on_session_lost: Callable[[str], None] = lambda session_id: None
+        self.on_answer_lost: Callable[[Any, BaseException], None] = lambda request_id, error: None
 
     async def start(self, on_message: MessageSink, on_close: Callable[[BaseException | None], None]) -> None:
         self._on_message = on_message
@@ -373,10 +376,26 @@ class HttpTransport:
             if ready is not None and not ready.done():
                 ready.set_result(None)
         if response.status != 200:
-            await response.body()
+            body = await response.body()
             self._release(conn, response)
+            session = headers.get("Mcp-Session-Id")
+            if response.status == 404 and session is not None and session == self.session_id:
+                await self._stream_not_found(session, last_id, request_id, attempts, body)
             return
         await self._read_stream(conn, response, request_id, attempts)
+
+    async def _stream_not_found(
+        self, session: str, last_id: str | None, request_id: Any, attempts: int, body: bytes
+    ) -> None:
+        """A 404 to a GET: for a resumption it may mean only that the events are gone, so a request's answer
+        is lost and the standalone stream is opened afresh; a fresh GET's 404 means the session ended."""
+        if request_id is not None:
+            message = f"HTTP 404: the server could not resume the answer stream of request {request_id}"
+            self.on_answer_lost(request_id, HttpStatusError(404, body, message))
+        elif last_id is not None:
+            await self._get_stream(None, None, attempts + 1)
+        else:
+            self.on_session_lost(session)
 
     async def _standalone_stream(self, ready: asyncio.Future[None]) -> None:
         await self._get_stream(None, None, 0, ready)
