@@ -313,3 +313,27 @@ async def test_structured_results_are_checked_against_the_output_schema(checks: 
     async with Client(checks, validate_output=False) as client:
         unchecked = await client.call_tool("lying_count", {"value": "three"})
         assert unchecked.structured_content == {"count": "three"}
+
+
+# -- 6. the README's example -------------------------------------------------------------------------------
+
+
+def test_the_readme_client_example_runs(http_server: RunningServer) -> None:
+    import re
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("\n## Client\n") :]
+    example = re.search(r"```python\n(.*?)```", section, re.S)
+    assert example is not None
+    code = example.group(1).replace("http://127.0.0.1:8000/mcp", http_server.url)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "echo" in lines[0] and lines[1] == "hello"
+    assert lines[2] == "LLM response: HI"
+    assert "ada" in lines[3]
+    assert lines[4] == "{'total': 5, 'count': 2}"
