@@ -82,6 +82,21 @@ async def test_a_404_starts_a_new_session_and_retries_the_request(server: Runnin
         assert answered.content[0].text == 'result: {"action":"decline"}'
 
 
+async def test_requests_refused_together_start_one_new_session(server: RunningServer) -> None:
+    proxy = Proxy(server.url)
+    await proxy.start()
+    try:
+        async with Client(proxy.url) as client:
+            old = client.session_id
+            assert old is not None and await delete_session(server.url, old) == 200
+            seen = await asyncio.gather(*(whoami(client) for _ in range(6)))
+            assert {who["session"] for who in seen} == {client.session_id}
+            initializes = [r for r in proxy.requests if b'"initialize"' in r.body]
+            assert len(initializes) == 2 and "mcp-session-id" not in initializes[1].headers
+    finally:
+        await proxy.stop()
+
+
 async def test_a_restarted_server_gets_a_new_session(tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -134,11 +134,11 @@ class Client:
         self._closed: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
-        # Session recovery (HTTP 404): which session each accepted request was sent in, and a lock so that
-        # several requests refused at once start one new session between them.
+        # Session recovery (HTTP 404): which session each accepted request was sent in, and the one task
+        # that starts the new session for all the requests refused at once.
         self._session_generation = 0
         self._accepted_in: dict[int | str, int] = {}
-        self._session_lock = asyncio.Lock()
+        self._recovery: asyncio.Future[None] | None = None
         # Output schemas by tool name (from tools/list), compiled on first use; None: the tool has none.
         self.validate_output = validate_output
         self._output_schemas: dict[str, dict[str, Any] | None] = {}
@@ -303,40 +303,51 @@ class Client:
 
     async def _current_session(self) -> int:
         """Wait out a session recovery under way, so that no request goes out without a session."""
-        if self._session_lock.locked():
-            async with self._session_lock:
-                pass
+        recovery = self._recovery
+        if recovery is not None and not recovery.done():
+            with contextlib.suppress(Exception):  # a failed recovery closed the client: the send says so
+                await asyncio.shield(recovery)
         return self._session_generation
 
     async def _new_session(self, generation: int) -> None:
-        """The server ended session `generation`: initialize again (same capabilities and client info),
-        unless another request already did. Requests the old session accepted will never be answered:
-        they fail with SessionExpired (not resent: they may have run)."""
-        async with self._session_lock:
-            if self._session_generation != generation:
-                return
-            if self._closed is not None:
-                raise ClientClosed(f"connection closed: {self._closed!r}")
-            lost = [rid for rid, sent_in in self._accepted_in.items() if sent_in == generation]
-            for request_id in lost:
-                future = self._pending.pop(request_id, None)
-                if future is not None and not future.done():
-                    future.set_exception(
-                        SessionExpired(f"the server ended the session before answering request {request_id}")
-                    )
-            reset = getattr(self.transport, "reset_session", None)
-            if reset is not None:
-                await reset()
-            self._forget_tools()
-            try:
-                await self._initialize()
-            except Exception as exc:
-                failure = SessionExpired(f"the server ended the session and a new one failed: {exc!r}")
-                self._on_close(failure)
-                raise failure from exc
-            self._session_generation += 1
+        """The server ended session `generation`: start a new one, unless another request already did.
+        One task does it for every request that got the 404; shielded, so that a request's timeout does not
+        leave the client between two sessions."""
+        if generation != self._session_generation:
+            return  # already replaced (the generation moves on when the new session is ready)
+        recovery = self._recovery
+        if recovery is None or recovery.done():
+            recovery = self._recovery = asyncio.ensure_future(self._restart_session(generation))
+            recovery.add_done_callback(lambda done: done.cancelled() or done.exception())
+        await asyncio.shield(recovery)
+
+    async def _restart_session(self, generation: int) -> None:
+        """Initialize again (same capabilities and client info). Requests the old session accepted will
+        never be answered: they fail with SessionExpired (not resent: they may have run)."""
+        if self._closed is not None:
+            raise ClientClosed(f"connection closed: {self._closed!r}")
+        lost = [rid for rid, sent_in in self._accepted_in.items() if sent_in == generation]
+        for request_id in lost:
+            future = self._pending.pop(request_id, None)
+            if future is not None and not future.done():
+                future.set_exception(
+                    SessionExpired(f"the server ended the session before answering request {request_id}")
+                )
+        reset = getattr(self.transport, "reset_session", None)
+        if reset is not None:
+            await reset()
+        self._forget_tools()
+        try:
+            await self._initialize()
+        except Exception as exc:
+            failure = SessionExpired(f"the server ended the session and a new one failed: {exc!r}")
+            self._on_close(failure)
+            raise failure from exc
+        self._session_generation += 1
 
     async def close(self) -> None:
+        if self._recovery is not None:
+            self._recovery.cancel()
         await self.transport.close()
         self._on_close(None)
 
@@ -525,7 +536,8 @@ class Client:
             return
         unknown = name not in self._output_schemas and not self._tools_listed
         if unknown and result.structured_content is not None:
-            await self.list_tools()
+            with contextlib.suppress(rpc.McpError):  # no list, no schema to check against: the result stands
+                await self.list_tools()
         schema = self._output_schemas.get(name)
         if schema is None:
             return
