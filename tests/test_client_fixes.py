@@ -352,3 +352,21 @@ def test_the_readme_client_example_runs(http_server: RunningServer) -> None:
     assert lines[2] == "LLM response: HI"
     assert "ada" in lines[3]
     assert lines[4] == "{'total': 5, 'count': 2}"
+
+
+async def test_an_http_error_without_an_answer_fails_the_request_at_once() -> None:
+    """A refusal whose JSON-RPC body names no request (id null), such as 413, raises at once: it used to be
+    taken for a message and the request waited for its timeout."""
+    from runtime.client.errors import HttpStatusError
+
+    running = RunningServer("--max-message-bytes", "2000")
+    try:
+        async with Client(running.url, timeout=30) as client:
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(HttpStatusError) as caught:
+                await client.call_tool("echo", {"text": "x" * 5000})
+            assert caught.value.status == 413
+            assert asyncio.get_running_loop().time() - started < 10
+            assert (await client.call_tool("echo", {"text": "fine"})).content[0].text == "fine"
+    finally:
+        running.stop()
