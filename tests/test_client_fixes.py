@@ -275,7 +275,9 @@ async def test_elicitation_in_an_undeclared_mode_is_invalid_params(checks: Any) 
     async with Client(checks, elicitation_handler=elicit, elicitation_modes=("url",)) as client:
         for mode in ("form", "none"):
             refused = await client.call_tool("elicit_in_mode", {"mode": mode})
-            assert refused.content[0].text.startswith("error -32602: Elicitation mode 'form' was not declared")
+            assert refused.content[0].text.startswith(
+                "error -32602: Elicitation mode 'form' was not declared"
+            )
         accepted = await client.call_tool("elicit_in_mode", {"mode": "url"})
         assert accepted.content[0].text.startswith("result:")
 
@@ -283,7 +285,9 @@ async def test_elicitation_in_an_undeclared_mode_is_invalid_params(checks: Any) 
     async with Client(checks, capabilities={"elicitation": {}}, elicitation_handler=elicit) as client:
         refused = await client.call_tool("elicit_in_mode", {"mode": "url"})
         assert refused.content[0].text.startswith("error -32602:")
-        assert (await client.call_tool("elicit_in_mode", {"mode": "form"})).content[0].text.startswith("result:")
+        assert (
+            (await client.call_tool("elicit_in_mode", {"mode": "form"})).content[0].text.startswith("result:")
+        )
 
 
 async def test_tool_use_in_sampling_needs_sampling_tools(checks: Any) -> None:
