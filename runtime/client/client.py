@@ -2,22 +2,34 @@
 
 async with Client(["python", "-m", "runtime", "serve", "--stdio"]) as client:
     result = await client.call_tool("echo", {"text": "hi"})
+
+Over HTTP a session the server ended (404) is replaced by a new one and the request retried once; answers of
+a tool with an `outputSchema` are checked against it; the server's requests are refused (-32602) when they
+need a capability the client did not declare.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+import jsonschema_rs
 import msgspec
 
+from runtime.client.errors import ClientClosed, OutputSchemaError, SessionExpired
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
 from runtime.protocol.versions import LATEST, SUPPORTED_VERSIONS
 from runtime.server.pagination import page
+from runtime.server.tools import compile_validator
 from runtime.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    import ssl
+
+__all__ = ["Client", "ClientClosed", "ClientTransport", "OutputSchemaError", "SessionExpired"]
 
 # The server's requests a client may run as tasks, when it declares so (tasks.mdx "Client Capabilities").
 TASK_CAPABLE = frozenset({"sampling/createMessage", "elicitation/create"})
@@ -53,14 +65,16 @@ class _Incoming(msgspec.Struct):
 
 
 _incoming = msgspec.json.Decoder(_Incoming)
-
-
-class ClientClosed(ConnectionError):
-    """The connection to the server ended while a request was waiting."""
+ELICITATION_MODES = ("form", "url")
 
 
 class Client:
-    """An MCP client over stdio (a command list) or Streamable HTTP (a URL)."""
+    """An MCP client over stdio (a command list) or Streamable HTTP (an http:// or https:// URL).
+
+    HTTP only: `headers` are sent with every request (they cannot replace the protocol's own headers);
+    `verify` is the TLS check of an https:// server (True: the system's CAs, a CA bundle path, False: off,
+    or an `ssl.SSLContext`). `validate_output`: check structured tool results against the tool's
+    `outputSchema` (raising `OutputSchemaError`)."""
 
     def __init__(
         self,
@@ -78,12 +92,15 @@ class Client:
         sampling_handler: RequestHandler | None = None,
         sampling_tools: bool = False,
         elicitation_handler: RequestHandler | None = None,
-        elicitation_modes: tuple[str, ...] = ("form", "url"),
+        elicitation_modes: tuple[str, ...] = ELICITATION_MODES,
         accept_tasks: bool = True,
+        validate_output: bool = True,
+        headers: Mapping[str, str] | None = None,
+        verify: bool | str | ssl.SSLContext = True,
         env: dict[str, str] | None = None,
         cwd: str | None = None,
     ) -> None:
-        self.transport = self._make_transport(target, env, cwd)
+        self.transport = self._make_transport(target, env, cwd, headers, verify)
         self.client_info = {"name": name, "version": version}
         self.requested_version = protocol_version
         self.timeout = timeout
@@ -117,6 +134,19 @@ class Client:
         self._closed: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
+        # Session recovery (HTTP 404): which session each accepted request was sent in, and the one task
+        # that starts the new session for all the requests refused at once.
+        self._session_generation = 0
+        self._accepted_in: dict[int | str, int] = {}
+        self._recovery: asyncio.Future[None] | None = None
+        # Output schemas by tool name (from tools/list), compiled on first use; None: the tool has none.
+        self.validate_output = validate_output
+        self._output_schemas: dict[str, dict[str, Any] | None] = {}
+        self._output_validators: dict[str, Callable[[Any], Any]] = {}
+        self._tools_listed = False
+        if hasattr(self.transport, "on_session_lost"):
+            self.transport.on_session_lost = self._session_lost
+            self.transport.on_answer_lost = self._answer_lost
 
     def _accept_tasks(self, sampling: bool, elicitation: bool) -> None:
         """Declare tasks.requests for the handlers we have and answer the server's tasks/* requests: the
@@ -163,14 +193,20 @@ class Client:
 
     @staticmethod
     def _make_transport(
-        target: str | Sequence[str] | ClientTransport, env: dict[str, str] | None, cwd: str | None
+        target: str | Sequence[str] | ClientTransport,
+        env: dict[str, str] | None,
+        cwd: str | None,
+        headers: Mapping[str, str] | None,
+        verify: bool | str | ssl.SSLContext,
     ) -> ClientTransport:
         if isinstance(target, str):
             if target.startswith(("http://", "https://")):
                 from runtime.client.http import HttpTransport
 
-                return HttpTransport(target)
+                return HttpTransport(target, headers=headers, verify=verify)
             raise ValueError(f"not a URL: {target!r} (pass a command as a list for stdio)")
+        if headers:
+            raise ValueError("headers are for HTTP: pass a URL to use them")
         if isinstance(target, list | tuple):
             from runtime.client.stdio import StdioTransport
 
@@ -190,31 +226,128 @@ class Client:
         self._loop = asyncio.get_running_loop()
         await self.transport.start(self._on_message, self._on_close)
         try:
-            params = {
-                "protocolVersion": self.requested_version,
-                "capabilities": self.capabilities,
-                "clientInfo": self.client_info,
-            }
-            result = await self.request("initialize", params, result_type=t.InitializeResult)
-            if result.protocol_version not in SUPPORTED_VERSIONS:
-                raise rpc.McpError(
-                    rpc.INVALID_REQUEST,
-                    f"server chose unsupported protocol version {result.protocol_version}",
-                )
-            self.server_info = result.server_info
-            self.server_capabilities = result.capabilities
-            self.protocol_version = result.protocol_version
-            self.instructions = result.instructions
-            negotiated = getattr(self.transport, "negotiated", None)
-            if negotiated is not None:
-                await negotiated(result.protocol_version)
-            await self.notify("notifications/initialized")
+            return await self._initialize()
         except BaseException:
             await self.transport.close()
             raise
+
+    async def _initialize(self) -> t.InitializeResult:
+        params = {
+            "protocolVersion": self.requested_version,
+            "capabilities": self.capabilities,
+            "clientInfo": self.client_info,
+        }
+        result = await self.request("initialize", params, result_type=t.InitializeResult)
+        if result.protocol_version not in SUPPORTED_VERSIONS:
+            raise rpc.McpError(
+                rpc.INVALID_REQUEST,
+                f"server chose unsupported protocol version {result.protocol_version}",
+            )
+        self.server_info = result.server_info
+        self.server_capabilities = result.capabilities
+        self.protocol_version = result.protocol_version
+        self.instructions = result.instructions
+        negotiated = getattr(self.transport, "negotiated", None)
+        if negotiated is not None:
+            await negotiated(result.protocol_version)
+        # Straight to the transport: a 404 here is not recovered from (this may be the recovery).
+        await self.transport.send(rpc.notification_message("notifications/initialized", None))
         return result
 
+    @property
+    def session_id(self) -> str | None:
+        """The HTTP session (`Mcp-Session-Id`); None over stdio."""
+        return getattr(self.transport, "session_id", None)
+
+    async def _send(self, data: bytes) -> None:
+        """Send a message in the current session. A 404 for it (the server ended the session) starts a new
+        session; the message is not resent (see `_send_request` for requests)."""
+        generation = await self._current_session()
+        try:
+            await self.transport.send(data)
+        except SessionExpired:
+            await self._new_session(generation)
+
+    async def _send_request(self, request_id: int | str, data: bytes) -> None:
+        """Send a request; on a 404 start a new session and send it once more there (the server refused it
+        without running it). A second 404 raises `SessionExpired`."""
+        generation = await self._current_session()
+        try:
+            await self.transport.send(data)
+        except SessionExpired:
+            await self._new_session(generation)
+            try:
+                await self.transport.send(data)
+            except SessionExpired as exc:
+                raise SessionExpired(
+                    "HTTP 404 again after starting a new session: the server ends every session", exc.body
+                ) from None
+        self._accepted_in[request_id] = self._session_generation
+
+    def _session_lost(self, session_id: str) -> None:
+        """The standalone stream found the session ended (404): start a new one now, not at the next
+        request, so that a client that only listens hears the server again."""
+        if session_id == self.session_id and self._closed is None:
+            generation = self._session_generation
+
+            async def recover() -> None:
+                with contextlib.suppress(Exception):  # a failure closed the client and failed its requests
+                    await self._new_session(generation)
+
+            self._background(recover())
+
+    def _answer_lost(self, request_id: int | str, error: BaseException) -> None:
+        future = self._pending.get(request_id)
+        if future is not None and not future.done():
+            future.set_exception(error)
+
+    async def _current_session(self) -> int:
+        """Wait out a session recovery under way, so that no request goes out without a session."""
+        recovery = self._recovery
+        if recovery is not None and not recovery.done():
+            with contextlib.suppress(Exception):  # a failed recovery closed the client: the send says so
+                await asyncio.shield(recovery)
+        return self._session_generation
+
+    async def _new_session(self, generation: int) -> None:
+        """The server ended session `generation`: start a new one, unless another request already did.
+        One task does it for every request that got the 404; shielded, so that a request's timeout does not
+        leave the client between two sessions."""
+        if generation != self._session_generation:
+            return  # already replaced (the generation moves on when the new session is ready)
+        recovery = self._recovery
+        if recovery is None or recovery.done():
+            recovery = self._recovery = asyncio.ensure_future(self._restart_session(generation))
+            recovery.add_done_callback(lambda done: done.cancelled() or done.exception())
+        await asyncio.shield(recovery)
+
+    async def _restart_session(self, generation: int) -> None:
+        """Initialize again (same capabilities and client info). Requests the old session accepted will
+        never be answered: they fail with SessionExpired (not resent: they may have run)."""
+        if self._closed is not None:
+            raise ClientClosed(f"connection closed: {self._closed!r}")
+        lost = [rid for rid, sent_in in self._accepted_in.items() if sent_in == generation]
+        for request_id in lost:
+            future = self._pending.pop(request_id, None)
+            if future is not None and not future.done():
+                future.set_exception(
+                    SessionExpired(f"the server ended the session before answering request {request_id}")
+                )
+        reset = getattr(self.transport, "reset_session", None)
+        if reset is not None:
+            await reset()
+        self._forget_tools()
+        try:
+            await self._initialize()
+        except Exception as exc:
+            failure = SessionExpired(f"the server ended the session and a new one failed: {exc!r}")
+            self._on_close(failure)
+            raise failure from exc
+        self._session_generation += 1
+
     async def close(self) -> None:
+        if self._recovery is not None:
+            self._recovery.cancel()
         await self.transport.close()
         self._on_close(None)
 
@@ -251,6 +384,8 @@ class Client:
         if method == "notifications/message" and self.on_log is not None and present:
             self._background(self.on_log(msgspec.json.decode(raw, type=t.LoggingMessageNotificationParams)))
             return
+        if method == "notifications/tools/list_changed":
+            self._forget_tools()
         if self.on_notification is not None:
             self._background(self.on_notification(method, msgspec.json.decode(raw) if present else None))
 
@@ -263,6 +398,9 @@ class Client:
         else:
             try:
                 params = msgspec.json.decode(message.params) if len(message.params) else None
+                undeclared = self._undeclared(message.method, params)
+                if undeclared is not None:
+                    raise rpc.McpError(rpc.INVALID_PARAMS, undeclared)
                 if (
                     self.tasks is not None
                     and isinstance(params, dict)
@@ -283,7 +421,26 @@ class Client:
             except Exception as exc:
                 reply = rpc.error_message(message.id, rpc.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
         with contextlib.suppress(ConnectionError):
-            await self.transport.send(reply)
+            await self._send(reply)
+
+    def _undeclared(self, method: str, params: Any) -> str | None:
+        """Why a server request needs a capability this client did not declare, or None. Elicitation in
+        a mode not declared is -32602 (elicitation.mdx "Error Handling"); tool use in sampling needs
+        sampling.tools (sampling.mdx "Tools in Sampling"), refused the same way."""
+        params = params if isinstance(params, dict) else {}
+        if method == "elicitation/create":
+            mode = params.get("mode", "form")  # no mode means form mode
+            declared = self.capabilities.get("elicitation")
+            modes = {m for m in declared if m in ELICITATION_MODES} if isinstance(declared, dict) else set()
+            if not modes:
+                modes = {"form"}  # an empty elicitation capability declares form mode only
+            if mode not in modes:
+                return f"Elicitation mode {mode!r} was not declared in the client's capabilities"
+        elif method == "sampling/createMessage" and (params.get("tools") or "toolChoice" in params):
+            sampling = self.capabilities.get("sampling")
+            if not isinstance(sampling, dict) or "tools" not in sampling:
+                return "Tool use in sampling needs the client's sampling.tools capability (not declared)"
+        return None
 
     def _on_close(self, error: BaseException | None) -> None:
         if self._closed is None:
@@ -317,7 +474,11 @@ class Client:
         try:
             # Over HTTP the answer may come in the POST's own response, so the deadline covers the send too.
             async with asyncio.timeout(timeout if timeout is not None else self.timeout):
-                await self.transport.send(rpc.request_message(request_id, method, params))
+                message = rpc.request_message(request_id, method, params)
+                if method == "initialize":
+                    await self.transport.send(message)  # never in a session, never waits for one
+                else:
+                    await self._send_request(request_id, message)
                 raw = await future
         except (TimeoutError, asyncio.CancelledError) as exc:
             if method != "initialize":  # initialize must not be cancelled
@@ -328,12 +489,15 @@ class Client:
         finally:
             self._pending.pop(request_id, None)
             self._progress.pop(request_id, None)
+            self._accepted_in.pop(request_id, None)
+            if future.done() and not future.cancelled():
+                future.exception()  # failed by a close while this request raised its own error: seen
         if result_type is None:
             return msgspec.json.decode(raw)
         return msgspec.json.decode(raw, type=result_type)
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
-        await self.transport.send(rpc.notification_message(method, params))
+        await self._send(rpc.notification_message(method, params))
 
     # -- the server's features -----------------------------------------------------------------------------
 
@@ -351,8 +515,45 @@ class Client:
                 return items
 
     async def list_tools(self) -> list[t.Tool]:
-        """Every tool, following pagination cursors."""
-        return await self._all_pages("tools/list", "tools", t.Tool)
+        """Every tool, following pagination cursors. Their output schemas are kept for `call_tool`."""
+        tools = await self._all_pages("tools/list", "tools", t.Tool)
+        self._forget_tools()
+        self._output_schemas = {tool.name: tool.output_schema for tool in tools}
+        self._tools_listed = True
+        return tools
+
+    def _forget_tools(self) -> None:
+        """The tools may have changed (list_changed, a new session): schemas are learnt again."""
+        self._output_schemas = {}
+        self._output_validators = {}
+        self._tools_listed = False
+
+    async def _check_output(self, name: str, result: t.CallToolResult) -> None:
+        """tools.mdx "Output Schema": clients SHOULD validate structured results against the tool's
+        outputSchema. An error result is not checked. A structured result of a tool not seen yet lists the
+        tools once (per session, or after list_changed) to learn its schema."""
+        if result.is_error:
+            return
+        unknown = name not in self._output_schemas and not self._tools_listed
+        if unknown and result.structured_content is not None:
+            with contextlib.suppress(rpc.McpError):  # no list, no schema to check against: the result stands
+                await self.list_tools()
+        schema = self._output_schemas.get(name)
+        if schema is None:
+            return
+        if result.structured_content is None:
+            raise OutputSchemaError(name, "it has no structuredContent", result)
+        validator = self._output_validators.get(name)
+        if validator is None:
+            try:
+                validator = self._output_validators[name] = compile_validator(schema)
+            except ValueError as exc:
+                raise OutputSchemaError(name, f"the outputSchema cannot be used: {exc}", result) from None
+        try:
+            validator(result.structured_content)
+        except jsonschema_rs.ValidationError as exc:
+            path = "/".join(str(part) for part in exc.instance_path)
+            raise OutputSchemaError(name, f"at /{path}: {exc.message}", result) from None
 
     async def call_tool(
         self,
@@ -362,12 +563,17 @@ class Client:
         timeout: float | None = None,
         progress: ProgressCallback | None = None,
     ) -> t.CallToolResult:
+        """Call a tool. With `validate_output` (the default) a result that does not match the tool's
+        outputSchema raises `OutputSchemaError` (the result is in its `result`)."""
         params: dict[str, Any] = {"name": name}
         if arguments is not None:
             params["arguments"] = arguments
-        return await self.request(  # type: ignore[no-any-return]
+        result: t.CallToolResult = await self.request(
             "tools/call", params, result_type=t.CallToolResult, timeout=timeout, progress=progress
         )
+        if self.validate_output:
+            await self._check_output(name, result)
+        return result
 
     # -- tasks (experimental in 2025-11-25) ----------------------------------------------------------------
 
@@ -400,7 +606,10 @@ class Client:
     ) -> t.CallToolResult:
         """Start a tool task and wait for its result."""
         task = await self.start_tool_task(name, arguments, ttl_ms=ttl_ms)
-        return await self.task_result(task.task_id)
+        result = await self.task_result(task.task_id)
+        if self.validate_output:
+            await self._check_output(name, result)
+        return result
 
     async def list_resources(self) -> list[t.Resource]:
         return await self._all_pages("resources/list", "resources", t.Resource)

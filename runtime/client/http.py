@@ -1,25 +1,76 @@
-"""Client side of Streamable HTTP: POST each message, read JSON or SSE answers, keep the standalone GET
-stream, resume a dropped SSE stream with Last-Event-ID after the server's `retry` delay, DELETE on close."""
+"""Client side of Streamable HTTP (http:// and https://): POST each message, read JSON or SSE answers, keep
+the standalone GET stream, resume a dropped SSE stream with Last-Event-ID after the server's `retry` delay,
+DELETE on close."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import ssl
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import httptools
 import msgspec
 
+from runtime.client.errors import HttpStatusError, SessionExpired
+
+__all__ = ["HttpStatusError", "HttpTransport", "SessionExpired", "ssl_context"]
+
 MessageSink = Callable[[bytes], None]
 
+# Headers the transport writes itself: a caller's `headers` may not name them (Host and the framing come
+# from the URL and the body; the rest are the protocol's, transports.mdx).
+RESERVED_HEADERS = frozenset(
+    {
+        "accept",
+        "connection",
+        "content-length",
+        "content-type",
+        "host",
+        "last-event-id",
+        "mcp-protocol-version",
+        "mcp-session-id",
+        "transfer-encoding",
+    }
+)
+# RFC 9110 5.1 / 5.5: a token for the name; no CR, LF or NUL in the value (they would split the request).
+_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
-class HttpStatusError(ConnectionError):
-    def __init__(self, status: int, body: bytes) -> None:
-        super().__init__(f"HTTP {status}: {body[:200].decode(errors='replace')}")
-        self.status = status
-        self.body = body
+Verify = bool | str | ssl.SSLContext
+
+
+def ssl_context(verify: Verify = True) -> ssl.SSLContext:
+    """The TLS settings for https://: True verifies the server against the system's CAs (the default),
+    a string is a CA bundle file (PEM) to verify against instead, False turns verification off (testing
+    only), and an `ssl.SSLContext` is used as it is."""
+    if isinstance(verify, ssl.SSLContext):
+        return verify
+    if verify is True:
+        return ssl.create_default_context()
+    if isinstance(verify, str):
+        return ssl.create_default_context(cafile=verify)
+    if verify is False:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    raise TypeError("verify must be True, False, a CA bundle path or an ssl.SSLContext")
+
+
+def checked_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """The caller's extra headers, refused if they would break the request or override the protocol's."""
+    checked: dict[str, str] = {}
+    for name, value in (headers or {}).items():
+        if not isinstance(name, str) or not name or not set(name) <= _TOKEN:
+            raise ValueError(f"invalid HTTP header name {name!r}")
+        if name.lower() in RESERVED_HEADERS:
+            raise ValueError(f"header {name!r} is set by the MCP transport and cannot be overridden")
+        if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
+            raise ValueError(f"invalid value for HTTP header {name!r}")
+        checked[name] = value
+    return checked
 
 
 class _Response:
@@ -57,9 +108,11 @@ class _Response:
 
 
 class _Connection:
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, tls: ssl.SSLContext | None = None) -> None:
         self.host = host
         self.port = port
+        self.tls = tls
+        self.host_header = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -67,8 +120,14 @@ class _Connection:
         self, method: str, target: str, headers: dict[str, str], body: bytes = b""
     ) -> _Response:
         if self.writer is None or self.writer.is_closing():
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port, limit=1 << 20)
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+            self.reader, self.writer = await asyncio.open_connection(
+                self.host,
+                self.port,
+                limit=1 << 20,
+                ssl=self.tls,
+                server_hostname=self.host if self.tls is not None else None,
+            )
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host_header}"]
         lines += [f"{k}: {v}" for k, v in headers.items()]
         lines.append(f"Content-Length: {len(body)}")
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
@@ -143,7 +202,7 @@ class _IdOnly(msgspec.Struct):
 def _request_id(data: bytes) -> Any:
     try:
         return msgspec.json.decode(data, type=_IdOnly).id
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, msgspec.ValidationError):
         return None
 
 
@@ -161,17 +220,19 @@ class HttpTransport:
         self,
         url: str,
         *,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        verify: Verify = True,
         open_get_stream: bool = True,
         max_resume_attempts: int = 5,
     ) -> None:
         parts = urlsplit(url)
-        if parts.scheme != "http":
-            raise ValueError("only http:// URLs are supported by this client")
+        if parts.scheme not in ("http", "https"):
+            raise ValueError("only http:// and https:// URLs are supported by this client")
+        self.tls = ssl_context(verify) if parts.scheme == "https" else None
         self.host = parts.hostname or "127.0.0.1"
-        self.port = parts.port or 80
-        self.path = parts.path or "/"
-        self.extra_headers = dict(headers or {})
+        self.port = parts.port or (443 if self.tls is not None else 80)
+        self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self.extra_headers = checked_headers(headers)
         self.session_id: str | None = None
         self.protocol_version: str | None = None
         self.open_get_stream = open_get_stream
@@ -182,6 +243,9 @@ class HttpTransport:
         self._on_close: Callable[[BaseException | None], None] = lambda exc: None
         self._closed = False
         self.last_status: int | None = None
+        # Set by the Client: a GET learned that the session ended; a request's answer stream is lost.
+        self.on_session_lost: Callable[[str], None] = lambda session_id: None
+        self.on_answer_lost: Callable[[Any, BaseException], None] = lambda request_id, error: None
 
     async def start(self, on_message: MessageSink, on_close: Callable[[BaseException | None], None]) -> None:
         self._on_message = on_message
@@ -198,15 +262,30 @@ class HttpTransport:
                 await asyncio.wait_for(asyncio.shield(ready), 2.0)
 
     def _headers(self, accept: str) -> dict[str, str]:
-        headers = {"Accept": accept, **self.extra_headers}
+        headers = {**self.extra_headers, "Accept": accept}
         if self.session_id is not None:
             headers["Mcp-Session-Id"] = self.session_id
         if self.protocol_version is not None:
             headers["MCP-Protocol-Version"] = self.protocol_version
         return headers
 
-    def _connection(self) -> _Connection:
-        return self._idle.pop() if self._idle else _Connection(self.host, self.port)
+    async def _exchange(
+        self, method: str, headers: dict[str, str], body: bytes = b""
+    ) -> tuple[_Connection, _Response]:
+        """Send a request and read its status and headers. A kept-alive connection the server closed
+        meanwhile (idle timeout, restart) fails before any answer: the request goes once more on a new one."""
+        if self._idle:
+            conn = self._idle.pop()
+            try:
+                return conn, await conn.request(method, self.path, headers, body)
+            except ConnectionError:
+                conn.close()
+        conn = _Connection(self.host, self.port, self.tls)
+        try:
+            return conn, await conn.request(method, self.path, headers, body)
+        except BaseException:
+            conn.close()
+            raise
 
     def _release(self, conn: _Connection, response: _Response) -> None:
         if response.complete and response.keep_alive and not self._closed and len(self._idle) < 32:
@@ -224,8 +303,8 @@ class HttpTransport:
             raise ConnectionError("transport closed")
         headers = self._headers("application/json, text/event-stream")
         headers["Content-Type"] = "application/json"
-        conn = self._connection()
-        response = await conn.request("POST", self.path, headers, data)
+        sent_session = self.session_id
+        conn, response = await self._exchange("POST", headers, data)
         self.last_status = response.status
         session_id = response.headers.get("mcp-session-id")
         if session_id is not None and self.session_id is None:
@@ -238,8 +317,11 @@ class HttpTransport:
         if response.status != 200:
             body = await response.body()
             self._release(conn, response)
-            if body.startswith(b"{") and b'"id"' in body:
-                self._on_message(body)  # a JSON-RPC error for this request
+            if response.status == 404 and sent_session is not None:
+                raise SessionExpired(f"HTTP 404: the server ended session {sent_session}", body)
+            request_id = _request_id(data)
+            if request_id is not None and _request_id(body) == request_id:
+                self._on_message(body)  # the JSON-RPC error answering this request
                 return
             raise HttpStatusError(response.status, body)
         if content_type.startswith("text/event-stream"):
@@ -286,23 +368,45 @@ class HttpTransport:
         headers = self._headers("text/event-stream")
         if last_id is not None:
             headers["Last-Event-ID"] = last_id
-        conn = self._connection()
         try:
-            response = await conn.request("GET", self.path, headers)
-        except ConnectionError:
-            conn.close()
+            conn, response = await self._exchange("GET", headers)
+        except OSError:  # refused, reset, TLS: the stream is not there
             return
         finally:
             if ready is not None and not ready.done():
                 ready.set_result(None)
         if response.status != 200:
-            await response.body()
+            body = await response.body()
             self._release(conn, response)
+            session = headers.get("Mcp-Session-Id")
+            if response.status == 404 and session is not None and session == self.session_id:
+                await self._stream_not_found(session, last_id, request_id, attempts, body)
             return
         await self._read_stream(conn, response, request_id, attempts)
 
+    async def _stream_not_found(
+        self, session: str, last_id: str | None, request_id: Any, attempts: int, body: bytes
+    ) -> None:
+        """A 404 to a GET: for a resumption it may mean only that the events are gone, so a request's answer
+        is lost and the standalone stream is opened afresh; a fresh GET's 404 means the session ended."""
+        if request_id is not None:
+            message = f"HTTP 404: the server could not resume the answer stream of request {request_id}"
+            self.on_answer_lost(request_id, HttpStatusError(404, body, message))
+        elif last_id is not None:
+            await self._get_stream(None, None, attempts + 1)
+        else:
+            self.on_session_lost(session)
+
     async def _standalone_stream(self, ready: asyncio.Future[None]) -> None:
         await self._get_stream(None, None, 0, ready)
+
+    async def reset_session(self) -> None:
+        """Forget an ended session: its streams stop, and the next POST (an initialize) goes without
+        `Mcp-Session-Id` and `MCP-Protocol-Version`, as a first contact does."""
+        for task in list(self._tasks):
+            task.cancel()
+        self.session_id = None
+        self.protocol_version = None
 
     async def close(self) -> None:
         if self._closed:
@@ -310,7 +414,7 @@ class HttpTransport:
         self._closed = True
         if self.session_id is not None:
             with contextlib.suppress(Exception):
-                conn = _Connection(self.host, self.port)
+                conn = _Connection(self.host, self.port, self.tls)
                 response = await asyncio.wait_for(
                     conn.request("DELETE", self.path, self._headers("*/*")), 2.0
                 )
