@@ -146,8 +146,8 @@ def test_concurrent_writers_never_tear_a_read(prefix: str) -> None:
         writer.start()
     reads = torn = 0
     try:
-        deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline:
+        # Read while the writers run: they may take seconds to start on a loaded machine.
+        while any(w.is_alive() for w in writers):
             for i in range(40):
                 value = table.get(f"key{i}")
                 if value is not None:
