@@ -131,7 +131,7 @@ def check_resources_and_prompts(version: str, resources: list[Any], prompts: lis
     assert ("title" in doc) == at_least(version, "2025-06-18")
     assert ("lastModified" in doc["annotations"]) == at_least(version, "2025-06-18")
     assert ("icons" in doc) == at_least(version, "2025-11-25")
-    (greet,) = prompts
+    greet, _listen = prompts
     assert greet["arguments"][0]["name"] == "name"
     assert ("title" in greet) == at_least(version, "2025-06-18")
     assert ("icons" in greet) == at_least(version, "2025-11-25")
@@ -235,6 +235,13 @@ def check_batch_answer(answers: list[Any]) -> None:
     assert indexed[4]["error"]["code"] == -32601
     assert indexed[5]["error"]["code"] == -32600  # initialize must not be batched
     assert sum(1 for a in answers if "id" not in a and a["error"]["code"] == -32600) == 1  # the 7
+
+
+@pytest.mark.parametrize("version", ["2024-11-05", "2025-03-26"])
+def test_prompt_content_the_revision_lacks(version: str) -> None:
+    answers = stdio(version, req(1, "prompts/get", {"name": "listen"}))
+    (message,) = by_id(answers)[1]["result"]["messages"]
+    assert message["content"]["type"] == ("audio" if version == "2025-03-26" else "text")
 
 
 def test_batches_on_2025_03_26_over_http(server: RunningServer) -> None:

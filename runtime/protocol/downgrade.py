@@ -94,6 +94,19 @@ def tool_result(result: Any, revision: Revision) -> Any:
     return encode(shaped)
 
 
+def prompt_result(result: Any, revision: Revision) -> Any:
+    """A prompts/get result as `revision` has it: its messages' content shaped as in tool results."""
+    value = msgspec.to_builtins(result)
+    messages = value.get("messages") if isinstance(value, dict) else None
+    if not isinstance(messages, list):
+        return result
+    shaped = [
+        {**m, "content": content_block(m.get("content"), revision)} if isinstance(m, dict) else m
+        for m in messages
+    ]
+    return {**value, "messages": shaped}
+
+
 def content_block(block: Any, revision: Revision) -> Any:
     if not isinstance(block, dict):
         return block

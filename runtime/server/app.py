@@ -666,6 +666,9 @@ class Server:
         except msgspec.ValidationError as exc:
             raise McpError(rpc.INVALID_PARAMS, f"Invalid arguments for prompt {spec.name!r}: {exc}") from None
         convert = functools.partial(content.prompt_messages, spec.description)
+        revision = ctx.session.revision
+        if not revision.has_everything:
+            convert = functools.partial(_shaped_prompt, convert, revision)
         return self._answer(ctx, spec.handler, kwargs, convert)
 
     def _complete(self, ctx: Context, params: t.CompleteRequestParams) -> Any:
@@ -799,6 +802,10 @@ async def _stored_tool_result(
     if not getattr(result, "is_error", False):
         cache.put(key, data, None if ttl == float("inf") else ttl, KIND_TOOL, generation)
     return data if revision.has_everything else downgrade.tool_result(data, revision)
+
+
+def _shaped_prompt(convert: Callable[[Any], Any], revision: Revision, value: Any) -> Any:
+    return downgrade.prompt_result(convert(value), revision)
 
 
 def _completion_result(value: Any) -> dict[str, Any]:

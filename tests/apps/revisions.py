@@ -94,3 +94,9 @@ async def elicits(ctx: Context) -> str:
     except Exception as exc:
         return f"refused: {exc}"
     return "sent"
+
+
+@server.prompt()
+def listen() -> list:  # type: ignore[type-arg]
+    """A prompt whose message is audio."""
+    return [t.PromptMessage(role="user", content=content.audio(b"RIFF", "audio/wav"))]
