@@ -324,3 +324,30 @@ def test_elicitation_not_sent_to_a_revision_without_it() -> None:
     assert not any(a.get("method") == "elicitation/create" for a in answers)
     text = by_id(answers)[1]["result"]["content"][0]["text"]
     assert text.startswith("refused:") and "2025-03-26" in text
+
+
+def test_stateless_request_without_version_header_is_2025_03_26() -> None:
+    stateless = RunningServer("--stateless", app=APP)
+    try:
+
+        def post(message: Any, version: str | None) -> tuple[int, bytes]:
+            headers = {"Accept": ACCEPT, "Content-Type": "application/json"}
+            if version is not None:
+                headers["MCP-Protocol-Version"] = version
+            conn = http.client.HTTPConnection("127.0.0.1", stateless.port, timeout=20)
+            conn.request("POST", "/mcp", body=json.dumps(message).encode(), headers=headers)
+            response = conn.getresponse()
+            result = response.status, response.read()
+            conn.close()
+            return result
+
+        weather = req(1, "tools/call", {"name": "weather", "arguments": {"city": "x"}})
+        status, body = post([weather, req(2, "ping")], None)
+        assert status == 200
+        answers = by_id(json.loads(body))
+        assert "structuredContent" not in answers[1]["result"] and answers[2]["result"] == {}
+        assert post([weather], "2025-11-25")[0] == 400
+        status, body = post(weather, "2025-11-25")
+        assert status == 200 and "structuredContent" in json.loads(body)["result"]
+    finally:
+        stateless.stop()

@@ -105,8 +105,8 @@ class Batch:
 
 
 Action = Reply | Call | Cancel | Answer | Notice | Batch | None
-# The most messages one batch may carry: each may start a handler, so a batch is bounded like the number of
-# requests a client may have in flight (README, limits).
+# The most messages one batch may carry by default (`Server(max_batch_messages=...)`): each may start a
+# handler, so one POST or line must not start an unbounded number of them.
 MAX_BATCH_MESSAGES = 1000
 
 _client_decoder = msgspec.json.Decoder(t.ClientMessage)
@@ -127,6 +127,7 @@ class ServerProfile:
         "available_by",
         "capabilities",
         "instructions",
+        "max_batch",
         "routes",
         "server_info",
     )
@@ -137,7 +138,9 @@ class ServerProfile:
         capabilities: dict[str, Any],
         server_info: dict[str, Any],
         instructions: str | None,
+        max_batch: int = MAX_BATCH_MESSAGES,
     ) -> None:
+        self.max_batch = max_batch
         self.routes = routes
         # The routes whose capability the server declares, as each revision has the capabilities: one
         # lookup per request.
@@ -163,7 +166,9 @@ class ServerProfile:
         session. So the capability is not offered, and task-augmented calls run as plain calls."""
         if self._standalone is None:
             capabilities = {k: v for k, v in self.capabilities.items() if k != "tasks"}
-            self._standalone = ServerProfile(self.routes, capabilities, self.server_info, self.instructions)
+            self._standalone = ServerProfile(
+                self.routes, capabilities, self.server_info, self.instructions, self.max_batch
+            )
         return self._standalone
 
     def initialize_result(self, version: str) -> bytes:
@@ -292,8 +297,9 @@ class ServerSession:
             return Reply(rpc.error_message(None, rpc.INVALID_REQUEST, message), invalid=True)
         if not messages:
             return Reply(rpc.error_message(None, rpc.INVALID_REQUEST, "Invalid request: empty batch"), True)
-        if len(messages) > MAX_BATCH_MESSAGES:
-            message = f"Invalid request: batch of {len(messages)} messages; the limit is {MAX_BATCH_MESSAGES}"
+        if len(messages) > self.profile.max_batch:
+            limit = self.profile.max_batch
+            message = f"Invalid request: batch of {len(messages)} messages; the limit is {limit}"
             return Reply(rpc.error_message(None, rpc.INVALID_REQUEST, message), invalid=True)
         return Batch(messages)
 

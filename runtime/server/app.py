@@ -18,7 +18,7 @@ from ipc.cache import KIND_LIST, KIND_RESOURCE, KIND_TOOL, SharedCache, list_key
 from runtime.protocol import downgrade
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
-from runtime.protocol.core import Answer, Notice, Route, ServerProfile, ServerSession
+from runtime.protocol.core import MAX_BATCH_MESSAGES, Answer, Notice, Route, ServerProfile, ServerSession
 from runtime.protocol.jsonrpc import McpError, notification_message
 from runtime.protocol.state import LOG_LEVELS, OPERATING
 from runtime.protocol.versions import Revision
@@ -58,6 +58,7 @@ class Server:
         request_timeout: float | None = None,
         capabilities: dict[str, Any] | None = None,
         tasks: TaskRunner | None = None,
+        max_batch_messages: int = MAX_BATCH_MESSAGES,
     ) -> None:
         self.info: dict[str, Any] = {"name": name, "version": version}
         for key, value in (("title", title), ("description", description), ("websiteUrl", website_url)):
@@ -67,6 +68,7 @@ class Server:
             self.info["icons"] = msgspec.to_builtins(icons)
         self.instructions = instructions
         self.page_size = page_size
+        self.max_batch_messages = max_batch_messages  # JSON-RPC batches (2025-03-26 sessions only)
         self.request_timeout = request_timeout
         self.extra_capabilities = capabilities or {}
         self._max_threads = max_threads or min(32, (os.cpu_count() or 1) + 4)
@@ -388,7 +390,9 @@ class Server:
     @property
     def profile(self) -> ServerProfile:
         if self._profile is None:
-            self._profile = ServerProfile(self._routes(), self.capabilities(), self.info, self.instructions)
+            self._profile = ServerProfile(
+                self._routes(), self.capabilities(), self.info, self.instructions, self.max_batch_messages
+            )
         return self._profile
 
     def capabilities(self) -> dict[str, Any]:
