@@ -8,6 +8,7 @@ Each function returns its input unchanged (the same object) when the revision la
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -17,7 +18,7 @@ from runtime.protocol.versions import Revision
 
 # Bytes any field shaped below would show in an encoded tools/call result; without them there is nothing
 # to take out, and the bytes go as they are.
-_RESULT_MARKERS = (b"structuredContent", b"resource_link", b"audio", b"_meta", b"lastModified")
+_RESULT_MARKERS = re.compile(rb"structuredContent|resource_link|audio|_meta|lastModified")
 
 
 def capabilities(caps: dict[str, Any], revision: Revision) -> dict[str, Any]:
@@ -78,7 +79,7 @@ def tool_result(result: Any, revision: Revision) -> Any:
     audio as text blocks where the revision has no such content, no `_meta` or `lastModified` inside
     content before 2025-06-18."""
     if type(result) is bytes:
-        if not any(result.find(marker) >= 0 for marker in _RESULT_MARKERS):
+        if _RESULT_MARKERS.search(result) is None:
             return result
         value = decode_any(result)
     else:
