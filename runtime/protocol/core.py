@@ -7,6 +7,8 @@ A transport feeds each received message to `ServerSession.receive` and acts on w
 - `Cancel(request_id, reason)`: cancel the handler of an in-flight request;
 - `Answer(request_id, result, error)`: the peer answered a request this side sent (sampling, roots, ...);
 - `Notice(method, params)`: any other notification (roots/list_changed, tasks/status, ...);
+- `Batch(messages)`: a JSON-RPC batch (revisions that have them): the runner acts on
+  `session.classify(message)` for each, in order, and answers with the array of their responses;
 - `None`: nothing to do.
 
 The session record (`SessionState`) is the only state that outlives a message; the `inflight` table is
@@ -20,31 +22,30 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from runtime.protocol import downgrade
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
 from runtime.protocol.state import INITIALIZING, LOG_LEVELS, NEW, OPERATING, SessionState
-from runtime.protocol.versions import Revision, negotiate, revision
+from runtime.protocol.versions import LATEST, REVISIONS, Revision, negotiate, revision
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 
 class Route:
-    """How the server serves one client method: the capability it needs and the handler that runs it.
+    """How the server serves one client method: the capability it needs and the handler that runs it. A
+    session whose revision lacks the capability (tasks, completions) gets "Method not found".
 
     `handler(call_context, params)` returns the result as a msgspec Struct, a dict, or already-encoded JSON
     (`bytes`), or an awaitable of one of those.
     """
 
-    __slots__ = ("capability", "handler", "method", "needs_tasks")
+    __slots__ = ("capability", "handler", "method")
 
-    def __init__(
-        self, method: str, capability: str | None, handler: Callable[..., Any], needs_tasks: bool = False
-    ):
+    def __init__(self, method: str, capability: str | None, handler: Callable[..., Any]):
         self.method = method
         self.capability = capability
         self.handler = handler
-        self.needs_tasks = needs_tasks
 
 
 class Reply:
@@ -93,7 +94,20 @@ class Notice:
         self.params = params
 
 
-Action = Reply | Call | Cancel | Answer | Notice | None
+class Batch:
+    """A JSON-RPC batch of a revision that has them: its messages, decoded, not yet classified (each is
+    classified when its turn comes, so a request id in flight from an earlier one is seen)."""
+
+    __slots__ = ("messages",)
+
+    def __init__(self, messages: list[Any]) -> None:
+        self.messages = messages
+
+
+Action = Reply | Call | Cancel | Answer | Notice | Batch | None
+# The most messages one batch may carry by default (`Server(max_batch_messages=...)`): each may start a
+# handler, so one POST or line must not start an unbounded number of them.
+MAX_BATCH_MESSAGES = 1000
 
 _client_decoder = msgspec.json.Decoder(t.ClientMessage)
 _EMPTY_RESULT = b"{}"
@@ -110,8 +124,10 @@ class ServerProfile:
         "_init_cache",
         "_standalone",
         "available",
+        "available_by",
         "capabilities",
         "instructions",
+        "max_batch",
         "routes",
         "server_info",
     )
@@ -122,14 +138,21 @@ class ServerProfile:
         capabilities: dict[str, Any],
         server_info: dict[str, Any],
         instructions: str | None,
+        max_batch: int = MAX_BATCH_MESSAGES,
     ) -> None:
+        self.max_batch = max_batch
         self.routes = routes
-        # The routes whose capability the server declares: one lookup per request.
-        self.available = {
-            method: route
-            for method, route in routes.items()
-            if route.capability is None or route.capability in capabilities
-        }
+        # The routes whose capability the server declares, as each revision has the capabilities: one
+        # lookup per request.
+        self.available_by: dict[str, dict[str, Route]] = {}
+        for version, rev in REVISIONS.items():
+            offered = downgrade.capabilities(capabilities, rev)
+            self.available_by[version] = {
+                method: route
+                for method, route in routes.items()
+                if route.capability is None or route.capability in offered
+            }
+        self.available = self.available_by[LATEST]
         self.capabilities = capabilities
         self.server_info = server_info
         self.instructions = instructions
@@ -143,16 +166,19 @@ class ServerProfile:
         session. So the capability is not offered, and task-augmented calls run as plain calls."""
         if self._standalone is None:
             capabilities = {k: v for k, v in self.capabilities.items() if k != "tasks"}
-            self._standalone = ServerProfile(self.routes, capabilities, self.server_info, self.instructions)
+            self._standalone = ServerProfile(
+                self.routes, capabilities, self.server_info, self.instructions, self.max_batch
+            )
         return self._standalone
 
     def initialize_result(self, version: str) -> bytes:
         cached = self._init_cache.get(version)
         if cached is None:
+            rev = revision(version)
             result: dict[str, Any] = {
                 "protocolVersion": version,
-                "capabilities": self.capabilities,
-                "serverInfo": self.server_info,
+                "capabilities": downgrade.capabilities(self.capabilities, rev),
+                "serverInfo": downgrade.server_info(self.server_info, rev),
             }
             if self.instructions:
                 result["instructions"] = self.instructions
@@ -213,10 +239,8 @@ class ServerSession:
             if self.standalone:
                 return self._initialize(message)
             return Reply(rpc.error_message(request_id, rpc.INVALID_REQUEST, "Session is already initialized"))
-        route = self.profile.available.get(method)
+        route = self.profile.available_by[self.revision.version].get(method)
         if route is None:
-            return Reply(rpc.error_message(request_id, rpc.METHOD_NOT_FOUND, f"Method not found: {method}"))
-        if route.needs_tasks and not self.revision.has_tasks:
             return Reply(rpc.error_message(request_id, rpc.METHOD_NOT_FOUND, f"Method not found: {method}"))
         if request_id in self.inflight:
             return Reply(
@@ -264,8 +288,31 @@ class ServerSession:
                 rpc.error_message(None, rpc.INVALID_REQUEST, "Invalid request: nested too deeply"), True
             )
         if isinstance(raw, list):
-            message = "Batch requests are not supported by MCP 2025-11-25"
+            return self._batch(raw)
+        return self.classify(raw)
+
+    def _batch(self, messages: list[Any]) -> Action:
+        if not self.revision.has_batches:
+            message = f"Batch requests are not supported by MCP {self.revision.version}"
             return Reply(rpc.error_message(None, rpc.INVALID_REQUEST, message), invalid=True)
+        if not messages:
+            return Reply(rpc.error_message(None, rpc.INVALID_REQUEST, "Invalid request: empty batch"), True)
+        if len(messages) > self.profile.max_batch:
+            limit = self.profile.max_batch
+            message = f"Invalid request: batch of {len(messages)} messages; the limit is {limit}"
+            return Reply(rpc.error_message(None, rpc.INVALID_REQUEST, message), invalid=True)
+        return Batch(messages)
+
+    def classify_in_batch(self, raw: Any) -> Action:
+        """The action for one message of a `Batch`."""
+        if isinstance(raw, dict) and raw.get("method") == "initialize" and "id" in raw:
+            request_id = raw["id"] if rpc.valid_id(raw["id"]) else None
+            message = "Invalid request: initialize must not be part of a JSON-RPC batch"
+            return Reply(rpc.error_message(request_id, rpc.INVALID_REQUEST, message))
+        return self.classify(raw)
+
+    def classify(self, raw: Any) -> Action:
+        """The action for one decoded message (a batch's, or one the typed decoder rejected)."""
         if not isinstance(raw, dict) or raw.get("jsonrpc") != "2.0":
             message = 'Invalid request: expected a "jsonrpc": "2.0" object'
             return Reply(rpc.error_message(None, rpc.INVALID_REQUEST, message), invalid=True)

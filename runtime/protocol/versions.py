@@ -1,8 +1,10 @@
 """Protocol revisions this runtime speaks and how a version is negotiated.
 
-A `Revision` names what differs between protocol revisions that the session core must know about. The
-2026-07-28 (stateless) revision will be added as another `Revision` with `stateful=False`; the core asks the
-revision, not the version string, so adding it needs no rewrite of the session logic.
+A `Revision` answers every question about what one protocol revision has: the session core, the transports
+and the result shaping (runtime/protocol/downgrade.py) ask the negotiated revision, never compare version
+strings. The flags come from the spec's changelogs (docs/specification/<version>/changelog.mdx) and its
+schemas (schema/<version>/schema.json). The 2026-07-28 (stateless) revision will be another `Revision` with
+`stateful=False`; adding it needs no rewrite of the session logic.
 """
 
 from __future__ import annotations
@@ -14,26 +16,92 @@ from dataclasses import dataclass
 class Revision:
     version: str
     stateful: bool = True  # initialize handshake and sessions
-    has_tasks: bool = False  # tasks/* and task-augmented requests (2025-11-25)
-    has_elicitation: bool = False  # elicitation/create (2025-06-18)
+    # -- base protocol and transports
+    has_batches: bool = False  # JSON-RPC batches (added 2025-03-26, removed 2025-06-18)
+    has_streamable_http: bool = False  # Streamable HTTP replaced HTTP+SSE (2025-03-26)
+    has_resumable_streams: bool = False  # SSE event ids and GET with Last-Event-ID (2025-03-26)
+    has_version_header: bool = False  # MCP-Protocol-Version on every HTTP request (2025-06-18)
+    has_sse_polling: bool = False  # priming events; servers may close SSE streams at will (2025-11-25)
+    has_progress_message: bool = False  # notifications/progress `message` (2025-03-26)
+    has_item_meta: bool = False  # `_meta` on tools, resources, prompts and content blocks (2025-06-18)
+    # -- server features
+    has_completions: bool = False  # the `completions` capability and completion/complete (2025-03-26)
+    has_tool_annotations: bool = False  # Tool.annotations (2025-03-26)
+    has_audio_content: bool = False  # AudioContent blocks (2025-03-26)
+    has_titles: bool = False  # `title` on tools, resources, prompts, arguments, serverInfo (2025-06-18)
     has_structured_output: bool = False  # outputSchema / structuredContent (2025-06-18)
-    has_url_elicitation: bool = False  # elicitation URL mode (2025-11-25)
+    has_resource_links: bool = False  # resource_link content blocks in tool results (2025-06-18)
+    has_last_modified: bool = False  # Annotations.lastModified (2025-06-18)
+    has_icons: bool = False  # icons; serverInfo description and websiteUrl (2025-11-25)
+    has_tool_execution: bool = False  # Tool.execution (taskSupport) (2025-11-25)
+    has_tasks: bool = False  # tasks/* and task-augmented requests (2025-11-25)
+    # -- client features (requests the server sends)
+    has_elicitation: bool = False  # elicitation/create (2025-06-18)
+    has_url_elicitation: bool = False  # elicitation modes: "form" named, "url" added (2025-11-25)
+    has_sampling_tools: bool = False  # sampling/createMessage `tools` and `toolChoice` (2025-11-25)
 
+    @property
+    def has_everything(self) -> bool:
+        """Whether results need no shaping for this revision (what the server builds is its shape)."""
+        return self is _LATEST_REVISION
+
+
+_V2025_11_25 = Revision(
+    "2025-11-25",
+    has_streamable_http=True,
+    has_resumable_streams=True,
+    has_version_header=True,
+    has_sse_polling=True,
+    has_progress_message=True,
+    has_item_meta=True,
+    has_completions=True,
+    has_tool_annotations=True,
+    has_audio_content=True,
+    has_titles=True,
+    has_structured_output=True,
+    has_resource_links=True,
+    has_last_modified=True,
+    has_icons=True,
+    has_tool_execution=True,
+    has_tasks=True,
+    has_elicitation=True,
+    has_url_elicitation=True,
+    has_sampling_tools=True,
+)
+_V2025_06_18 = Revision(
+    "2025-06-18",
+    has_streamable_http=True,
+    has_resumable_streams=True,
+    has_version_header=True,
+    has_progress_message=True,
+    has_item_meta=True,
+    has_completions=True,
+    has_tool_annotations=True,
+    has_audio_content=True,
+    has_titles=True,
+    has_structured_output=True,
+    has_resource_links=True,
+    has_last_modified=True,
+    has_elicitation=True,
+)
+_V2025_03_26 = Revision(
+    "2025-03-26",
+    has_batches=True,
+    has_streamable_http=True,
+    has_resumable_streams=True,
+    has_progress_message=True,
+    has_completions=True,
+    has_tool_annotations=True,
+    has_audio_content=True,
+)
+_V2024_11_05 = Revision("2024-11-05")
+_LATEST_REVISION = _V2025_11_25
 
 REVISIONS: dict[str, Revision] = {
-    "2025-11-25": Revision(
-        "2025-11-25",
-        has_tasks=True,
-        has_elicitation=True,
-        has_structured_output=True,
-        has_url_elicitation=True,
-    ),
-    "2025-06-18": Revision("2025-06-18", has_elicitation=True, has_structured_output=True),
-    "2025-03-26": Revision("2025-03-26"),
-    "2024-11-05": Revision("2024-11-05"),
+    r.version: r for r in (_V2025_11_25, _V2025_06_18, _V2025_03_26, _V2024_11_05)
 }
 
-LATEST = "2025-11-25"
+LATEST = _LATEST_REVISION.version
 SUPPORTED_VERSIONS: tuple[str, ...] = tuple(REVISIONS)
 # What a Streamable HTTP request without MCP-Protocol-Version is assumed to speak (transports.mdx).
 HTTP_DEFAULT_VERSION = "2025-03-26"

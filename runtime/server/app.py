@@ -15,11 +15,13 @@ from typing import Any, Protocol, TypeVar
 import msgspec
 
 from ipc.cache import KIND_LIST, KIND_RESOURCE, KIND_TOOL, SharedCache, list_key, resource_key, tool_key
+from runtime.protocol import downgrade
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
-from runtime.protocol.core import Answer, Notice, Route, ServerProfile, ServerSession
+from runtime.protocol.core import MAX_BATCH_MESSAGES, Answer, Notice, Route, ServerProfile, ServerSession
 from runtime.protocol.jsonrpc import McpError, notification_message
 from runtime.protocol.state import LOG_LEVELS, OPERATING
+from runtime.protocol.versions import Revision
 from runtime.server import content, quick
 from runtime.server.client_requests import ClientRequestError
 from runtime.server.context import Context
@@ -56,6 +58,7 @@ class Server:
         request_timeout: float | None = None,
         capabilities: dict[str, Any] | None = None,
         tasks: TaskRunner | None = None,
+        max_batch_messages: int = MAX_BATCH_MESSAGES,
     ) -> None:
         self.info: dict[str, Any] = {"name": name, "version": version}
         for key, value in (("title", title), ("description", description), ("websiteUrl", website_url)):
@@ -65,6 +68,7 @@ class Server:
             self.info["icons"] = msgspec.to_builtins(icons)
         self.instructions = instructions
         self.page_size = page_size
+        self.max_batch_messages = max_batch_messages  # JSON-RPC batches (2025-03-26 sessions only)
         self.request_timeout = request_timeout
         self.extra_capabilities = capabilities or {}
         self._max_threads = max_threads or min(32, (os.cpu_count() or 1) + 4)
@@ -75,8 +79,10 @@ class Server:
         self._prompts: dict[str, PromptSpec] = {}
         self._completions: dict[tuple[str, str, str], CompletionSpec] = {}
         self._profile: ServerProfile | None = None
-        self._list_cache: dict[tuple[str, int], bytes] = {}  # (kind, offset): bounded by the registry
-        self._list_keys: dict[tuple[str, int], str] = {}  # shared-cache keys of the list results
+        # (kind, version, offset): bounded by the registry and the revisions
+        self._list_cache: dict[tuple[str, str, int], bytes] = {}
+        self._list_keys: dict[tuple[str, str, int], str] = {}  # shared-cache keys of the list results
+        self._list_items: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (kind, version): the entries
         # The shared result cache (ipc/cache.py), set by the HTTP runtime: resources/read, the lists and
         # tools with cache_ttl are answered from it without running their handler.
         self.cache: SharedCache | None = None
@@ -295,6 +301,7 @@ class Server:
     def _changed(self, kind: str) -> None:
         self._list_cache.clear()
         self._list_keys.clear()
+        self._list_items.clear()
         if self.cache is not None:
             self._uncache_kind(kind)
         if self._profile is not None and kind not in self._profile.capabilities:
@@ -383,7 +390,9 @@ class Server:
     @property
     def profile(self) -> ServerProfile:
         if self._profile is None:
-            self._profile = ServerProfile(self._routes(), self.capabilities(), self.info, self.instructions)
+            self._profile = ServerProfile(
+                self._routes(), self.capabilities(), self.info, self.instructions, self.max_batch_messages
+            )
         return self._profile
 
     def capabilities(self) -> dict[str, Any]:
@@ -416,10 +425,10 @@ class Server:
             "prompts/get": Route("prompts/get", "prompts", self._get_prompt),
             "completion/complete": Route("completion/complete", "completions", self._complete),
             "logging/setLevel": Route("logging/setLevel", "logging", _set_level),
-            "tasks/get": Route("tasks/get", "tasks", self._get_task, needs_tasks=True),
-            "tasks/result": Route("tasks/result", "tasks", self._task_result, needs_tasks=True),
-            "tasks/list": Route("tasks/list", "tasks", self._list_tasks, needs_tasks=True),
-            "tasks/cancel": Route("tasks/cancel", "tasks", self._cancel_task, needs_tasks=True),
+            "tasks/get": Route("tasks/get", "tasks", self._get_task),
+            "tasks/result": Route("tasks/result", "tasks", self._task_result),
+            "tasks/list": Route("tasks/list", "tasks", self._list_tasks),
+            "tasks/cancel": Route("tasks/cancel", "tasks", self._cancel_task),
         }
 
     # -- running handlers ----------------------------------------------------------------------------------
@@ -452,29 +461,46 @@ class Server:
 
     # -- method handlers -----------------------------------------------------------------------------------
 
-    def _list(self, kind: str, key: str, items: list[dict[str, Any]], cursor: str | None) -> bytes:
+    def _items(self, kind: str, revision: Revision) -> list[dict[str, Any]]:
+        """The list entries of `kind` as `revision` has them, shaped once per revision."""
+        items = self._list_items.get((kind, revision.version))
+        if items is None:
+            registry = {
+                "tools": self._tools,
+                "resources": self._resources,
+                "templates": self._templates,
+                "prompts": self._prompts,
+            }[kind]
+            shaped = (downgrade.definition(kind, spec.definition, revision) for spec in registry.values())
+            items = self._list_items[(kind, revision.version)] = [d for d in shaped if d is not None]
+        return items
+
+    def _list(self, kind: str, key: str, ctx: Context, cursor: str | None) -> bytes:
         # The cursor is checked before anything is memoised, and pages are memoised by offset only at the
-        # page boundaries this server hands out: at most len(items) / page_size + 1 entries per list,
-        # whatever cursors clients send.
+        # page boundaries this server hands out: at most len(items) / page_size + 1 entries per list and
+        # revision, whatever cursors clients send.
+        revision = ctx.session.revision
+        items = self._items(kind, revision)
         offset = read_cursor(kind, cursor) if cursor else 0
         if offset % self.page_size or offset > len(items):
             return self._encode_page(kind, key, items, offset)
+        memo = (kind, revision.version, offset)
         cache = self.cache
         if cache is not None:
-            shared_key = self._list_keys.get((kind, offset))
+            shared_key = self._list_keys.get(memo)
             if shared_key is None:
                 # The key carries a fingerprint of the registry, so workers whose registries differ (one
                 # changed at run time) never answer with each other's lists.
                 fingerprint = zlib.crc32(rpc.encode(items))
                 canonical = make_cursor(kind, offset) if offset else None
-                shared_key = self._list_keys[(kind, offset)] = list_key(kind, fingerprint, canonical)
+                shared_key = self._list_keys[memo] = list_key(kind, fingerprint, canonical)
             hit = cache.get(shared_key)
             cache.count(hit is not None)
             if hit is not None:
                 return hit
-        cached = self._list_cache.get((kind, offset))
+        cached = self._list_cache.get(memo)
         if cached is None:
-            cached = self._list_cache[(kind, offset)] = self._encode_page(kind, key, items, offset)
+            cached = self._list_cache[memo] = self._encode_page(kind, key, items, offset)
         if cache is not None:
             cache.put(shared_key, cached, kind=KIND_LIST)
         return cached
@@ -488,39 +514,40 @@ class Server:
 
     def _list_tools(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
         cursor = params.cursor if params is not None else None
-        return self._list("tools", "tools", [s.definition for s in self._tools.values()], cursor)
+        return self._list("tools", "tools", ctx, cursor)
 
     def _list_resources(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
         cursor = params.cursor if params is not None else None
-        return self._list("resources", "resources", [s.definition for s in self._resources.values()], cursor)
+        return self._list("resources", "resources", ctx, cursor)
 
     def _list_templates(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
         cursor = params.cursor if params is not None else None
-        items = [s.definition for s in self._templates.values()]
-        return self._list("templates", "resourceTemplates", items, cursor)
+        return self._list("templates", "resourceTemplates", ctx, cursor)
 
     def _list_prompts(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
         cursor = params.cursor if params is not None else None
-        return self._list("prompts", "prompts", [s.definition for s in self._prompts.values()], cursor)
+        return self._list("prompts", "prompts", ctx, cursor)
 
     def _call_tool(self, ctx: Context, params: t.CallToolRequestParams) -> Any:
         tool = self._tools.get(params.name)
         if tool is None:
             raise McpError(rpc.INVALID_PARAMS, f"Unknown tool: {params.name}", {"name": params.name})
+        revision = ctx.session.revision
+        convert = tool.results[revision.version]  # the result as the session's revision has it
         if tool.plain and params.task is None:  # the hot path; the general one below does the same
             try:
                 kwargs = tool.bind(params.arguments or {})
             except ArgumentsInvalid as exc:
                 return tool.invalid_arguments(exc)
             if not tool.await_free:
-                return Then(tool.fn(**kwargs), tool.result, tool.error_result)
+                return Then(tool.fn(**kwargs), convert, tool.error_result)
             try:
                 value = run_inline(tool.fn(**kwargs))
             except McpError:
                 raise
             except Exception as exc:
                 return tool.error_result(exc)
-            return tool.result(value)
+            return convert(value)
         if params.task is not None and tool.task_support == "forbidden":
             raise McpError(rpc.METHOD_NOT_FOUND, f"Tool {tool.name!r} does not support task-augmented calls")
         if params.task is None and tool.task_support == "required":
@@ -532,16 +559,20 @@ class Server:
             key = tool_key(tool.name, msgspec.json.encode(arguments, order="sorted"))
             hit = cache.get(key)
             cache.count(hit is not None)
-            if hit is not None:
-                return hit
+            if hit is not None:  # stored in the latest revision's shape, shared by every session
+                return hit if revision.has_everything else downgrade.tool_result(hit, revision)
             store: tuple[SharedCache, str, int] | None = (cache, key, cache.generation(key))
+            convert = tool.result
         else:
             store = None
         try:
             kwargs = tool.bind(arguments)
         except ArgumentsInvalid as exc:
             return tool.invalid_arguments(exc)
-        as_task = params.task is not None and "tasks" in ctx.session.profile.capabilities
+        # A revision without tasks knows no `task` field: the call runs as a plain one.
+        as_task = (
+            params.task is not None and revision.has_tasks and "tasks" in ctx.session.profile.capabilities
+        )
         if as_task:
             record = self.tasks.create(_owner(ctx.session), params.task.ttl)  # type: ignore[union-attr]
             channel = _TaskChannel(self, ctx.session, record.task_id)
@@ -553,9 +584,9 @@ class Server:
             pending = tool.fn(**kwargs)
         else:
             pending = ctx.loop.run_in_executor(self.executor, functools.partial(tool.fn, **kwargs))
-        work = Then(pending, tool.result, tool.error_result)
+        work = Then(pending, convert, tool.error_result)
         if store is not None:
-            return _stored_tool_result(work, *store, tool.cache_ttl)  # type: ignore[arg-type]
+            return _stored_tool_result(work, *store, tool.cache_ttl, revision)  # type: ignore[arg-type]
         if not as_task:
             return work
         self.tasks.start(record, work)
@@ -639,6 +670,9 @@ class Server:
         except msgspec.ValidationError as exc:
             raise McpError(rpc.INVALID_PARAMS, f"Invalid arguments for prompt {spec.name!r}: {exc}") from None
         convert = functools.partial(content.prompt_messages, spec.description)
+        revision = ctx.session.revision
+        if not revision.has_everything:
+            convert = functools.partial(_shaped_prompt, convert, revision)
         return self._answer(ctx, spec.handler, kwargs, convert)
 
     def _complete(self, ctx: Context, params: t.CompleteRequestParams) -> Any:
@@ -765,14 +799,19 @@ async def _stored_resource(
 
 
 async def _stored_tool_result(
-    pending: Then, cache: SharedCache, key: str, generation: int, ttl: float
+    pending: Then, cache: SharedCache, key: str, generation: int, ttl: float, revision: Revision
 ) -> Any:
-    """A cacheable tool's result, stored unless it is an error (a failure may be transient)."""
+    """A cacheable tool's result, stored (in the latest revision's shape) unless it is an error (a failure
+    may be transient); answered in the shape of the session's revision."""
     result = await pending
     data = result if type(result) is bytes else rpc.encode(result)
     if not getattr(result, "is_error", False):
         cache.put(key, data, None if ttl == float("inf") else ttl, KIND_TOOL, generation)
-    return data
+    return data if revision.has_everything else downgrade.tool_result(data, revision)
+
+
+def _shaped_prompt(convert: Callable[[Any], Any], revision: Revision, value: Any) -> Any:
+    return downgrade.prompt_result(convert(value), revision)
 
 
 def _completion_result(value: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import msgspec
 
 from runtime.protocol import types as t
 from runtime.protocol.state import SessionState
+from runtime.protocol.versions import revision
 from runtime.server.signature import root_schema
 
 # How long a server waits for its client by default: sampling and elicitation may wait for a human.
@@ -36,6 +37,14 @@ def require(state: SessionState, capability: str, sub: str | None = None, what: 
         raise ClientCapabilityError(f"the client did not declare the '{needed}' capability needed for {what}")
 
 
+def require_revision(state: SessionState, has: bool, what: str) -> None:
+    """The session's negotiated revision must have the feature (a client may not declare what its revision
+    lacks, and one that does is not believed)."""
+    if not has:
+        version = state.protocol_version
+        raise ClientCapabilityError(f"{what} is not part of MCP {version}, which this session speaks")
+
+
 # The client-side requests that may be task-augmented, and where the client declares it (tasks.mdx).
 TASK_CAPABLE = {
     "sampling/createMessage": ("sampling", "createMessage"),
@@ -45,6 +54,7 @@ TASK_CAPABLE = {
 
 def require_task_support(state: SessionState, method: str) -> None:
     """The client must declare tasks.requests.<category>.<request> before a request is task-augmented."""
+    require_revision(state, revision(state.protocol_version).has_tasks, "a task-augmented request")
     category, request = TASK_CAPABLE.get(method, ("", ""))
     tasks = state.client_capabilities.get("tasks")
     requests = tasks.get("requests") if isinstance(tasks, dict) else None
@@ -70,6 +80,7 @@ def sampling_params(
 ) -> dict[str, Any]:
     require(state, "sampling", what="sampling/createMessage")
     if tools is not None or tool_choice is not None:
+        require_revision(state, revision(state.protocol_version).has_sampling_tools, "tool use in sampling")
         require(state, "sampling", "tools", "tool use in sampling")
     if include_context not in (None, "none"):
         require(state, "sampling", "context", f"includeContext={include_context!r}")
@@ -93,17 +104,22 @@ def sampling_params(
 def form_elicitation_params(
     state: SessionState, message: str, schema: dict[str, Any] | type
 ) -> dict[str, Any]:
+    rev = revision(state.protocol_version)
+    require_revision(state, rev.has_elicitation, "elicitation")
     elicitation = state.client_capabilities.get("elicitation")
     # `elicitation: {}` means form mode (elicitation.mdx, backwards compatibility).
     if elicitation is None or (elicitation and "form" not in elicitation):
         raise ClientCapabilityError("the client did not declare the 'elicitation.form' capability")
     requested = schema if isinstance(schema, dict) else root_schema(schema)
+    if not rev.has_url_elicitation:  # before modes existed: form mode, unnamed
+        return {"message": message, "requestedSchema": requested}
     return {"mode": "form", "message": message, "requestedSchema": requested}
 
 
 def url_elicitation_params(
     state: SessionState, message: str, url: str, elicitation_id: str
 ) -> dict[str, Any]:
+    require_revision(state, revision(state.protocol_version).has_url_elicitation, "URL-mode elicitation")
     require(state, "elicitation", "url", "URL-mode elicitation")
     return {"mode": "url", "message": message, "url": url, "elicitationId": elicitation_id}
 

@@ -148,7 +148,7 @@ class Context(msgspec.Struct, eq=False):
         params: dict[str, Any] = {"progressToken": token, "progress": progress}
         if total is not None:
             params["total"] = total
-        if message is not None:
+        if message is not None and self.session.revision.has_progress_message:
             params["message"] = message
         return self.notify("notifications/progress", params)
 

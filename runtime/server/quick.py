@@ -87,7 +87,7 @@ def _call(server: Server, session: ServerSession, data: bytes) -> bytes | Awaiti
         or call.jsonrpc != "2.0"
         or session.state.phase == NEW
         or call.id in session.inflight
-        or "tools/call" not in session.profile.available
+        or "tools/call" not in session.profile.available_by[session.revision.version]
     ):
         return None
     if not tool.await_free and server.request_timeout is not None:
@@ -96,15 +96,16 @@ def _call(server: Server, session: ServerSession, data: bytes) -> bytes | Awaiti
         kwargs = tool.bind(params.arguments or {})
     except ArgumentsInvalid as exc:
         return _response(call.id, tool.invalid_arguments(exc))
+    convert = tool.results[session.revision.version]
     if not tool.await_free:
-        return Awaiting(call.id, tool, tool.fn(**kwargs))
+        return Awaiting(call.id, tool, tool.fn(**kwargs), convert)
     try:
         value = run_inline(tool.fn(**kwargs))
     except rpc.McpError as exc:
         return rpc.error_from_exception(call.id, exc)
     except Exception as exc:  # a failing tool answers with an isError result, as on the normal path
         return _response(call.id, tool.error_result(exc))
-    return _converted(call.id, tool, value)
+    return _converted(call.id, convert, value)
 
 
 class Awaiting(msgspec.Struct, gc=False):
@@ -114,6 +115,7 @@ class Awaiting(msgspec.Struct, gc=False):
     id: rpc.RequestId
     tool: ToolSpec
     pending: Any
+    convert: Any  # the tool's result for the session's revision
 
     async def finish(self) -> bytes | None:
         """The response, or None when the request was cancelled (no response, cancellation.mdx)."""
@@ -125,12 +127,12 @@ class Awaiting(msgspec.Struct, gc=False):
             return rpc.error_from_exception(self.id, exc)
         except Exception as exc:
             return _response(self.id, self.tool.error_result(exc))
-        return _converted(self.id, self.tool, value)
+        return _converted(self.id, self.convert, value)
 
 
-def _converted(request_id: rpc.RequestId, tool: ToolSpec, value: Any) -> bytes:
+def _converted(request_id: rpc.RequestId, convert: Any, value: Any) -> bytes:
     try:
-        result = tool.result(value)
+        result = convert(value)
     except Exception as exc:  # an unconvertible return value: the normal path's internal error
         return rpc.error_from_exception(request_id, internal_error("tools/call", exc))
     return _response(request_id, result)

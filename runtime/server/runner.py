@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import msgspec
 
 from runtime.protocol import jsonrpc as rpc
-from runtime.protocol.core import Answer, Call, Cancel, Notice, Reply, ServerSession
+from runtime.protocol.core import Answer, Batch, Call, Cancel, Notice, Reply, ServerSession
 from runtime.server.context import Context
 
 if TYPE_CHECKING:
@@ -71,7 +71,9 @@ class Runner:
         self.loop = loop or asyncio.get_running_loop()
 
     def feed(self, session: ServerSession, data: bytes | memoryview, out: Outbound) -> None:
-        action = session.receive(data)
+        self.act(session, session.receive(data), out)
+
+    def act(self, session: ServerSession, action: Any, out: Outbound) -> None:
         kind = type(action)
         if kind is Call:
             self.call(session, action, out)  # type: ignore[arg-type]
@@ -84,6 +86,9 @@ class Runner:
                 self.server.on_answer(session, action)  # type: ignore[arg-type]
             elif kind is Notice:
                 self.server.on_notice(session, action)  # type: ignore[arg-type]
+            elif kind is Batch:
+                run_batch(self, session, action.messages, out)  # type: ignore[union-attr]
+                return
             out.finish(None)
 
     def call(self, session: ServerSession, call: Call, out: Outbound) -> None:
@@ -145,6 +150,42 @@ class Runner:
         if action.reason:
             log.info("request %r cancelled: %s", action.request_id, action.reason)
         action.handle.cancel()
+
+
+class BatchOutbound:
+    """The channel each message of a JSON-RPC batch answers on: messages sent while they run go on the
+    batch's channel; the responses are collected and leave together, as one array, when the last message
+    has finished (no response at all: none, as for a lone notification)."""
+
+    __slots__ = ("out", "pending", "responses")
+
+    def __init__(self, out: Outbound, pending: int) -> None:
+        self.out = out
+        self.pending = pending
+        self.responses: list[bytes] = []
+
+    @property
+    def progress_gap(self) -> float:
+        return getattr(self.out, "progress_gap", 0.0)  # type: ignore[no-any-return]
+
+    def send(self, data: bytes) -> None:
+        self.out.send(data)
+
+    def finish(self, data: bytes | None, invalid: bool = False) -> None:
+        if data is not None:
+            self.responses.append(data)
+        self.pending -= 1
+        if self.pending == 0:
+            self.out.finish(b"[" + b",".join(self.responses) + b"]" if self.responses else None)
+
+
+def run_batch(runner: Runner, session: ServerSession, messages: list[Any], out: Outbound) -> None:
+    # One count more than messages, taken back at the end: the array waits until every message was fed,
+    # even when the first ones finish at once.
+    batch = BatchOutbound(out, len(messages) + 1)
+    for message in messages:
+        runner.act(session, session.classify_in_batch(message), batch)
+    batch.finish(None)
 
 
 async def _after_progress(ctx: Context) -> None:

@@ -11,7 +11,9 @@ from typing import Any
 import jsonschema_rs
 import msgspec
 
+from runtime.protocol import downgrade
 from runtime.protocol import types as t
+from runtime.protocol.versions import REVISIONS, Revision
 from runtime.server import content
 from runtime.server.content import CONTENT_TYPES
 from runtime.server.inline import cannot_suspend
@@ -69,6 +71,7 @@ class ToolSpec:
         "name",
         "plain",
         "result",
+        "results",
         "signature",
         "structured",
         "task_support",
@@ -130,6 +133,11 @@ class ToolSpec:
             if self.structured
             else functools.partial(content.tool_result, False, self.wrap_result)
         )
+        # results[version]: `result` for a session of that revision (what it lacks taken out; precomputed).
+        self.results: dict[str, Callable[[Any], Any]] = {
+            version: self.result if revision.has_everything else _shaped(self.result, revision)
+            for version, revision in REVISIONS.items()
+        }
         # The common call needs nothing but its arguments: async, no Context, never a task, no cache.
         self.plain = (
             self.is_async
@@ -197,6 +205,13 @@ class ToolSpec:
     def arguments_error(self, exc: Exception) -> str:
         """SEP-1303: tell the model what was wrong so it can correct the call."""
         return f"Invalid arguments for tool {self.name!r}: {_describe(exc)}"
+
+
+def _shaped(result: Callable[[Any], Any], revision: Revision) -> Callable[[Any], Any]:
+    def shaped(value: Any) -> Any:
+        return downgrade.tool_result(result(value), revision)
+
+    return shaped
 
 
 def _describe(exc: Exception) -> str:

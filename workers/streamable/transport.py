@@ -450,7 +450,7 @@ class StreamableHttp:
         stream.attach(responder.start_stream(200, [*SSE_HEADERS, *headers]))
         if session_id:
             self._streams[(session_id, stream.stream_id)] = stream
-        if session.state.protocol_version >= "2025-11-25":
+        if session.revision.has_sse_polling:
             stream.prime()  # older clients do not expect empty events
         return stream
 
@@ -508,7 +508,7 @@ class StreamableHttp:
         self._get_streams[session_id] = stream
         if self.on_get_stream is not None:
             self.on_get_stream(session_id)
-        if session.state.protocol_version >= "2025-11-25":
+        if session.revision.has_sse_polling:
             stream.prime()
 
     def _resume(self, session_id: str, last_event_id: str, responder: Responder) -> None:
