@@ -1,6 +1,7 @@
 """The grace period of a stop is enforced everywhere: a sync tool blocking its handler thread (time.sleep(30))
 does not keep the process alive past `--grace` (stdio on SIGTERM and on stdin EOF, HTTP with one worker and
-with a supervisor), while a request that finishes within the grace period still gets its answer written."""
+with a supervisor), nor does an async tool blocking the event loop itself; while a request that finishes within
+the grace period still gets its answer written."""
 
 from __future__ import annotations
 
