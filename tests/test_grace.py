@@ -1,6 +1,7 @@
 """The grace period of a stop is enforced everywhere: a sync tool blocking its handler thread (time.sleep(30))
 does not keep the process alive past `--grace` (stdio on SIGTERM and on stdin EOF, HTTP with one worker and
-with a supervisor), while a request that finishes within the grace period still gets its answer written."""
+with a supervisor), nor does an async tool blocking the event loop itself; while a request that finishes within
+the grace period still gets its answer written."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from pathlib import Path
 import psutil
 import pytest
 
+from runtime.supervisor import KILL_MARGIN
 from tests.cluster_support import ClusterServer, Conn, start_session
 from tests.conftest import RunningServer, serve_command
 from tests.test_stdio_raw import INIT
+from workers.shutdown import BACKSTOP_EXIT_CODE
 
 pytestmark = pytest.mark.timeout(90)
 BLOCKING = str(Path(__file__).parent / "apps" / "blocking.py") + ":server"
@@ -136,6 +139,23 @@ def test_stdio_stop_does_not_wait_for_asyncio_to_thread(stdio_server: StdioServe
     assert stdio_server.process.returncode == 0, "".join(stdio_server.errors)
 
 
+def test_stdio_sigterm_with_the_event_loop_blocked_exits_within_grace(stdio_server: StdioServer) -> None:
+    """An async tool calling time.sleep(30) blocks the loop, so the loop's own signal handler cannot run:
+    the signal still starts the grace period, and the backstop ends the process after it."""
+    stdio_server.start_tool("block_loop")
+    stdio_server.process.send_signal(signal.SIGTERM)
+    stdio_server.stopped_within(GRACE + MARGIN)
+    assert stdio_server.process.returncode == BACKSTOP_EXIT_CODE
+
+
+def test_stdio_eof_with_the_event_loop_blocked_exits_within_grace(stdio_server: StdioServer) -> None:
+    """The loop cannot read the end of stdin while it is blocked: the end is still seen."""
+    stdio_server.start_tool("block_loop")
+    stdio_server.close_stdin()
+    stdio_server.stopped_within(GRACE + MARGIN)
+    assert stdio_server.process.returncode == BACKSTOP_EXIT_CODE
+
+
 def test_stdio_eof_lets_a_quick_tool_in_flight_answer_first() -> None:
     server = StdioServer("--grace", "5")
     try:
@@ -248,7 +268,8 @@ def test_http_one_worker_sigterm_with_a_blocking_tool_in_flight_exits_within_gra
         assert not caller.is_alive()  # the cut-off call's connection was closed, not left hanging
     finally:
         server.stop()
-    assert _remove_segments(server.port) == []
+        leftovers = _remove_segments(server.port)  # even when the test fails
+    assert leftovers == []
 
 
 def test_http_two_workers_sigterm_with_a_blocking_tool_in_flight_exits_within_grace() -> None:
@@ -268,3 +289,51 @@ def test_http_two_workers_sigterm_with_a_blocking_tool_in_flight_exits_within_gr
         strays = _kill_strays(workers)
         leftovers = _remove_segments(cluster.port)
     assert strays == [] and leftovers == []
+
+
+def test_http_one_worker_sigterm_with_the_event_loop_blocked_exits_within_grace() -> None:
+    server = RunningServer("--grace", str(GRACE), app=BLOCKING, workers=1)
+    try:
+        session = start_session(server.port)
+        caller = _post_in_background(server.port, session, "block_loop")
+        _wait_for_line(server.lines, "block_loop started")
+        _stop_within(server.process, GRACE + MARGIN)
+        assert server.process.returncode == BACKSTOP_EXIT_CODE
+        caller.join(10)
+        assert not caller.is_alive()
+    finally:
+        server.stop()
+        leftovers = _remove_segments(server.port)  # even when the test fails
+    assert leftovers == []  # the backstop removed the shared cache
+
+
+def _stop_cluster_during(tool: str) -> str:
+    """SIGTERM a two-worker cluster while `tool` runs on one worker; its log once it has exited (within
+    the grace period and the supervisor's kill margin)."""
+    cluster = ClusterServer(2, BLOCKING, "--grace", str(GRACE), "--no-pin")
+    try:
+        workers = psutil.Process(cluster.process.pid).children()
+        assert len(workers) == 2
+        session = start_session(cluster.port)
+        _post_in_background(cluster.port, session, tool)
+        # Soon: a worker whose loop is blocked misses its heartbeats, and is replaced after a few seconds.
+        assert cluster.wait_for_log(f"{tool} started", timeout=30), cluster.log()
+        _stop_within(cluster.process, GRACE + KILL_MARGIN + MARGIN)
+        assert cluster.process.returncode == 0, cluster.log()
+    finally:
+        cluster.stop()
+        strays = _kill_strays(workers)
+        leftovers = _remove_segments(cluster.port)
+    assert strays == [] and leftovers == []
+    return cluster.log()
+
+
+def test_http_two_workers_a_worker_with_its_event_loop_blocked_ends_itself() -> None:
+    log = _stop_cluster_during("block_loop")
+    assert f"stopped (exit code {BACKSTOP_EXIT_CODE})" in log, log
+    assert "did not stop in time" not in log, log
+
+
+def test_http_two_workers_the_supervisor_kills_a_worker_deaf_to_sigterm() -> None:
+    log = _stop_cluster_during("block_loop_deaf")
+    assert "did not stop in time; killed" in log, log

@@ -6,6 +6,13 @@ process alive long after its stop. So once the transport has stopped within the 
 written, connections closed, shared memory removed), a process whose threads are still busy at the end of
 the grace period leaves with `os._exit`; and a backstop thread does the same shortly after the grace period
 if that cleanup itself hangs. `run_within_grace` is `asyncio.run` with that ending.
+
+An async handler that blocks the event loop itself (time.sleep in an `async def`) keeps the loop from
+running its own signal handler or reading the end of stdin, so the stop would never begin. `watch` begins
+it without the loop: from a Python-level signal handler (run in the main thread between bytecodes; it
+interrupts time.sleep) and, over stdio, from a thread that sees stdin hang up; the backstop then ends the
+process. A handler blocking in C code that never checks for signals is out of reach (`kill` still works,
+and a supervisor kills its workers once the grace period and its margin are over).
 """
 
 from __future__ import annotations
@@ -13,10 +20,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import select
+import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
+from types import FrameType
 from typing import Any
 
 # Seconds requests in flight have to finish once a stop is asked for (`--grace`). A stdio client waits a
@@ -28,6 +38,9 @@ STDIO_GRACE = 5.0
 BACKSTOP_SECONDS = 1.0
 FORCED_EXIT_CODE = 0  # the stop was asked for, and it happened: busy threads are not a failure
 BACKSTOP_EXIT_CODE = 1  # the cleanup hung: that is one
+# The end of stdin as poll() reports it without reading: a pipe's writers gone (POLLHUP, always reported),
+# a socket's peer done writing (POLLRDHUP).
+_HANGUP_EVENTS = getattr(select, "POLLRDHUP", 0)
 
 
 def _say(message: str) -> None:
@@ -53,17 +66,64 @@ class GracePeriod:
         self.deadline: float | None = None
         # Run by the backstop before it exits: cleanup that must happen even then (shared memory removed).
         self.last_resort: list[Callable[[], object]] = []
+        self._watcher: threading.Thread | None = None
+        self._wake = -1  # written once the stop begins: wakes the watcher thread
 
     def begin(self) -> None:
+        """Start the grace period; the backstop fires after it. Safe in a signal handler: no locks taken."""
         if self.deadline is not None:
             return
         self.deadline = time.monotonic() + self.seconds
         if not self.backstop:
             return
-        backstop = threading.Timer(self.seconds + BACKSTOP_SECONDS, self._backstop)
-        backstop.name = "mcprt-grace-backstop"
-        backstop.daemon = True
-        backstop.start()
+        if self._watcher is None:
+            self._start_watcher(None)
+        else:
+            with contextlib.suppress(OSError):
+                os.write(self._wake, b"\0")
+
+    def watch(self, signums: Iterable[signal.Signals], stdin: int | None = None) -> None:
+        """Begin the stop on `signums` and (stdio) when the pipe or socket `stdin` hangs up, even while the
+        event loop is blocked. Call it after `loop.add_signal_handler` for the same signals: the loop's own
+        handler still runs the graceful stop whenever the loop turns."""
+        if not self.backstop:
+            return
+        if self._watcher is None:
+            self._start_watcher(None if stdin is None else os.dup(stdin))
+        for signum in signums:
+            self._begin_on(signum)
+
+    def _begin_on(self, signum: signal.Signals) -> None:
+        previous = signal.getsignal(signum)
+
+        def begin_then_previous(number: int, frame: FrameType | None) -> None:
+            self.begin()
+            if callable(previous):  # the loop's: it notes the signal for its handler (uvloop needs this)
+                previous(number, frame)
+
+        signal.signal(signum, begin_then_previous)
+
+    def _start_watcher(self, stdin: int | None) -> None:
+        read, self._wake = os.pipe()
+        os.set_blocking(self._wake, False)
+        self._watcher = threading.Thread(
+            target=self._watch, args=(read, stdin), name="mcprt-grace-backstop", daemon=True
+        )
+        self._watcher.start()
+
+    def _watch(self, wake: int, stdin: int | None) -> None:
+        """Wait for the stop to begin (or stdin to hang up), then for the grace period and the backstop's
+        margin: a process still here then is ended."""
+        poller = select.poll()
+        poller.register(wake, select.POLLIN)
+        if stdin is not None:
+            poller.register(stdin, _HANGUP_EVENTS)
+        while self.deadline is None:
+            if any(fd == stdin for fd, _ in poller.poll()):
+                self.begin()
+        deadline = self.deadline
+        time.sleep(max(0.0, deadline + BACKSTOP_SECONDS - time.monotonic()))
+        self._backstop()
 
     def remaining(self) -> float:
         if self.deadline is None:
@@ -83,11 +143,21 @@ class GracePeriod:
             _exit_now(FORCED_EXIT_CODE)
 
     def _backstop(self) -> None:
-        _say(f"the stop did not finish within the grace period of {self.seconds:g} s; exiting")
+        where = _main_thread_at()
+        _say(f"the stop did not finish within the grace period of {self.seconds:g} s{where}; exiting")
         for cleanup in self.last_resort:
             with contextlib.suppress(Exception):
                 cleanup()
         _exit_now(BACKSTOP_EXIT_CODE)
+
+
+def _main_thread_at() -> str:
+    """Where the main thread (the event loop's) is: the handler that blocks it, when one does."""
+    frame = sys._current_frames().get(threading.main_thread().ident or 0)
+    if frame is None:
+        return ""
+    code = frame.f_code
+    return f" (the event loop's thread is at {code.co_filename}:{frame.f_lineno} in {code.co_name})"
 
 
 def _joined_at_exit() -> list[threading.Thread]:

@@ -200,6 +200,8 @@ async def serve_stdio(
     done: asyncio.Future[None] = loop.create_future()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: done.done() or done.set_result(None))
+    # The stop begins even while a handler blocks the loop (and the backstop then ends the process).
+    grace.watch((signal.SIGTERM, signal.SIGINT), read_fd if _is_stream(read_fd) else None)
     if _is_stream(read_fd):
         read_transport, _ = await loop.connect_read_pipe(
             lambda: LineReader(feed, max_message_bytes, done), stdin

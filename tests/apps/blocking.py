@@ -1,9 +1,12 @@
 """An app whose sync tools block a handler thread: `block` for 30 s (longer than any grace period the tests
 give), `block_in_thread` the same through `asyncio.to_thread` (asyncio's default executor), `quick` for
-half a second. Each says on stderr when it starts, so a test knows it is in flight."""
+half a second; `block_loop` blocks the event loop itself for 30 s (an async tool calling time.sleep), and
+`block_loop_deaf` does too after making its process ignore SIGTERM (only a kill ends it). Each says on
+stderr when it starts, so a test knows it is in flight."""
 
 import asyncio
 import os
+import signal
 import sys
 import time
 
@@ -27,6 +30,21 @@ def block() -> str:
 async def block_in_thread() -> str:
     started("block_in_thread")
     await asyncio.to_thread(time.sleep, 30)
+    return "blocked"
+
+
+@server.tool()
+async def block_loop() -> str:
+    started("block_loop")
+    time.sleep(30)  # blocking the event loop is the point
+    return "blocked"
+
+
+@server.tool()
+async def block_loop_deaf() -> str:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    started("block_loop_deaf")
+    time.sleep(30)
     return "blocked"
 
 

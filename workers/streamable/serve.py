@@ -56,6 +56,7 @@ async def serve_http(
     stop = loop.create_future()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: stop.done() or stop.set_result(None))
+    period.watch((signal.SIGTERM, signal.SIGINT))  # even while a handler blocks the loop
     shown = f"[{host}]" if ":" in host else host
     if member is not None:
         member.start()  # the supervisor announces the address once every worker is ready
