@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import msgspec
 
 from runtime.protocol import jsonrpc as rpc
+from runtime.server.failures import internal_error
 
 RELATED_TASK = "io.modelcontextprotocol/related-task"
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
@@ -169,12 +170,14 @@ class TaskRunner:
         except rpc.McpError as exc:
             self.finish(task_id, None, rpc.ErrorBody(exc.code, exc.message, exc.data), "failed", exc.message)
         except Exception as exc:
-            error = rpc.ErrorBody(rpc.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
-            self.finish(task_id, None, error, "failed", str(exc))
+            failure = internal_error("a task", exc)  # the requestor gets a reference, the log the details
+            error = rpc.ErrorBody(failure.code, failure.message, failure.data)
+            self.finish(task_id, None, error, "failed", failure.message)
         else:
+            # A tool result with isError fails the task (tasks.mdx "Execution errors"): the typed result
+            # says so (pre-encoded bytes are the plain successes of content.tool_result).
+            failed = getattr(result, "is_error", None) is True
             body = result if type(result) is bytes else rpc.encode(result)
-            # A tool result with isError fails the task (tasks.mdx "Execution errors").
-            failed = b'"isError":true' in body
             message = "the tool reported an error" if failed else None
             self.finish(task_id, body, None, "failed" if failed else "completed", message)
         finally:

@@ -19,6 +19,7 @@ import msgspec
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol.core import Answer, Call, Cancel, Notice, Reply, ServerSession
 from runtime.server.context import Context
+from runtime.server.failures import internal_error
 
 if TYPE_CHECKING:
     from runtime.server.app import Server
@@ -157,6 +158,3 @@ async def _after_progress(ctx: Context) -> None:
             await asyncio.sleep(wait)
 
 
-def internal_error(method: str, exc: BaseException) -> rpc.McpError:
-    print(f"mcprt: error in handler of {method}: {exc!r}", file=sys.stderr)
-    return rpc.McpError(rpc.INTERNAL_ERROR, f"Internal error in {method}: {type(exc).__name__}: {exc}")
