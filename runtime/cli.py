@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from runtime.protocol.scan import DEFAULT_MAX_MESSAGE_BYTES
+
 DEFAULT_APP = "runtime.demo:server"
 CLUSTER_ENV = "MCPRT_CLUSTER"  # set by the supervisor for its workers (workers.cluster.config.ENV)
 
@@ -71,7 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--http", metavar="HOST:PORT", help="serve Streamable HTTP (e.g. 127.0.0.1:8000)")
     serve.add_argument("--path", default="/mcp", help="the MCP endpoint's path over HTTP (/mcp)")
     serve.add_argument(
-        "--max-message-bytes", type=int, default=4 * 1024 * 1024, help="largest accepted message (4 MiB)"
+        "--max-message-bytes",
+        type=int,
+        default=DEFAULT_MAX_MESSAGE_BYTES,
+        help=f"largest accepted message ({DEFAULT_MAX_MESSAGE_BYTES >> 20} MiB)",
     )
     serve.add_argument(
         "--max-nesting-depth", type=int, default=200, help="arrays and objects nested in a message (200)"

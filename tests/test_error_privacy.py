@@ -33,7 +33,9 @@ def _answer(body: bytes) -> dict[str, Any]:
     return json.loads(body)  # type: ignore[no-any-return]
 
 
-def _request(conn: Conn, request_id: int, method: str, params: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
+def _request(
+    conn: Conn, request_id: int, method: str, params: dict[str, Any]
+) -> tuple[bytes, dict[str, Any]]:
     status, _, body = conn.post({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
     assert status == 200, (status, body)
     return body, _answer(body)
@@ -67,7 +69,9 @@ def test_no_exception_text_reaches_the_client(server: RunningServer) -> None:
         assert error["code"] == -32603 and error["data"]["reference"] in error["message"]
         references.append(error["data"]["reference"])
     # As a task: the failed task's status message and its tasks/result carry no exception text either.
-    raw, created = _request(conn, 30, "tools/call", {"name": "leaky", "arguments": {}, "task": {"ttl": 60_000}})
+    raw, created = _request(
+        conn, 30, "tools/call", {"name": "leaky", "arguments": {}, "task": {"ttl": 60_000}}
+    )
     task_id = created["result"]["task"]["taskId"]
     raw_result, task_result = _request(conn, 31, "tasks/result", {"taskId": task_id})
     raw_get, task = _request(conn, 32, "tasks/get", {"taskId": task_id})

@@ -7,6 +7,7 @@ exits cleanly on EOF or SIGTERM.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import stat
@@ -23,7 +24,7 @@ from workers.loop import install_uvloop
 if TYPE_CHECKING:
     from runtime.server.app import Server
 
-DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+DEFAULT_MAX_MESSAGE_BYTES = scan.DEFAULT_MAX_MESSAGE_BYTES
 
 
 # After a progress notification, the response to the same request waits this long (s): the TypeScript SDK
@@ -195,7 +196,19 @@ async def serve_stdio(
         server.detach(session)
         server.shutdown()
         if write_transport is not None:
+            await _flushed(write_transport)
             write_transport.close()
+
+
+async def _flushed(transport: asyncio.WriteTransport, timeout: float = 5.0) -> None:
+    """Wait until the answers still buffered are written (a client that closed stdin still reads stdout;
+    closing the loop with them buffered would cut the last answer short), for at most `timeout` s."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    with contextlib.suppress(asyncio.CancelledError):
+        while transport.get_write_buffer_size() and not transport.is_closing():
+            if asyncio.get_running_loop().time() > deadline:
+                return
+            await asyncio.sleep(0.005)
 
 
 def _read_in_thread(loop: asyncio.AbstractEventLoop, reader: LineReader, stream: BinaryIO) -> None:

@@ -19,6 +19,7 @@ from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
 from runtime.protocol.core import Answer, Notice, Route, ServerProfile, ServerSession
 from runtime.protocol.jsonrpc import McpError, notification_message
+from runtime.protocol.scan import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES
 from runtime.protocol.state import LOG_LEVELS, OPERATING
 from runtime.server import content, quick
 from runtime.server.client_requests import ClientRequestError
@@ -663,11 +664,16 @@ class Server:
 
     # -- convenience ---------------------------------------------------------------------------------------
 
-    def run(self) -> None:
-        """Serve over stdio until stdin closes (what `mcprt serve --stdio` does)."""
+    def run(
+        self,
+        *,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        max_nesting_depth: int = DEFAULT_MAX_DEPTH,
+    ) -> None:
+        """Serve over stdio until stdin closes (what `mcprt serve --stdio` does, with the same limits)."""
         from workers.stdio import run_stdio
 
-        run_stdio(self)
+        run_stdio(self, max_message_bytes, max_depth=max_nesting_depth)
 
 
 def _owner(session: ServerSession) -> str:

@@ -156,5 +156,3 @@ async def _after_progress(ctx: Context) -> None:
     if wait > 0:
         with contextlib.suppress(asyncio.CancelledError):  # cancelled now: the answer is ready anyway
             await asyncio.sleep(wait)
-
-
