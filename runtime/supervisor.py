@@ -44,8 +44,8 @@ class SupervisorSettings:
     restart_window: float = 60.0
     max_sessions: int = 10_000
     session_record_bytes: int = 4096
-    task_capacity: int = 4096
-    task_record_bytes: int = 256 * 1024
+    task_capacity: int = 1024
+    task_record_bytes: int = 64 * 1024
     event_log_bytes: int = 64 * 1024 * 1024
     ring_bytes: int = 4 * 1024 * 1024
     path: str = "/mcp"
@@ -103,7 +103,9 @@ class Supervisor:
         self.sessions = SharedTable.create(
             names.sessions_name(prefix), max(64, 2 * s.max_sessions), s.session_record_bytes
         )
-        self.tasks = SharedTable.create(names.tasks_name(prefix), 2 * s.task_capacity, s.task_record_bytes)
+        # The workers keep at most task_capacity tasks; a quarter more slots keeps the probes short.
+        task_slots = s.task_capacity + s.task_capacity // 4 + 1
+        self.tasks = SharedTable.create(names.tasks_name(prefix), task_slots, s.task_record_bytes)
         self.events = SharedEventLog.create(names.events_name(prefix), s.event_log_bytes, 4 * s.max_sessions)
         self.table = SharedTable.create(names.workers_name(prefix), 2 * MAX_SLOTS, 1024)
         self._segments = [self.sessions, self.tasks, self.events, self.table]

@@ -3,6 +3,8 @@ worker is polled, awaited or cancelled through any other, and outlives the worke
 
 from __future__ import annotations
 
+import time
+
 import msgspec
 
 from ipc.table import SharedTable
@@ -42,6 +44,12 @@ class SharedTaskStore:
 
     def delete(self, task_id: str) -> None:
         self.table.remove(task_id)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def expire(self) -> None:
+        self.table.expire(time.time())
 
     def records(self) -> list[TaskRecord]:
         found = []
