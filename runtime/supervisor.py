@@ -115,6 +115,31 @@ class Supervisor:
         for slot in range(self.slots):
             self._segments.append(Ring.create(names.ring_name(prefix, slot), s.ring_bytes))
             self._pipes.append(os.pipe())
+        self._log_shared_memory()
+
+    def _log_shared_memory(self) -> None:
+        """One line with the segments' summed size (what they may take of /dev/shm once written), and a
+        warning when /dev/shm has less room: a worker writing past it would die of SIGBUS."""
+        parts: dict[str, int] = {}
+        for segment in self._segments:
+            what = segment.name.rsplit("-", 1)[-1].rstrip("0123456789")
+            parts[what] = parts.get(what, 0) + len(segment.mm)
+        total = sum(parts.values())
+        inboxes = parts.pop("ring", 0)
+        shown = [f"{what} {size / 2**20:.1f} MiB" for what, size in parts.items()]
+        shown.append(f"{self.slots} inboxes {inboxes / 2**20:.1f} MiB")
+        log(
+            f"shared memory: {total} bytes ({total / 2**20:.1f} MiB) in {len(self._segments)} segments "
+            f"{self.prefix}-*: " + ", ".join(shown)
+        )
+        with contextlib.suppress(OSError):
+            room = os.statvfs("/dev/shm")
+            free = room.f_bavail * room.f_frsize
+            if free < total:
+                log(
+                    f"warning: /dev/shm has {free / 2**20:.0f} MiB free, less than the segments' "
+                    f"{total / 2**20:.0f} MiB: lower the shared-memory flags or enlarge /dev/shm"
+                )
 
     def _reserve_port(self) -> None:
         """Port 0: pick a free port and hold it (bound, not listening) so every worker binds the same one."""
