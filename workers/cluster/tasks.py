@@ -20,7 +20,13 @@ class SharedTaskStore:
         self.table = table
 
     def put(self, record: TaskRecord) -> None:
-        data = _encode(record)
+        try:
+            data = _encode(record)
+        except OverflowError:  # error data with an integer msgpack cannot hold: the error goes without it
+            if record.error is None:
+                raise
+            record.error.data = None
+            data = _encode(record)
         if len(data) > self.table.value_size and record.result is not None:
             # The result does not fit the shared slot: the task fails with a clear reason instead.
             limit = self.table.value_size
