@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import msgspec
 
 from runtime.protocol import jsonrpc as rpc
-from runtime.server.failures import internal_error
+from runtime.server.failures import internal_error, report
 
 RELATED_TASK = "io.modelcontextprotocol/related-task"
 DEFAULT_MAX_TASKS = 1024  # tasks kept at once, finished ones included until they expire (`--max-tasks`)
@@ -183,6 +183,15 @@ class TaskRunner:
 
     async def _run(self, task_id: str, work: Any) -> None:
         try:
+            await self._settle(task_id, work)
+        except Exception as exc:  # its outcome could not be recorded: the log says why
+            report(f"task {task_id}", exc)
+        finally:
+            self._running.pop(task_id, None)
+
+    async def _settle(self, task_id: str, work: Any) -> None:
+        """Run the task's work and record how it ended."""
+        try:
             result = await work
         except asyncio.CancelledError:
             return  # tasks/cancel already recorded the status
@@ -199,8 +208,6 @@ class TaskRunner:
             body = result if type(result) is bytes else rpc.encode(result)
             message = "the tool reported an error" if failed else None
             self.finish(task_id, body, None, "failed" if failed else "completed", message)
-        finally:
-            self._running.pop(task_id, None)
 
     def finish(
         self,

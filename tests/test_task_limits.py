@@ -12,12 +12,19 @@ import pytest
 
 from runtime import Client, McpError
 from runtime.tasks import DEFAULT_MAX_TASKS, TaskRunner
-from tests.cluster_support import ClusterServer, Conn, start_session
+from tests.cluster_support import ClusterServer, Conn, sse_data, start_session
 from tests.conftest import RunningServer, serve_command
 
 pytestmark = pytest.mark.timeout(90)
 APP = "tests/apps/limits.py:server"
 LIMIT = 3
+
+
+def _json(body: bytes) -> Any:
+    """A JSON response, or the last message of an SSE one."""
+    if not body.startswith(b"{"):
+        body = [e for e in sse_data(body) if b'"result"' in e or b'"error"' in e][-1]
+    return json.loads(body)
 
 
 async def _fill_to_the_edge(target: Any) -> None:
@@ -63,7 +70,7 @@ async def test_max_tasks_across_two_workers() -> None:
             conn.close()
             assert status == 200
             created.append(body)
-        answers = [json.loads(body) for body in created]
+        answers = [_json(body) for body in created]
         assert all("task" in a["result"] for a in answers[:LIMIT]), answers
         assert answers[LIMIT]["error"]["code"] == -32603 and answers[LIMIT]["error"]["data"] == {
             "limit": LIMIT
@@ -74,12 +81,12 @@ async def test_max_tasks_across_two_workers() -> None:
         status, _, body = conn.post(
             {"jsonrpc": "2.0", "id": 99, "method": "tasks/result", "params": {"taskId": task_id}}
         )
-        error = json.loads(body)["error"]
+        error = _json(body)["error"]
         assert "exceeds the shared task store's limit (4096)" in error["message"]
         status, _, body = conn.post(
             {"jsonrpc": "2.0", "id": 100, "method": "tasks/get", "params": {"taskId": task_id}}
         )
-        assert json.loads(body)["result"]["status"] == "failed"
+        assert _json(body)["result"]["status"] == "failed"
         conn.close()
     finally:
         assert cluster.stop() == 0
