@@ -4,7 +4,6 @@ streams for SSE, limits and timeouts. Modelled on uvicorn's httptools protocol, 
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections import deque
 from collections.abc import Callable
 from http import HTTPStatus
@@ -14,6 +13,7 @@ import httptools
 import msgspec
 
 from runtime.protocol import jsonrpc as rpc
+from runtime.server.failures import report
 from workers.httpd.types import Handler, HttpLimits, HttpRequest
 
 Headers = list[tuple[bytes, bytes]]
@@ -573,9 +573,9 @@ class HttpProtocol(asyncio.Protocol):
             self._handler_failed(responder, task.exception())  # type: ignore[arg-type]
 
     def _handler_failed(self, responder: Responder, exc: BaseException) -> None:
-        print(f"mcprt: HTTP handler error: {exc!r}", file=sys.stderr)
+        reference = report("the HTTP handler", exc)  # the traceback to the log, a reference to the client
         if not responder.started:
-            responder.respond(500, JSON_TYPE, error_body(500, "Internal error"))
+            responder.respond(500, JSON_TYPE, error_body(500, f"Internal error (reference {reference})"))
         elif responder.stream is not None:
             responder.stream.close()
 
