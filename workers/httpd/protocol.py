@@ -477,10 +477,9 @@ class HttpProtocol(asyncio.Protocol):
                 raise _Abort(400, "Bad Request: an HTTP/1.1 request needs a Host header")
         # Values stay bytes: no decoding. (Same length by construction; strict would only cost.)
         headers = self._headers = dict(zip(names, raw.values(), strict=False))
-        if self._field_count() != len(raw):  # a name repeated as sent: the dict kept its last value only
-            self._headers = self._repeated_fields(headers)
-        elif len(headers) != len(raw):  # one name in two cases (never a cached set): each has an entry
-            self._headers = _combined(list(zip(names, raw.values(), strict=True)))
+        # A name repeated as sent (the dict kept its last value only), or in two cases (never a cached set).
+        if self._field_count() != len(raw) or len(headers) != len(raw):
+            self._headers = self._repeated_fields(headers, names)
         raw.clear()  # trailers of a chunked body land here afterwards and are dropped
         self._headers_done = True
         # A body still to come is checked and timed after this chunk (_partial); one already here, below.
@@ -549,19 +548,19 @@ class HttpProtocol(asyncio.Protocol):
         self._cursor = self._floor = end + 4 - (len(data) - len(self._chunk))  # this head's end in the chunk
         return data.count(b"\n", start, end)
 
-    def _repeated_fields(self, headers: dict[str, bytes]) -> dict[str, bytes]:
-        """The head has more field lines than the dict has names: re-read its lines (rare: a client sent a
-        field twice). Only a re-reading that agrees with what the parser saw replaces the headers."""
+    def _repeated_fields(self, headers: dict[str, bytes], names: tuple[str, ...]) -> dict[str, bytes]:
+        """A field name repeats (rare): re-read the head's lines. Only a re-reading that agrees with what the
+        parser saw is used; else the parser's own entries are (a name in two cases still shows there)."""
         data, start, end = self._head_span
         fields = _field_lines(data[start:end])
-        if {name for name, _ in fields} != set(headers):
-            return headers  # not this request's head after all (its position was a guess)
         values: dict[str, set[bytes]] = {}
         for name, value in fields:
             values.setdefault(name, set()).add(value)
-        if any(value not in values[name] for name, value in headers.items()):
-            return headers
-        return _combined(fields)
+        if set(values) == set(headers) and all(value in values[name] for name, value in headers.items()):
+            return _combined(fields)
+        if len(headers) != len(self._raw_headers):  # not this request's head (its position was a guess)
+            return _combined(list(zip(names, self._raw_headers.values(), strict=True)))
+        return headers
 
     def http11(self) -> bool:
         """Whether the client speaks HTTP/1.1 (chunked streams); asked only when a stream starts."""
