@@ -13,6 +13,7 @@ from runtime.server import content
 from runtime.server.app import Server
 from runtime.server.client_requests import ClientCapabilityError, ClientRequestError
 from runtime.server.context import Context, RequestCancelled, url_elicitation_required
+from runtime.server.failures import ToolError
 
 if TYPE_CHECKING:
     from runtime.client.client import Client
@@ -25,6 +26,7 @@ __all__ = [
     "McpError",
     "RequestCancelled",
     "Server",
+    "ToolError",
     "content",
     "types",
     "url_elicitation_required",

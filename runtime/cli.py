@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from runtime.protocol.scan import DEFAULT_MAX_MESSAGE_BYTES
+from runtime.tasks import DEFAULT_MAX_TASKS
+
 DEFAULT_APP = "runtime.demo:server"
 CLUSTER_ENV = "MCPRT_CLUSTER"  # set by the supervisor for its workers (workers.cluster.config.ENV)
 
@@ -71,7 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--http", metavar="HOST:PORT", help="serve Streamable HTTP (e.g. 127.0.0.1:8000)")
     serve.add_argument("--path", default="/mcp", help="the MCP endpoint's path over HTTP (/mcp)")
     serve.add_argument(
-        "--max-message-bytes", type=int, default=4 * 1024 * 1024, help="largest accepted message (4 MiB)"
+        "--max-message-bytes",
+        type=int,
+        default=DEFAULT_MAX_MESSAGE_BYTES,
+        help=f"largest accepted message ({DEFAULT_MAX_MESSAGE_BYTES >> 20} MiB)",
     )
     serve.add_argument(
         "--max-nesting-depth", type=int, default=200, help="arrays and objects nested in a message (200)"
@@ -126,8 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
     shared.add_argument("--event-log-bytes", type=_size, default="64M", help="SSE event store (64M)")
     shared.add_argument("--inbox-bytes", type=_size, default="4M", help="cross-worker inbox per worker (4M)")
     shared.add_argument("--session-record-bytes", type=_size, default="4K", help="per session record (4K)")
-    shared.add_argument("--max-tasks", type=int, default=4096, help="tasks kept at once (4096)")
-    shared.add_argument("--task-record-bytes", type=_size, default="256K", help="per task, result included")
+    serve.add_argument(
+        "--max-tasks",
+        type=int,
+        default=None,
+        help=f"tasks kept at once, finished ones until they expire ({DEFAULT_MAX_TASKS}); more are refused",
+    )
+    shared.add_argument(
+        "--task-record-bytes", type=_size, default="64K", help="per task, result included (64K)"
+    )
     cache = serve.add_argument_group("shared result cache (Streamable HTTP; ipc/CACHE.md)")
     cache.add_argument("--no-cache", action="store_true", help="no shared result cache")
     cache.add_argument("--cache-bytes", type=_size, default="64M", help="value storage (64M)")
@@ -193,7 +206,6 @@ SUPERVISOR_FLAGS = {
     "--event-log-bytes": True,
     "--inbox-bytes": True,
     "--session-record-bytes": True,
-    "--max-tasks": True,
     "--task-record-bytes": True,
 }
 
@@ -234,7 +246,7 @@ def _supervise(args: argparse.Namespace, argv: list[str]) -> int:
         event_log_bytes=args.event_log_bytes,
         ring_bytes=args.inbox_bytes,
         session_record_bytes=args.session_record_bytes,
-        task_capacity=args.max_tasks,
+        task_capacity=args.max_tasks or DEFAULT_MAX_TASKS,
         task_record_bytes=args.task_record_bytes,
     )
     return Supervisor(settings).run()
@@ -314,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
 
             fds = claim_stdio()
         app = load_app(args.app)
+        if args.max_tasks is not None:  # else the application's own TaskRunner limit stands
+            app.tasks.max_tasks = args.max_tasks
         if args.http:
             _serve_http(app, args, sock)
         else:

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from runtime import Context, Server, content, url_elicitation_required
+from runtime import Context, Server, ToolError, content, url_elicitation_required
 from runtime.protocol import types as t
 
 # A 1x1 PNG and a short silent WAV: small, valid media for the content-type fixtures.
@@ -83,7 +83,7 @@ async def confirm_then_sum(numbers: list[float], ctx: Context) -> str:
         f"Sum {len(numbers)} numbers?", {"type": "object", "properties": {"ok": {"type": "boolean"}}}
     )
     if reply.action != "accept" or not (reply.content or {}).get("ok"):
-        raise RuntimeError("not confirmed")
+        raise ToolError("not confirmed")
     return f"sum={sum(numbers)}"
 
 
@@ -166,7 +166,7 @@ async def test_tool_with_progress(ctx: Context) -> str:
 @server.tool()
 def test_error_handling() -> str:
     """Always fails: the failure is a tool result with isError, not a protocol error."""
-    raise RuntimeError("This tool intentionally returns an error for testing")
+    raise ToolError("This tool intentionally returns an error for testing")
 
 
 JSON_SCHEMA_2020_12 = {

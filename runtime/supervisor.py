@@ -53,8 +53,8 @@ class SupervisorSettings:
     restart_window: float = 60.0
     max_sessions: int = 10_000
     session_record_bytes: int = 4096
-    task_capacity: int = 4096
-    task_record_bytes: int = 256 * 1024
+    task_capacity: int = 1024
+    task_record_bytes: int = 64 * 1024
     event_log_bytes: int = 64 * 1024 * 1024
     ring_bytes: int = 4 * 1024 * 1024
     path: str = "/mcp"
@@ -112,7 +112,9 @@ class Supervisor:
         self.sessions = SharedTable.create(
             names.sessions_name(prefix), max(64, 2 * s.max_sessions), s.session_record_bytes
         )
-        self.tasks = SharedTable.create(names.tasks_name(prefix), 2 * s.task_capacity, s.task_record_bytes)
+        # The workers keep at most task_capacity tasks; a quarter more slots keeps the probes short.
+        task_slots = s.task_capacity + s.task_capacity // 4 + 1
+        self.tasks = SharedTable.create(names.tasks_name(prefix), task_slots, s.task_record_bytes)
         self.events = SharedEventLog.create(names.events_name(prefix), s.event_log_bytes, 4 * s.max_sessions)
         self.table = SharedTable.create(names.workers_name(prefix), 2 * MAX_SLOTS, 1024)
         self._segments = [self.sessions, self.tasks, self.events, self.table]
@@ -122,6 +124,31 @@ class Supervisor:
         for slot in range(self.slots):
             self._segments.append(Ring.create(names.ring_name(prefix, slot), s.ring_bytes))
             self._pipes.append(os.pipe())
+        self._log_shared_memory()
+
+    def _log_shared_memory(self) -> None:
+        """One line with the segments' summed size (what they may take of /dev/shm once written), and a
+        warning when /dev/shm has less room: a worker writing past it would die of SIGBUS."""
+        parts: dict[str, int] = {}
+        for segment in self._segments:
+            what = segment.name.rsplit("-", 1)[-1].rstrip("0123456789")
+            parts[what] = parts.get(what, 0) + len(segment.mm)
+        total = sum(parts.values())
+        inboxes = parts.pop("ring", 0)
+        shown = [f"{what} {size / 2**20:.1f} MiB" for what, size in parts.items()]
+        shown.append(f"{self.slots} inboxes {inboxes / 2**20:.1f} MiB")
+        log(
+            f"shared memory: {total} bytes ({total / 2**20:.1f} MiB) in {len(self._segments)} segments "
+            f"{self.prefix}-*: " + ", ".join(shown)
+        )
+        with contextlib.suppress(OSError):
+            room = os.statvfs("/dev/shm")
+            free = room.f_bavail * room.f_frsize
+            if free < total:
+                log(
+                    f"warning: /dev/shm has {free / 2**20:.0f} MiB free, less than the segments' "
+                    f"{total / 2**20:.0f} MiB: lower the shared-memory flags or enlarge /dev/shm"
+                )
 
     def _listen(self) -> None:
         self._listeners = listen_group(self.settings.host, self.port, self.settings.workers)

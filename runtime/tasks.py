@@ -21,8 +21,11 @@ from typing import Any, Protocol
 import msgspec
 
 from runtime.protocol import jsonrpc as rpc
+from runtime.server.failures import internal_error, report
 
 RELATED_TASK = "io.modelcontextprotocol/related-task"
+DEFAULT_MAX_TASKS = 1024  # tasks kept at once, finished ones included until they expire (`--max-tasks`)
+DEFAULT_MAX_QUEUED_MESSAGES = 1000  # per task: its messages no stream has taken yet, oldest dropped
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 # tasks.mdx "Task Status": the transitions a receiver may make.
 ALLOWED = {
@@ -75,10 +78,17 @@ class TaskStore(Protocol):
 
     def records(self) -> list[TaskRecord]: ...
 
+    def __len__(self) -> int:
+        """Records kept, expired ones possibly included until `expire()`."""
+        ...
+
+    def expire(self) -> None:
+        """Drop the records whose ttl has passed."""
+        ...
+
 
 class MemoryTaskStore:
-    def __init__(self, max_tasks: int = 10_000) -> None:
-        self.max_tasks = max_tasks
+    def __init__(self) -> None:
         self._tasks: dict[str, TaskRecord] = {}
 
     def put(self, record: TaskRecord) -> None:
@@ -103,13 +113,19 @@ class MemoryTaskStore:
     def __len__(self) -> int:
         return len(self._tasks)
 
+    def expire(self) -> None:
+        now = time.time()
+        for task_id in [k for k, r in self._tasks.items() if r.expires_at is not None and r.expires_at < now]:
+            del self._tasks[task_id]
+
 
 class TaskError(rpc.McpError):
     pass
 
 
 class TaskRunner:
-    """Creates, runs and answers for tasks. Limits: at most `max_tasks` live tasks, `max_ttl_ms` of life."""
+    """Creates, runs and answers for tasks. Limits: at most `max_tasks` tasks kept (running or finished and
+    not yet expired), `max_ttl_ms` of life, `max_queued_messages` waiting messages per task."""
 
     def __init__(
         self,
@@ -118,10 +134,10 @@ class TaskRunner:
         default_ttl_ms: int = 3_600_000,
         max_ttl_ms: int = 86_400_000,
         poll_interval_ms: int = 500,
-        max_tasks: int = 10_000,
-        max_queued_messages: int = 1000,
+        max_tasks: int = DEFAULT_MAX_TASKS,
+        max_queued_messages: int = DEFAULT_MAX_QUEUED_MESSAGES,
     ) -> None:
-        self.store: TaskStore = store or MemoryTaskStore(max_tasks)
+        self.store: TaskStore = store or MemoryTaskStore()
         self.default_ttl_ms = default_ttl_ms
         self.max_ttl_ms = max_ttl_ms
         self.poll_interval_ms = poll_interval_ms
@@ -140,8 +156,12 @@ class TaskRunner:
         self._listeners: dict[str, Callable[[bytes], None]] = {}
 
     def create(self, owner: str, requested_ttl: int | None) -> TaskRecord:
-        if len(self._running) >= self.max_tasks:
-            raise rpc.McpError(rpc.INTERNAL_ERROR, f"Too many running tasks (limit {self.max_tasks})")
+        if len(self.store) >= self.max_tasks:
+            self.store.expire()
+            if len(self.store) >= self.max_tasks:
+                limit = self.max_tasks
+                message = f"Too many tasks (limit {limit}); retry when some have expired"
+                raise TaskError(rpc.INTERNAL_ERROR, message, {"limit": limit})
         ttl = min(requested_ttl if requested_ttl is not None else self.default_ttl_ms, self.max_ttl_ms)
         record = TaskRecord(
             task_id=secrets.token_urlsafe(16),
@@ -163,22 +183,31 @@ class TaskRunner:
 
     async def _run(self, task_id: str, work: Any) -> None:
         try:
+            await self._settle(task_id, work)
+        except Exception as exc:  # its outcome could not be recorded: the log says why
+            report(f"task {task_id}", exc)
+        finally:
+            self._running.pop(task_id, None)
+
+    async def _settle(self, task_id: str, work: Any) -> None:
+        """Run the task's work and record how it ended."""
+        try:
             result = await work
         except asyncio.CancelledError:
             return  # tasks/cancel already recorded the status
         except rpc.McpError as exc:
             self.finish(task_id, None, rpc.ErrorBody(exc.code, exc.message, exc.data), "failed", exc.message)
         except Exception as exc:
-            error = rpc.ErrorBody(rpc.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
-            self.finish(task_id, None, error, "failed", str(exc))
+            failure = internal_error("a task", exc)  # the requestor gets a reference, the log the details
+            error = rpc.ErrorBody(failure.code, failure.message, failure.data)
+            self.finish(task_id, None, error, "failed", failure.message)
         else:
+            # A tool result with isError fails the task (tasks.mdx "Execution errors"): the typed result
+            # says so (pre-encoded bytes are the plain successes of content.tool_result).
+            failed = getattr(result, "is_error", None) is True
             body = result if type(result) is bytes else rpc.encode(result)
-            # A tool result with isError fails the task (tasks.mdx "Execution errors").
-            failed = b'"isError":true' in body
             message = "the tool reported an error" if failed else None
             self.finish(task_id, body, None, "failed" if failed else "completed", message)
-        finally:
-            self._running.pop(task_id, None)
 
     def finish(
         self,

@@ -26,7 +26,7 @@ from workers.shutdown import STDIO_GRACE, GracePeriod, run_within_grace
 if TYPE_CHECKING:
     from runtime.server.app import Server
 
-DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+DEFAULT_MAX_MESSAGE_BYTES = scan.DEFAULT_MAX_MESSAGE_BYTES
 # When the grace period is over, how long the answers already written still have to reach the pipe.
 FLUSH_SECONDS = 0.5
 

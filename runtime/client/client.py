@@ -22,6 +22,7 @@ from runtime.client.errors import ClientClosed, OutputSchemaError, SessionExpire
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
 from runtime.protocol.versions import LATEST, SUPPORTED_VERSIONS
+from runtime.server.failures import internal_error
 from runtime.server.pagination import page
 from runtime.server.tools import compile_validator
 from runtime.tasks import TaskRunner
@@ -419,7 +420,7 @@ class Client:
             except msgspec.ValidationError as exc:
                 reply = rpc.error_message(message.id, rpc.INVALID_PARAMS, f"Invalid params: {exc}")
             except Exception as exc:
-                reply = rpc.error_message(message.id, rpc.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
+                reply = rpc.error_from_exception(message.id, internal_error(message.method, exc))
         with contextlib.suppress(ConnectionError):
             await self._send(reply)
 

@@ -17,6 +17,9 @@ from runtime.protocol.jsonrpc import INVALID_REQUEST, RequestId, error_message
 
 # The official Python SDK's JSON parser (jiter, via pydantic) stops at 200 levels too.
 DEFAULT_MAX_DEPTH = 200
+# The largest message accepted, on every transport and entry point (`--max-message-bytes`, `Server.run()`,
+# the HTTP body limit): larger ones are refused before they are decoded.
+DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 ID_SCAN_BYTES = 4096  # how much of a message's start and end is scanned for its id
 
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')

@@ -20,6 +20,7 @@ from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
 from runtime.protocol.core import MAX_BATCH_MESSAGES, Answer, Notice, Route, ServerProfile, ServerSession
 from runtime.protocol.jsonrpc import McpError, notification_message
+from runtime.protocol.scan import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES
 from runtime.protocol.state import LOG_LEVELS, OPERATING
 from runtime.protocol.versions import Revision
 from runtime.server import content, quick
@@ -697,13 +698,24 @@ class Server:
 
     # -- convenience ---------------------------------------------------------------------------------------
 
-    def run(self, *, grace: float | None = None) -> None:
-        """Serve over stdio until stdin closes or SIGTERM (what `mcprt serve --stdio` does); then requests in
-        flight have `grace` seconds (5) to finish before the process exits."""
+    def run(
+        self,
+        *,
+        grace: float | None = None,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        max_nesting_depth: int = DEFAULT_MAX_DEPTH,
+    ) -> None:
+        """Serve over stdio until stdin closes or SIGTERM (what `mcprt serve --stdio` does, with the same
+        limits); then requests in flight have `grace` seconds (5) to finish before the process exits."""
         from workers.shutdown import STDIO_GRACE
         from workers.stdio import run_stdio
 
-        run_stdio(self, grace=STDIO_GRACE if grace is None else grace)
+        run_stdio(
+            self,
+            max_message_bytes,
+            max_depth=max_nesting_depth,
+            grace=STDIO_GRACE if grace is None else grace,
+        )
 
 
 def _owner(session: ServerSession) -> str:

@@ -10,18 +10,19 @@ import msgspec
 from runtime.protocol import types as t
 from runtime.protocol.state import SessionState
 from runtime.protocol.versions import revision
+from runtime.server.failures import ToolError
 from runtime.server.signature import root_schema
 
 # How long a server waits for its client by default: sampling and elicitation may wait for a human.
 DEFAULT_CLIENT_TIMEOUT = 300.0
 
 
-class ClientCapabilityError(RuntimeError):
+class ClientCapabilityError(ToolError):
     """The client did not declare the capability this request needs, so it is not sent (lifecycle.mdx:
     "use only negotiated capabilities")."""
 
 
-class ClientRequestError(RuntimeError):
+class ClientRequestError(ToolError):
     """The client answered a server-to-client request with an error (e.g. the user rejected sampling).
     Unhandled in a tool, it becomes an `isError` result the model can read."""
 

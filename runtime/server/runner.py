@@ -19,6 +19,7 @@ import msgspec
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol.core import Answer, Batch, Call, Cancel, Notice, Reply, ServerSession
 from runtime.server.context import Context
+from runtime.server.failures import internal_error
 
 if TYPE_CHECKING:
     from runtime.server.app import Server
@@ -196,8 +197,3 @@ async def _after_progress(ctx: Context) -> None:
     if wait > 0:
         with contextlib.suppress(asyncio.CancelledError):  # cancelled now: the answer is ready anyway
             await asyncio.sleep(wait)
-
-
-def internal_error(method: str, exc: BaseException) -> rpc.McpError:
-    print(f"mcprt: error in handler of {method}: {exc!r}", file=sys.stderr)
-    return rpc.McpError(rpc.INTERNAL_ERROR, f"Internal error in {method}: {type(exc).__name__}: {exc}")

@@ -16,6 +16,7 @@ from runtime.protocol import types as t
 from runtime.protocol.versions import REVISIONS, Revision
 from runtime.server import content
 from runtime.server.content import CONTENT_TYPES
+from runtime.server.failures import hidden
 from runtime.server.inline import cannot_suspend
 from runtime.server.signature import Signature, return_schema
 
@@ -192,7 +193,7 @@ class ToolSpec:
 
     def error_result(self, exc: Exception) -> t.CallToolResult:
         """A failing tool answers with an isError result the model can see (tools.mdx "Error Handling")."""
-        detail = f"{exc}" if str(exc) else f"{exc!r}"
+        detail = hidden(f"tool {self.name!r}", exc)  # a ToolError's message, else a log reference
         return t.CallToolResult(
             content=[t.TextContent(text=f"Error in tool {self.name!r}: {detail}")], is_error=True
         )

@@ -3,7 +3,7 @@
 import asyncio
 import contextvars
 
-from runtime import McpError, Server
+from runtime import McpError, Server, ToolError
 
 server = Server("inline-test", "1.0.0")
 marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker", default="unset")
@@ -24,7 +24,7 @@ async def set_marker(value: str) -> str:
 
 @server.tool()
 async def fails() -> str:
-    raise ValueError("inline failure")
+    raise ToolError("inline failure")
 
 
 @server.tool()

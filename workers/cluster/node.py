@@ -6,8 +6,10 @@ Messages (msgpack lists, first item the kind):
   worker; this worker tells the sessions whose standalone stream it holds.
 - ["notify", session_id, data]: a message for the session's standalone stream, sent to the worker its
   record names (`SessionState.stream_worker`).
-- ["answer", session_id, request_id, result, error]: the client's answer to a request this worker sent.
-- ["cancel", session_id, request_id, reason]: notifications/cancelled, for whichever worker runs it.
+- ["answer", session_id, request_id, result, error]: the client's answer to a request this worker sent
+  (result and error as JSON bytes: the client's values may hold integers msgpack cannot).
+- ["cancel", session_id, request_id, reason]: notifications/cancelled, for whichever worker runs it (the
+  client's request id as JSON bytes, for the same reason).
 - ["task_cancel", task_id]: tasks/cancel of a task running here.
 - ["end", session_id]: the session was deleted or expired through another worker.
 """
@@ -123,13 +125,13 @@ class ClusterNode:
 
     def forward_answer(self, session: ServerSession, answer: Answer) -> None:
         request_id = answer.request_id
-        if type(request_id) is not int or request_id % MAX_SLOTS == self.slot:
+        if type(request_id) is not int or not 0 <= request_id < 2**63 or request_id % MAX_SLOTS == self.slot:
             return  # ours (late or unknown), or not an id a worker of this server made
-        message = ("answer", session.state.session_id, request_id, answer.result, answer.error)
-        self.bus.send(request_id % MAX_SLOTS, message)
+        result, error = _json(answer.result), _json(answer.error)
+        self.bus.send(request_id % MAX_SLOTS, ("answer", session.state.session_id, request_id, result, error))
 
     def forward_cancel(self, session: ServerSession, request_id: Any, reason: str | None) -> None:
-        self.bus.broadcast(("cancel", session.state.session_id, request_id, reason))
+        self.bus.broadcast(("cancel", session.state.session_id, _json(request_id), reason))
 
     # -- inbound -------------------------------------------------------------------------------------------
 
@@ -147,10 +149,11 @@ class ClusterNode:
         elif kind == "answer":
             session = self.sessions.local(message[1])
             if session is not None:
-                self.server.on_answer(session, Answer(message[2], message[3], message[4]))
+                result, error = _unjson(message[3]), _unjson(message[4])
+                self.server.on_answer(session, Answer(message[2], result, error))
         elif kind == "cancel":
             session = self.sessions.local(message[1])
-            handle = session.inflight.get(message[2]) if session is not None else None
+            handle = session.inflight.get(_unjson(message[2])) if session is not None else None
             if handle is not None:
                 handle.cancel()
         elif kind == "task_cancel":
@@ -186,3 +189,11 @@ class ClusterNode:
         self.server.tasks.fail_orphans(self.slot)
         self.workers.remove(worker_key(self.slot))
         self.bus.close()
+
+
+def _json(value: Any) -> bytes | None:
+    return None if value is None else msgspec.json.encode(value)
+
+
+def _unjson(data: bytes | None) -> Any:
+    return None if data is None else msgspec.json.decode(data)

@@ -3,6 +3,8 @@ worker is polled, awaited or cancelled through any other, and outlives the worke
 
 from __future__ import annotations
 
+import time
+
 import msgspec
 
 from ipc.table import SharedTable
@@ -18,7 +20,13 @@ class SharedTaskStore:
         self.table = table
 
     def put(self, record: TaskRecord) -> None:
-        data = _encode(record)
+        try:
+            data = _encode(record)
+        except OverflowError:  # error data with an integer msgpack cannot hold: the error goes without it
+            if record.error is None:
+                raise
+            record.error.data = None
+            data = _encode(record)
         if len(data) > self.table.value_size and record.result is not None:
             # The result does not fit the shared slot: the task fails with a clear reason instead.
             limit = self.table.value_size
@@ -42,6 +50,12 @@ class SharedTaskStore:
 
     def delete(self, task_id: str) -> None:
         self.table.remove(task_id)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def expire(self) -> None:
+        self.table.expire(time.time())
 
     def records(self) -> list[TaskRecord]:
         found = []

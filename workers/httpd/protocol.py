@@ -4,7 +4,6 @@ streams for SSE, limits and timeouts. Modelled on uvicorn's httptools protocol, 
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections import deque
 from collections.abc import Callable
 from http import HTTPStatus
@@ -14,6 +13,7 @@ import httptools
 import msgspec
 
 from runtime.protocol import jsonrpc as rpc
+from runtime.server.failures import report
 from workers.httpd.types import Handler, HttpLimits, HttpRequest
 
 Headers = list[tuple[bytes, bytes]]
@@ -201,10 +201,50 @@ def _target(url: bytes) -> tuple[str, str]:
 
 def _lower_names(raw: tuple[bytes, ...]) -> tuple[str, ...]:
     names = tuple(name.decode("latin-1").lower() for name in raw)
-    # Strangers beyond 256 are named each time, not kept; so are sets without Host (checked each time).
-    if len(_NAME_SETS) < 256 and "host" in names:
+    # Strangers beyond 256 are named each time, not kept; so are sets without Host or with a name twice in
+    # different cases (both checked each time).
+    if len(_NAME_SETS) < 256 and "host" in names and len(set(names)) == len(names):
         _NAME_SETS[raw] = names
     return names
+
+
+# Fields a request may carry once: a second Host, Origin or session id could make one component check
+# one value while another acts on the other. (llhttp itself refuses a repeated Content-Length.)
+SINGLE_FIELDS = frozenset(
+    {
+        "host",
+        "origin",
+        "content-length",
+        "content-type",
+        "mcp-session-id",
+        "mcp-protocol-version",
+        "last-event-id",
+    }
+)
+
+
+def _field_lines(head: bytes) -> list[tuple[str, bytes]]:
+    """(lower-case name, value) of every field line of a head (request line first, CRLF-separated: llhttp
+    accepts nothing else)."""
+    fields = []
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        fields.append((name.decode("latin-1").lower(), value.strip(b" \t")))
+    return fields
+
+
+def _combined(fields: list[tuple[str, bytes]]) -> dict[str, bytes]:
+    """The headers of field lines where a name repeats: a repeated single field is refused (400); the
+    lines of a list field are joined with ", " (RFC 9110 5.3)."""
+    headers: dict[str, bytes] = {}
+    for name, value in fields:
+        if name not in headers:
+            headers[name] = value
+        elif name in SINGLE_FIELDS:
+            raise _Abort(400, f"Bad Request: the {name} header field appears more than once")
+        else:
+            headers[name] += b", " + value
+    return headers
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -231,6 +271,13 @@ class HttpProtocol(asyncio.Protocol):
         self.parser = httptools.HttpRequestParser(self)
         self._headers: dict[str, bytes] = {}
         self._chunk_bytes = 0
+        # Where the next request's head starts in the current chunk (None: not known), and the chunks of a
+        # head that spans chunks: field lines are counted there, since the header dict keeps one per name.
+        self._chunk = b""
+        self._cursor: int | None = 0
+        self._floor = 0
+        self._head_parts: list[bytes] = []
+        self._head_span: tuple[bytes, int, int] = (b"", 0, 0)  # the last head's bytes: (buffer, start, end)
         self._received = 0  # bytes of the current request received in earlier chunks
         self._in_request = False  # a request is partly received (it spans chunks)
         self._headers_done = False
@@ -281,6 +328,9 @@ class HttpProtocol(asyncio.Protocol):
             self._discard(len(data))
             return
         self._chunk_bytes = len(data)
+        self._chunk = data
+        self._cursor = None if self._in_request else 0
+        self._floor = 0  # no head of this chunk starts before this
         try:
             self.parser.feed_data(data)
             if self._url:  # a request is partly here: it spans chunks (the rare case)
@@ -304,8 +354,12 @@ class HttpProtocol(asyncio.Protocol):
             self._in_request = True
             self._received = _request_bytes(data, self.parser.get_method(), self._url[0])
             self._set_request_deadline(limits.header_timeout)
+            if not self._headers_done:
+                self._head_parts = [data[len(data) - self._received :]]
         else:
             self._received += len(data)
+            if not self._headers_done:
+                self._head_parts.append(data)
         if not self._headers_done:
             if self._received > limits.max_header_bytes:
                 raise _Abort(431, self._header_limit_message())
@@ -422,7 +476,10 @@ class HttpProtocol(asyncio.Protocol):
             if "host" not in names and self.parser.get_http_version() == "1.1":
                 raise _Abort(400, "Bad Request: an HTTP/1.1 request needs a Host header")
         # Values stay bytes: no decoding. (Same length by construction; strict would only cost.)
-        self._headers = dict(zip(names, raw.values(), strict=False))
+        headers = self._headers = dict(zip(names, raw.values(), strict=False))
+        # A name repeated as sent (the dict kept its last value only), or in two cases (never a cached set).
+        if self._field_count() != len(raw) or len(headers) != len(raw):
+            self._headers = self._repeated_fields(headers, names)
         raw.clear()  # trailers of a chunked body land here afterwards and are dropped
         self._headers_done = True
         # A body still to come is checked and timed after this chunk (_partial); one already here, below.
@@ -435,6 +492,13 @@ class HttpProtocol(asyncio.Protocol):
             self._request_timer = None
         self._headers_done = False
         self._raw_headers.clear()  # and any trailers
+        cursor = self._cursor
+        if cursor is not None:  # past this message's body, when its length is known
+            length = self._headers.get("content-length")
+            if length is not None and length.isdigit():
+                self._cursor = cursor + int(length)
+            elif "transfer-encoding" in self._headers:
+                self._cursor = None
         parser = self.parser
         keep_alive = parser.should_keep_alive() and not self.closing
         method = METHODS.get(parser.get_method()) or parser.get_method().decode("latin-1")
@@ -464,6 +528,40 @@ class HttpProtocol(asyncio.Protocol):
             self._tasks.add(task)
             task.add_done_callback(lambda t: self._task_done(t, responder))
 
+    def _field_count(self) -> int:
+        """How many field lines the head just parsed has, without a Python call per field: its line ends,
+        counted in this chunk or in the chunks it spans (the dict's size when the head is not found)."""
+        if self._in_request:  # it began in an earlier chunk
+            data = b"".join(self._head_parts) + self._chunk
+            self._head_parts = []
+            start: int | None = 0
+        else:
+            data = self._chunk
+            start = self._cursor
+            if start is None:  # behind a request whose end is not known: find this one's request line
+                start = data.find(self.parser.get_method() + b" " + self._url[0], self._floor)
+        end = data.find(b"\r\n\r\n", start) if start >= 0 else -1
+        if end < 0:
+            self._cursor = None
+            return len(self._raw_headers)  # not found: nothing to compare with
+        self._head_span = (data, start, end)
+        self._cursor = self._floor = end + 4 - (len(data) - len(self._chunk))  # this head's end in the chunk
+        return data.count(b"\n", start, end)
+
+    def _repeated_fields(self, headers: dict[str, bytes], names: tuple[str, ...]) -> dict[str, bytes]:
+        """A field name repeats (rare): re-read the head's lines. Only a re-reading that agrees with what the
+        parser saw is used; else the parser's own entries are (a name in two cases still shows there)."""
+        data, start, end = self._head_span
+        fields = _field_lines(data[start:end])
+        values: dict[str, set[bytes]] = {}
+        for name, value in fields:
+            values.setdefault(name, set()).add(value)
+        if set(values) == set(headers) and all(value in values[name] for name, value in headers.items()):
+            return _combined(fields)
+        if len(headers) != len(self._raw_headers):  # not this request's head (its position was a guess)
+            return _combined(list(zip(names, self._raw_headers.values(), strict=True)))
+        return headers
+
     def http11(self) -> bool:
         """Whether the client speaks HTTP/1.1 (chunked streams); asked only when a stream starts."""
         return self.parser.get_http_version() == "1.1"
@@ -474,9 +572,9 @@ class HttpProtocol(asyncio.Protocol):
             self._handler_failed(responder, task.exception())  # type: ignore[arg-type]
 
     def _handler_failed(self, responder: Responder, exc: BaseException) -> None:
-        print(f"mcprt: HTTP handler error: {exc!r}", file=sys.stderr)
+        reference = report("the HTTP handler", exc)  # the traceback to the log, a reference to the client
         if not responder.started:
-            responder.respond(500, JSON_TYPE, error_body(500, "Internal error"))
+            responder.respond(500, JSON_TYPE, error_body(500, f"Internal error (reference {reference})"))
         elif responder.stream is not None:
             responder.stream.close()
 

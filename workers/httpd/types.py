@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from runtime.protocol.scan import DEFAULT_MAX_MESSAGE_BYTES
+
 if TYPE_CHECKING:
     from workers.httpd.protocol import Responder
 
@@ -31,7 +33,7 @@ Handler = Callable[[HttpRequest, "Responder"], Awaitable[None] | None]
 class HttpLimits:
     """Every limit of the HTTP layer, with its default. Each answers with the status the RFCs name."""
 
-    max_body_bytes: int = 4 * 1024 * 1024  # 413 Content Too Large
+    max_body_bytes: int = DEFAULT_MAX_MESSAGE_BYTES  # 413 Content Too Large
     max_header_bytes: int = 64 * 1024  # request line + headers; 431
     max_headers: int = 100  # 431
     header_timeout: float = 10.0  # to receive a request's headers; 408, then close
