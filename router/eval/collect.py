@@ -77,7 +77,11 @@ SERVERS: tuple[Server, ...] = (
     Server("airtable", "airtable-mcp-server", "1.14.0", env={"AIRTABLE_API_KEY": DUMMY_KEY}),
     Server("desktop-commander", "@wonderwhy-er/desktop-commander", "0.2.52"),
     Server("figma", "figma-developer-mcp", "0.13.2", args=("--stdio", "--figma-api-key=" + DUMMY_KEY)),
-    # Not collected: server-redis 2025.4.25 (needs a live Redis before it answers),
+    Server("circleci", "@circleci/mcp-server-circleci", "0.20.0", env={"CIRCLECI_TOKEN": DUMMY_KEY}),
+    Server("git", "@cyanheads/git-mcp-server", "2.15.3", env={"MCP_TRANSPORT_TYPE": "stdio"}),
+    Server("mapbox", "@mapbox/mcp-server", "0.14.0", env={"MAPBOX_ACCESS_TOKEN": "pk.dummy"}, node22=True),
+    # Not collected: server-redis 2025.4.25 (needs a live Redis before it answers), @upstash/mcp-server 0.3.0
+    # and @heroku/mcp-server 1.2.8 (exit at start without real credentials),
     # @supabase/mcp-server-supabase 0.13.0 and @stripe/mcp 0.3.3 (fetch their tool lists from the vendor's
     # service), @azure-devops/mcp 2.10.0 (needs the native keytar module, not built with --ignore-scripts).
     Server("sentry", "@sentry/mcp-server", "0.39.0", args=("--access-token=" + DUMMY_KEY,), node22=True),
