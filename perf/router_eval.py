@@ -305,6 +305,14 @@ VARIANTS = [
         for s in (3.0, 6.0, 12.0)
     ],
     Variant(
+        "hybrid w=0.8 s=3.0, bm25 summary",
+        "hybrid",
+        weight=0.8,
+        saturation=3.0,
+        dense_text=summary,
+        lexical_text=summary,
+    ),
+    Variant(
         "hybrid w=0.8 s=3.0, cosine gate",
         "hybrid, cosine gate",
         weight=0.8,
