@@ -8,10 +8,11 @@ that do it (any of them counts) or with none (nothing in the catalog does it). Q
 halves by a hash of their text: weights and thresholds are chosen on the tune half and reported on the test
 half, so the numbers are not fitted to the queries they are reported on.
 
-For every method: recall@1, recall@5 and MRR over answerable queries; and, at the threshold chosen on the tune
-half (the one with the best F1 at saying "no good match"), the no-answer precision and recall and how many
-answerable queries the threshold wrongly turns away. ``--bench`` adds search latency per query on this catalog
-and on a synthetic 10,000-tool catalog, against a floor of a plain numpy dot product over the same vectors.
+For every method: recall@1, recall@5 and MRR (over the first 10) on answerable queries; and, at the
+threshold chosen on the tune half (the best F1 at saying "no good match"), the no-answer precision and recall
+and how many answerable queries the threshold wrongly turns away. ``--bench`` adds search latency per query on
+this catalog and on a synthetic 10,000-tool catalog, against a floor of a plain numpy dot product over the
+same vectors.
 """
 
 # ruff: noqa: E402  (the thread settings below must come before numpy is imported)
@@ -36,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from router import embed as embed_module
 from router.embed import Embedder, Vectors, cache_dir, default_embedder, minilm_paths
 from router.search import Catalog, Entry, document, summary, words_of_name
 
@@ -144,7 +146,7 @@ Ranking = list[tuple[str, float]]  # best first; the score is what the threshold
 @dataclass(frozen=True)
 class Variant:
     name: str
-    method: str  # a Catalog method, or "rrf"
+    method: str  # a Catalog method, "rrf" or "hybrid, cosine gate"
     weight: float = 0.35
     saturation: float = 6.0
     dense_text: Callable[[Entry], str] = document
@@ -432,7 +434,9 @@ def main() -> None:
     queries = load_queries()
     servers = {e.name.split("/")[0] for e in entries}
     model, _ = minilm_paths()
-    saved = cache_dir() / f"router-eval-{hashlib.sha256(model.read_bytes()).hexdigest()[:16]}.npz"
+    # Saved vectors are named by the model and by the code that pools them: a change to either embeds anew.
+    digest = hashlib.sha256(model.read_bytes() + Path(embed_module.__file__).read_bytes()).hexdigest()[:16]
+    saved = cache_dir() / f"router-eval-{digest}.npz"
     embedder = CachedEmbedder(default_embedder(options.threads), None if options.fresh else saved)
     tune = sum(q.tune for q in queries)
     print(

