@@ -114,9 +114,7 @@ def quantized(source: Path, folder: Path | None = None) -> Path:
     os.close(fd)
     try:
         previous = logging.root.manager.disable
-        logging.disable(
-            logging.WARNING
-        )  # quantize_dynamic logs advice on the root logger
+        logging.disable(logging.WARNING)  # quantize_dynamic logs advice on the root logger
         try:
             quantize_dynamic(str(source), partial, weight_type=QuantType.QInt8)
         finally:

@@ -7,6 +7,7 @@ change of the catalog re-indexes everything; that is a few milliseconds per thou
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 
@@ -83,6 +84,8 @@ class Bm25:
     def index(self, documents: list[str]) -> None:
         import bm25s
 
+        # bm25s sets its own logger to DEBUG, which prints a line per index build once logging is configured.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         self._size = len(documents)
         if not documents:
             self._model = None

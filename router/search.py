@@ -1,13 +1,17 @@
 """Search over a catalog of tools, resources or prompts: dense (embeddings + FAISS), BM25, or a hybrid.
 
-Each entry becomes one document: its name split into words, its title and description, and for tools the
-names and descriptions of its parameters. The hybrid score is the dense cosine plus a saturated BM25 term
-``weight * s / (s + saturation)``: both parts are absolute (not rescaled per query), so one threshold can
-say "no good match" for every query.
+Each entry becomes two documents: for the embedding, its name split into words, its title and description
+(``summary``); for BM25 the same plus the names and descriptions of its parameters (``document``). The hybrid
+score is the dense cosine plus a saturated BM25 term ``weight * s / (s + saturation)``: both parts are
+absolute (not rescaled per query), so one threshold can say "no good match" for every query.
+
+The defaults (hybrid, its weight and saturation, the documents, the thresholds) are what perf/router_eval.py
+measured best on real tool catalogs; README "Semantic router" has the numbers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -19,8 +23,11 @@ from router.lexical import Bm25
 
 Method = Literal["dense", "bm25", "hybrid"]
 
-HYBRID_WEIGHT = 0.35
-HYBRID_SATURATION = 6.0
+HYBRID_WEIGHT = 0.8
+HYBRID_SATURATION = 3.0
+# "No good match" below these scores, for each method at its default settings (chosen on the tune half).
+THRESHOLDS: dict[str, float] = {"hybrid": 0.590, "dense": 0.287, "bm25": 2.941}
+CANDIDATES = 200  # the hybrid fuses each half's best this many
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,14 +44,19 @@ class Match:
     score: float
 
 
-def document(entry: Entry) -> str:
+def document(entry: Entry, *, parameters: bool = True) -> str:
     parts = [" ".join(words_of_name(entry.name)), entry.title, entry.description]
     properties = entry.schema.get("properties") if isinstance(entry.schema, dict) else None
-    if isinstance(properties, dict):
+    if parameters and isinstance(properties, dict):
         for name, spec in properties.items():
             described = spec.get("description", "") if isinstance(spec, dict) else ""
             parts.append(f"{' '.join(words_of_name(str(name)))} {described}".strip())
     return ". ".join(p for p in parts if p)
+
+
+def summary(entry: Entry) -> str:
+    """The document without parameters: what the dense half embeds (parameters dilute it, see README)."""
+    return document(entry, parameters=False)
 
 
 def words_of_name(name: str) -> list[str]:
@@ -61,16 +73,20 @@ class Catalog:
         embedder: Embedder | None,
         *,
         method: Method = "hybrid",
-        threshold: float = 0.0,
+        threshold: float | None = None,
         weight: float = HYBRID_WEIGHT,
         saturation: float = HYBRID_SATURATION,
+        dense_text: Callable[[Entry], str] = summary,
+        lexical_text: Callable[[Entry], str] = document,
     ) -> None:
         if method != "bm25" and embedder is None:
             raise ValueError(f"method {method!r} needs an embedder")
         self.method: Method = method
-        self.threshold = threshold
+        self.threshold = THRESHOLDS[method] if threshold is None else threshold
         self._weight = weight
         self._saturation = saturation
+        self._dense_text = dense_text
+        self._lexical_text = lexical_text
         self._embedder = embedder
         self._entries: dict[int, Entry] = {}
         self._ids: dict[str, int] = {}
@@ -95,7 +111,7 @@ class Catalog:
             self._entries[key] = entry
             ids.append(key)
         if self._index is not None and self._embedder is not None and self.method != "bm25":
-            self._index.add(ids, self._embedder.embed([document(e) for e in entries]))
+            self._index.add(ids, self._embedder.embed([self._dense_text(e) for e in entries]))
         self._bm25_stale = True
 
     def remove(self, names: list[str]) -> None:
@@ -115,24 +131,22 @@ class Catalog:
     def search(self, query: str, limit: int = 5) -> list[Match]:
         if not self._entries or limit <= 0:
             return []
-        scores = self._scores(query)
+        scores = self._scores(query, limit)
         order = sorted(scores.items(), key=lambda item: -item[1])[:limit]
         return [Match(self._entries[key], score) for key, score in order if score >= self.threshold]
 
-    def _scores(self, query: str) -> dict[int, float]:
+    def _scores(self, query: str, limit: int) -> dict[int, float]:
         dense: dict[int, float] = {}
         if self.method != "bm25" and self._index is not None and self._embedder is not None:
             vector = self._embedder.embed([query])[0]
-            depth = len(self._entries) if self.method == "dense" else min(len(self._entries), 200)
+            depth = min(len(self._entries), limit if self.method == "dense" else CANDIDATES)
             dense = {hit.id: hit.score for hit in self._index.search(vector, depth)}
             if self.method == "dense":
                 return dense
         lexical = self._lexical(query)
         if self.method == "bm25":
             return lexical
-        floor = min(
-            dense.values(), default=0.0
-        )  # BM25-only candidates: the weakest dense score
+        floor = min(dense.values(), default=0.0)  # BM25-only candidates: the weakest dense score
         fused: dict[int, float] = {}
         for key in dense.keys() | lexical.keys():
             s = lexical.get(key, 0.0)
@@ -142,10 +156,13 @@ class Catalog:
     def _lexical(self, query: str) -> dict[int, float]:
         if self._bm25_stale:
             self._bm25_rows = list(self._entries)
-            self._bm25.index([document(self._entries[k]) for k in self._bm25_rows])
+            self._bm25.index([self._lexical_text(self._entries[k]) for k in self._bm25_rows])
             self._bm25_stale = False
         scores = self._bm25.scores(query)
         if not len(scores):
             return {}
-        top = np.argsort(-scores)[:200]
+        if len(scores) > CANDIDATES:
+            top = np.argpartition(-scores, CANDIDATES)[:CANDIDATES]
+        else:
+            top = np.arange(len(scores))
         return {self._bm25_rows[int(i)]: float(scores[i]) for i in top if scores[i] > 0}

