@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +21,9 @@ class FakeTransport(asyncio.Transport):
     """A connection without a socket. Like asyncio's, `close()` reports `connection_lost` on the next loop
     iteration (once); writes after it are dropped, as a closing transport drops them."""
 
-    def __init__(self, peer: tuple[str, int] = ("127.0.0.1", 40000)) -> None:
+    def __init__(self, peer: tuple[str, int] = ("127.0.0.1", 40000), half_close: bool = True) -> None:
         super().__init__()
+        self.half_close = half_close  # what can_write_eof answers (a TLS transport cannot)
         self.out = bytearray()
         self.writes = 0
         self.closed = False
@@ -61,7 +63,7 @@ class FakeTransport(asyncio.Transport):
         return not self.paused
 
     def can_write_eof(self) -> bool:
-        return True
+        return self.half_close
 
     def write_eof(self) -> None:
         self.eof = True
@@ -110,6 +112,14 @@ async def settle(until: Callable[[], bool] | None = None, rounds: int = 200) -> 
         if until is not None and until():
             return
     assert until is None, "the condition did not come true"
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 2.0) -> None:
+    """For the timers (they run on the loop's clock): poll, with a generous bound for a loaded machine."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not come true in time"
+        await asyncio.sleep(0.005)
 
 
 # -- reading responses ---------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from tests.unit.fake_transport import (
     one_response,
     parse_responses,
     settle,
+    wait_until,
 )
 from workers.httpd.protocol import HttpProtocol, Responder, ResponseStream, error_body, status_line
 from workers.httpd.types import HttpLimits, HttpRequest
@@ -63,14 +63,6 @@ def assert_error(raw: bytes, status: int, phrase: str, code: int = rpc.INVALID_R
     message = response.json()
     assert message["jsonrpc"] == "2.0" and message["id"] is None
     assert message["error"]["code"] == code and phrase in message["error"]["message"], message
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 2.0) -> None:
-    """For the timers (they run on the loop's clock): poll, with a generous bound for a loaded machine."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition did not come true in time"
-        await asyncio.sleep(0.005)
 
 
 @pytest.fixture
@@ -321,10 +313,11 @@ async def test_reading_pauses_at_the_pipelining_limit_and_resumes_below_it(serve
 
 async def test_the_fast_json_path_resumes_paused_reading(served: Any) -> None:
     holder = Holder()
-    conn, transport = served(holder, HttpLimits(max_pipelined=2))
+    conn, transport = served(holder, HttpLimits(max_pipelined=1))
     conn.data_received(get("/1") + get("/2"))
     assert transport.paused
     holder.pending[0][1].respond(200, [], b"")
+    assert transport.paused  # one still in line: the limit
     holder.pending[1][1].respond_json(b"{}")
     assert not transport.paused and len(parse_responses(bytes(transport.out))) == 2
 
@@ -460,6 +453,16 @@ async def test_a_chunked_body_over_the_limit_across_reads(served: Any) -> None:
     conn.data_received(b"40\r\n" + b"a" * 64 + b"\r\n")  # 128 bytes: over before the body ends
     assert_error(bytes(transport.out), 413, "100 bytes")
     assert handler.requests == []
+
+
+async def test_a_transport_that_cannot_half_close_is_closed_after_the_error() -> None:
+    conn, transport = connect(Recorder(), transport=FakeTransport(half_close=False))
+    try:
+        conn.data_received(b"NONSENSE\r\n\r\n")
+        assert_error(bytes(transport.out), 400, "malformed")
+        assert transport.closed and not transport.eof
+    finally:
+        hang_up(conn)
 
 
 async def test_the_drain_ends_after_its_timeout(served: Any) -> None:
@@ -717,6 +720,15 @@ async def test_a_lost_connection_closes_its_streams_and_runs_their_callbacks(ser
     stream.write(b"x")
     responder.respond(200, [], b"")
     assert bytes(transport.out) == written  # nothing goes to a lost connection
+
+
+async def test_an_answer_after_the_connection_is_lost_goes_nowhere(served: Any) -> None:
+    holder = Holder()
+    conn, transport = served(holder)
+    conn.data_received(get())
+    conn.connection_lost(None)
+    holder.pending[0][1].respond(200, [], b"late")
+    assert transport.out == b"" and not conn.queue
 
 
 async def test_drain_waits_for_the_transport_to_resume_writing(served: Any) -> None:

@@ -22,6 +22,7 @@ from tests.unit.fake_transport import (
     http_request,
     parse_responses,
     settle,
+    wait_until,
 )
 from workers.httpd.protocol import HttpProtocol
 from workers.streamable.sessions import MemorySessions
@@ -45,6 +46,11 @@ def make_app() -> Server:
         ctx.report_progress(1, 2, "half")
         await asyncio.sleep(0)
         return "done"
+
+    @app.tool()
+    async def nap(seconds: float = 0.0) -> str:
+        await asyncio.sleep(seconds)
+        return "rested"
 
     return app
 
@@ -223,6 +229,7 @@ async def test_other_methods_on_the_endpoint_are_405(client: Client, method: str
         ("127.0.0.2", 200),  # all of 127/8 is loopback
         ("[::1", 400),
         ("[not-an-ip]", 400),
+        ("[1::2::3]", 400),  # bracketed, but not an IPv6 address
         ("a b", 400),
         ("", 400),
         ("localhost:8000:1", 400),
@@ -594,6 +601,41 @@ async def test_get_opens_the_standalone_sse_stream(serve: Any) -> None:
     assert fresh.status == 200 and fresh.events()[0]["id"].split(".")[0] != priming["id"].split(".")[0]
 
 
+async def test_resuming_an_open_stream_moves_it_to_the_new_connection(serve: Any) -> None:
+    endpoint, make_client = serve()
+    first = make_client()
+    session_id = await first.open_session()
+    (priming,) = (await first.get()).events()
+    second = make_client()
+    second.session_id, second.version = session_id, LATEST
+    assert (await second.get(Last_Event_ID=priming["id"])).status == 200
+    assert parse_responses(bytes(first.transport.out))[0].complete  # the old connection's body ended
+    assert endpoint.notify(session_id, b'{"jsonrpc":"2.0","method":"notifications/x"}')
+    assert b"notifications/x" in second.transport.out and b"notifications/x" not in first.transport.out
+
+
+async def test_streams_are_closed_with_a_retry_hint_after_their_time(serve: Any) -> None:
+    _, make_client = serve(StreamableSettings(sse_max_stream_seconds=0.02, sse_retry_ms=250))
+    client = make_client()
+    await client.open_session()
+    (priming,) = (await client.get()).events()
+    await wait_until(lambda: parse_responses(bytes(client.transport.out))[0].complete)
+    events = parse_responses(bytes(client.transport.out))[0].events()
+    assert events == [priming, {"retry": "250"}]  # the connection closes; the stream does not
+    resumed = await client.get(Last_Event_ID=priming["id"])
+    assert resumed.status == 200 and not resumed.complete
+
+
+async def test_closing_the_endpoint_tells_stream_clients_when_to_come_back(serve: Any) -> None:
+    endpoint, make_client = serve()
+    client = make_client()
+    await client.open_session()
+    await client.get()
+    endpoint.close()
+    stream = parse_responses(bytes(client.transport.out))[0]
+    assert stream.complete and stream.events()[-1] == {"retry": "1000"}
+
+
 async def test_get_refusals(serve: Any) -> None:
     _, make_client = serve()
     client = make_client()
@@ -644,6 +686,12 @@ async def test_delete_ends_the_session(serve: Any) -> None:
     assert_refused(await client.post(req(1, "ping")), 404, "Session not found")
     assert_refused(await client.delete(), 404, "Session not found")
     assert_refused(await client.delete(Mcp_Session_Id=None), 400, "Mcp-Session-Id header is required")
+
+
+async def test_an_awaiting_tool_call_is_answered_with_json(client: Client) -> None:
+    await client.open_session()
+    response = await client.post(call("nap"))
+    assert response.status == 200 and response.json()["result"]["content"][0]["text"] == "rested"
 
 
 # -- batches, per revision -----------------------------------------------------------------------------------------
