@@ -558,6 +558,17 @@ async def test_a_post_stream_can_be_resumed_with_last_event_id(client: Client) -
     )
 
 
+async def test_another_sessions_event_id_is_not_replayed(serve: Any) -> None:
+    _, make_client = serve()
+    owner = make_client()
+    await owner.open_session()
+    events = (await owner.post(call("progressing", progressToken="p"))).events()
+    stranger = make_client()
+    await stranger.open_session()
+    response = await stranger.get(Last_Event_ID=events[0]["id"], whole=True)
+    assert_refused(response, 404, "Unknown or expired Last-Event-ID")
+
+
 # -- GET: the standalone stream ----------------------------------------------------------------------------------
 
 
@@ -692,6 +703,30 @@ async def test_an_awaiting_tool_call_is_answered_with_json(client: Client) -> No
     await client.open_session()
     response = await client.post(call("nap"))
     assert response.status == 200 and response.json()["result"]["content"][0]["text"] == "rested"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="transports.mdx: a POSTed JSON-RPC request MUST be answered with text/event-stream or "
+    "application/json (202 is for notifications and responses), and after the server ends a session it "
+    "MUST answer its requests with 404; a request in flight when its session is DELETEd is answered "
+    "202 Accepted with no body (the cancelled handler's finish(None))",
+)
+async def test_a_request_in_flight_when_its_session_ends_is_not_202(serve: Any) -> None:
+    _, make_client = serve()
+    client = make_client()
+    session_id = await client.open_session()
+    waiting = make_client()
+    waiting.session_id, waiting.version = session_id, LATEST
+    body = json.dumps(call("nap", {"seconds": 30}, 5)).encode()
+    waiting.conn.data_received(http_request("POST", "/mcp", waiting.headers(), body))
+    await settle()
+    assert waiting.transport.out == b""  # still running
+    assert (await client.delete()).status == 200
+    await settle(lambda: bool(waiting.transport.out))
+    (response,) = parse_responses(bytes(waiting.transport.out))
+    kind = response.headers.get("content-type")
+    assert response.status == 404 or kind in ("application/json", "text/event-stream"), response
 
 
 # -- batches, per revision -----------------------------------------------------------------------------------------
