@@ -48,6 +48,13 @@ def make_app() -> Server:
         return "done"
 
     @app.tool()
+    async def polled(ctx: Context) -> str:
+        """Closes its SSE connection before the result (server-side polling): the result is resumed."""
+        ctx.close_sse_stream()
+        await asyncio.sleep(0)
+        return "polled"
+
+    @app.tool()
     async def nap(seconds: float = 0.0) -> str:
         await asyncio.sleep(seconds)
         return "rested"
@@ -556,6 +563,26 @@ async def test_a_post_stream_can_be_resumed_with_last_event_id(client: Client) -
     assert_refused(
         await client.get(Last_Event_ID="nope", whole=True), 404, "Unknown or expired Last-Event-ID"
     )
+
+
+async def test_server_side_polling_closes_the_connection_and_the_result_is_resumed(client: Client) -> None:
+    await client.open_session()
+    response = await client.post(call("polled"))
+    assert response.status == 200 and response.headers["content-type"] == "text/event-stream"
+    priming, retry = response.events()  # and the connection closed, the stream not ended
+    assert priming["data"] == "" and retry == {"retry": "1000"}
+    await settle()
+    resumed = await client.get(Last_Event_ID=priming["id"], whole=True)
+    (result,) = resumed.events()
+    assert json.loads(result["data"])["result"]["content"][0]["text"] == "polled" and resumed.complete
+
+
+async def test_an_idle_session_expires_and_then_is_404(serve: Any) -> None:
+    _, make_client = serve(StreamableSettings(idle_timeout=0.02))
+    client = make_client()
+    await client.open_session()
+    await asyncio.sleep(0.05)
+    assert_refused(await client.post(req(1, "ping")), 404, "Session not found")
 
 
 async def test_another_sessions_event_id_is_not_replayed(serve: Any) -> None:
