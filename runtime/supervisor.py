@@ -46,6 +46,7 @@ class SupervisorSettings:
     session_record_bytes: int = 4096
     task_capacity: int = 4096
     task_record_bytes: int = 256 * 1024
+    max_inflight: int = 16_384  # requests in flight at once, all workers (cluster/inflight.py)
     event_log_bytes: int = 64 * 1024 * 1024
     ring_bytes: int = 4 * 1024 * 1024
     path: str = "/mcp"
@@ -106,7 +107,9 @@ class Supervisor:
         self.tasks = SharedTable.create(names.tasks_name(prefix), 2 * s.task_capacity, s.task_record_bytes)
         self.events = SharedEventLog.create(names.events_name(prefix), s.event_log_bytes, 4 * s.max_sessions)
         self.table = SharedTable.create(names.workers_name(prefix), 2 * MAX_SLOTS, 1024)
-        self._segments = [self.sessions, self.tasks, self.events, self.table]
+        # Twice the limit in slots: probes stay short when it is nearly reached (the limit is capacity // 2).
+        self.inflight = SharedTable.create(names.inflight_name(prefix), 2 * s.max_inflight, 16)
+        self._segments = [self.sessions, self.tasks, self.events, self.table, self.inflight]
         if s.cache is not None:
             self.cache = SharedCache.create(names.cache_name(prefix), s.cache)
             self._segments.append(self.cache)

@@ -12,6 +12,7 @@ from ipc.eventlog import SharedEventLog
 from ipc.table import SharedTable
 from workers.cluster import config as names
 from workers.cluster.config import ClusterConfig
+from workers.cluster.inflight import InflightRegistry, SharedInflight
 from workers.cluster.node import ClusterNode
 from workers.cluster.sessions import SharedSessions
 from workers.cluster.tasks import SharedTaskStore
@@ -33,8 +34,9 @@ class Member:
             SharedTable.attach(names.sessions_name(prefix)),
             SharedTable.attach(names.tasks_name(prefix)),
             SharedTable.attach(names.workers_name(prefix)),
+            SharedTable.attach(names.inflight_name(prefix)),
         ]
-        sessions_table, tasks_table, workers_table = self.tables
+        sessions_table, tasks_table, workers_table, inflight_table = self.tables
         self.events = SharedEventLog.attach(
             names.events_name(prefix), settings.event_store_ttl, settings.event_store_stream_bytes
         )
@@ -49,6 +51,10 @@ class Member:
             self.cache.lane = config.slot  # this worker's hit/miss counters
             app.cache = self.cache
         self.node = ClusterNode(app, self.endpoint, self.sessions, workers_table, config)
+        # After the node's first heartbeat, which names this worker's nonce: entries of dead workers go.
+        self.inflight = InflightRegistry(inflight_table, config.slot, self.node.nonce, workers_table)
+        self.inflight.sweep()
+        self.sessions.inflight_for = lambda session_id: SharedInflight(self.inflight, session_id)
 
     def start(self) -> None:
         self.node.ready = True
