@@ -9,6 +9,7 @@ Messages (msgpack lists, first item the kind):
 - ["answer", session_id, request_id, result, error]: the client's answer to a request this worker sent.
 - ["cancel", session_id, request_id, reason]: notifications/cancelled, for whichever worker runs it.
 - ["task_cancel", task_id]: tasks/cancel of a task running here.
+- ["task", ...]: a task's messages for a tasks/result stream on another worker (runtime.tasks, `on_relayed`).
 - ["end", session_id]: the session was deleted or expired through another worker.
 """
 
@@ -62,6 +63,7 @@ class ClusterNode:
         server.cluster = self
         server.tasks.worker = config.slot
         server.tasks.remote_cancel = lambda task_id: self.bus.broadcast(("task_cancel", task_id))
+        server.tasks.relay = lambda slot, message: self.bus.send(slot, ("task", *message))
         endpoint.forward_notify = self._forward_notify
         endpoint.on_get_stream = self._claim_stream
         # A POST stream's id ends with "-<slot>-<nonce>": a worker following it elsewhere knows when its
@@ -155,6 +157,8 @@ class ClusterNode:
                 handle.cancel()
         elif kind == "task_cancel":
             self.server.tasks.cancel_local(message[1])
+        elif kind == "task":
+            self.server.tasks.on_relayed(message[1:])
         elif kind == "end":
             session = self.sessions.forget(message[1])
             self.endpoint._end_session(message[1], session, announce=False)
