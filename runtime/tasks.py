@@ -241,8 +241,10 @@ class TaskRunner:
             listener(data)
             return
         worker = self._remote_listeners.get(task_id)
-        if worker is not None and self.relay is not None and self.relay(worker, ("message", task_id, data)):
-            return
+        if worker is not None and self.relay is not None:
+            if self.relay(worker, ("message", task_id, data)):
+                return
+            del self._remote_listeners[task_id]  # the listening worker is gone
         if not elsewhere(data):
             queue = self._queued.get(task_id)
             if queue is None:
@@ -338,9 +340,9 @@ class TaskRunner:
         - ["ended", task_id]: the task ended, and every message of it was sent before this."""
         kind, task_id = message[0], message[1]
         if kind == "listen":
-            worker = self._remote_listeners[task_id] = message[2]
+            self._remote_listeners[task_id] = message[2]
             for data in self._queued.pop(task_id, ()):
-                self.relay(worker, ("message", task_id, data))  # type: ignore[misc]
+                self.deliver(task_id, data, _nowhere)  # to that worker (queued again if it went)
             record = self.store.get(task_id)
             if record is None or record.status in TERMINAL:
                 self._end_relay(task_id)
@@ -356,7 +358,7 @@ class TaskRunner:
             if record is not None and record.worker not in (-1, self.worker) and self.relay is not None:
                 self.relay(record.worker, ("back", task_id, message[2]))
         elif kind == "back":
-            self.deliver(task_id, message[2], lambda data: False)  # a newer stream, else the queue
+            self.deliver(task_id, message[2], _nowhere)  # a newer stream, else the queue
         elif kind == "ended":
             event = self._relayed_end.get(task_id)
             if event is not None:
@@ -387,6 +389,10 @@ class TaskRunner:
             running = self._running.pop(record.task_id, None)
             if running is not None:
                 running.cancel()
+
+
+def _nowhere(data: bytes) -> bool:
+    return False
 
 
 def _with_related_task(result: bytes, task_id: str) -> bytes:

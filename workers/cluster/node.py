@@ -63,7 +63,7 @@ class ClusterNode:
         server.cluster = self
         server.tasks.worker = config.slot
         server.tasks.remote_cancel = lambda task_id: self.bus.broadcast(("task_cancel", task_id))
-        server.tasks.relay = lambda slot, message: self.bus.send(slot, ("task", *message))
+        server.tasks.relay = self._relay_task
         endpoint.forward_notify = self._forward_notify
         endpoint.on_get_stream = self._claim_stream
         # A POST stream's id ends with "-<slot>-<nonce>": a worker following it elsewhere knows when its
@@ -129,6 +129,12 @@ class ClusterNode:
             return  # ours (late or unknown), or not an id a worker of this server made
         message = ("answer", session.state.session_id, request_id, answer.result, answer.error)
         self.bus.send(request_id % MAX_SLOTS, message)
+
+    def _relay_task(self, slot: int, message: tuple[Any, ...]) -> bool:
+        """A task's message to the worker of `slot`; False when no worker runs there (it stays here)."""
+        if self.workers.get(worker_key(slot)) is None:
+            return False
+        return self.bus.send(slot, ("task", *message))
 
     def forward_cancel(self, session: ServerSession, request_id: Any, reason: str | None) -> None:
         self.bus.broadcast(("cancel", session.state.session_id, request_id, reason))
