@@ -28,6 +28,7 @@ SEQ = struct.Struct("<I")
 U32 = struct.Struct("<I")
 EMPTY, USED = 0, 1
 _COUNT_AT, _EPOCH_AT, _VERSIONS_AT = 16, 20, 24
+COUNT_AT = _COUNT_AT  # the live entry count (u32) at region base + COUNT_AT, for readers that poll it
 SPINS = 10_000  # reader retries before it falls back to the writers' lock (a writer died mid-write)
 
 

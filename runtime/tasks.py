@@ -319,11 +319,14 @@ class TaskRunner:
     # -- several worker processes: a task's messages for a tasks/result stream on another worker -------------
 
     def _listen_remote(self, record: TaskRecord) -> int | None:
-        """tasks/result here for a task running in another worker: ask it for the task's messages."""
-        if self.relay is None or record.worker in (-1, self.worker) or record.status in TERMINAL:
+        """tasks/result here for a task of another worker: ask it for the task's messages (an ended task's
+        too: some may still wait there in its queue)."""
+        if self.relay is None or record.worker in (-1, self.worker):
             return None
         self._relayed_end[record.task_id] = asyncio.Event()
-        self.relay(record.worker, ("listen", record.task_id, self.worker))
+        if not self.relay(record.worker, ("listen", record.task_id, self.worker)):
+            del self._relayed_end[record.task_id]  # that worker is gone: its queue with it
+            return None
         return record.worker
 
     def _end_relay(self, task_id: str) -> None:

@@ -94,6 +94,23 @@ def test_messages_queued_in_the_tasks_worker_reach_a_later_tasks_result_on_the_o
     assert messages[-2]["params"]["status"] == "completed"
 
 
+def test_messages_of_a_task_that_ended_unwatched_reach_tasks_result_on_the_other_worker(
+    cluster2: ClusterServer,
+) -> None:
+    session = start_session(cluster2.port)
+    on_a, on_b = two_per_worker(cluster2.port, session)
+    task_id = start_task(on_a[0], "slow", {"seconds": 0.3}, {"progressToken": "q"})
+    deadline = time.monotonic() + 10
+    get = {"jsonrpc": "2.0", "id": 3, "method": "tasks/get", "params": {"taskId": task_id}}
+    while json.loads(on_b[1].post(get)[2])["result"]["status"] != "completed":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    messages = list(open_stream(on_b[0], tasks_result(task_id)))
+    progress = [m["params"]["progress"] for m in messages if m.get("method") == "notifications/progress"]
+    assert progress == [1, 2, 3], messages  # as with one worker: the queue goes to the tasks/result stream
+    assert messages[-1]["id"] == 2 and messages[-1]["result"]["content"][0]["text"] == "slept 0.3 s"
+
+
 def test_task_messages_reach_the_get_stream_on_the_other_worker(cluster2: ClusterServer) -> None:
     session = start_session(cluster2.port)
     on_a, on_b = two_per_worker(cluster2.port, session)

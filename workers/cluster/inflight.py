@@ -11,11 +11,12 @@ is abandoned: a claim takes it over, and a starting worker sweeps such entries a
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import msgspec
 
-from ipc.table import SharedTable
+from ipc.table import COUNT_AT, U32, SharedTable
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol.core import in_flight_error
 from workers.cluster.config import worker_key
@@ -46,11 +47,11 @@ class InflightRegistry:
         self.workers = workers
         self.limit = table.capacity // 2
         self.owner = f"{slot}:{nonce}".encode()
+        # The table's entry count, read without a call into the table: looked at once per request.
+        self.count = functools.partial(U32.unpack_from, table.mm, table.base + COUNT_AT)
 
     def held_elsewhere(self, session_id: str, request_id: rpc.RequestId) -> bool:
         """Whether another live worker has this request id of the session in flight (a lock-free read)."""
-        if not len(self.table):
-            return False  # the common case: nothing waits anywhere
         value = self.table.get(request_key(session_id, request_id))
         return value is not None and value != self.owner and not self._abandoned(value)
 
@@ -104,10 +105,12 @@ class SharedInflight(dict[Any, Any]):
         self.session_id = session_id
 
     def __contains__(self, request_id: object) -> bool:
-        return dict.__contains__(self, request_id) or self.registry.held_elsewhere(
-            self.session_id,
-            request_id,  # type: ignore[arg-type]
-        )
+        if dict.__contains__(self, request_id):
+            return True
+        registry = self.registry
+        if not registry.count()[0]:
+            return False  # the common case: no request awaits in any worker
+        return registry.held_elsewhere(self.session_id, request_id)  # type: ignore[arg-type]
 
     def claim(self, request_id: rpc.RequestId) -> bytes | None:
         return self.registry.claim(self.session_id, request_id)
