@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from ipc.cache import CacheLimits, SharedCache
+from ipc.claims import ClaimTable
 from ipc.errors import SegmentError
 from ipc.eventlog import SharedEventLog
 from ipc.ring import Ring
@@ -85,7 +86,7 @@ class Supervisor:
         self.exits: dict[int, int] = {}  # slot -> last exit code
         self._stop = False
         self._rolling = False
-        self._segments: list[SharedTable | SharedEventLog | Ring | SharedCache] = []
+        self._segments: list[SharedTable | ClaimTable | SharedEventLog | Ring | SharedCache] = []
         self.cache: SharedCache | None = None
         self._pipes: list[tuple[int, int]] = []
         self._reserve: socket.socket | None = None
@@ -108,7 +109,7 @@ class Supervisor:
         self.events = SharedEventLog.create(names.events_name(prefix), s.event_log_bytes, 4 * s.max_sessions)
         self.table = SharedTable.create(names.workers_name(prefix), 2 * MAX_SLOTS, 1024)
         # Twice the limit in slots: probes stay short when it is nearly reached (the limit is capacity // 2).
-        self.inflight = SharedTable.create(names.inflight_name(prefix), 2 * s.max_inflight, 16)
+        self.inflight = ClaimTable.create(names.inflight_name(prefix), 2 * s.max_inflight, 16)
         self._segments = [self.sessions, self.tasks, self.events, self.table, self.inflight]
         if s.cache is not None:
             self.cache = SharedCache.create(names.cache_name(prefix), s.cache)

@@ -4,12 +4,16 @@ which the cross-worker in-flight registry is built on (workers/cluster/inflight.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import secrets
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from ipc.claims import ClaimTable
+from ipc.errors import SegmentError
 from ipc.segment import instance_prefix, reclaim_stale
 from ipc.table import SharedTable
 
@@ -26,7 +30,7 @@ def prefix() -> Iterator[str]:
 
 
 def _claimer(name: str, me: int, start: multiprocessing.synchronize.Event) -> None:  # type: ignore[name-defined]
-    table = SharedTable.attach(name)
+    table = ClaimTable.attach(name)
     start.wait()
     for i in range(KEYS):
         table.put_new(f"k{i}", str(me).encode(), KEYS)
@@ -35,7 +39,7 @@ def _claimer(name: str, me: int, start: multiprocessing.synchronize.Event) -> No
 
 def test_each_key_is_claimed_by_exactly_one_of_three_processes(prefix: str) -> None:
     name = prefix + "-c"
-    table = SharedTable.create(name, 2 * KEYS, 16)
+    table = ClaimTable.create(name, 2 * KEYS, 16)
     start = CTX.Event()
     claimers = [CTX.Process(target=_claimer, args=(name, me, start)) for me in range(3)]
     try:
@@ -83,6 +87,28 @@ def test_sweep_keeps_every_survivor_when_deletions_shift_entries(prefix: str) ->
         assert table.remove_values(lambda v: v == b"odd") == 30
         assert sorted(table.keys()) == sorted(f"key{i}" for i in range(0, 60, 2))
         assert all(table.get(f"key{i}") == b"even" for i in range(0, 60, 2))
+    finally:
+        table.unlink()
+        table.close()
+
+
+def _die_holding_the_lock(name: str) -> None:
+    table = ClaimTable.attach(name)
+    table.lock().__enter__()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_process_killed_holding_the_claim_tables_lock_blocks_nobody(prefix: str) -> None:
+    name = prefix + "-c"
+    table = ClaimTable.create(name, 16, 16)
+    try:
+        victim = CTX.Process(target=_die_holding_the_lock, args=(name,))
+        victim.start()
+        victim.join(30)
+        assert victim.exitcode == -signal.SIGKILL
+        assert table.put_new("after", b"1", 8) > 0 and table.get("after") == b"1"
+        with pytest.raises(SegmentError):
+            SharedTable.attach(name)  # not a plain table: its header says so
     finally:
         table.unlink()
         table.close()

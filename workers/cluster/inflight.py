@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from ipc.table import COUNT_AT, U32, SharedTable
+from ipc.table import COUNT_AT, U32, SharedTable, TableRegion
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol.core import in_flight_error
 from workers.cluster.config import worker_key
@@ -42,7 +42,7 @@ class InflightRegistry:
     """This worker's view of the shared in-flight table. `limit`: requests in flight at once, all workers
     together (the table holds twice that many slots, so probes stay short)."""
 
-    def __init__(self, table: SharedTable, slot: int, nonce: str, workers: SharedTable) -> None:
+    def __init__(self, table: TableRegion, slot: int, nonce: str, workers: SharedTable) -> None:
         self.table = table
         self.workers = workers
         self.limit = table.capacity // 2

@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ipc.cache import SharedCache
+from ipc.claims import ClaimTable
 from ipc.eventlog import SharedEventLog
 from ipc.table import SharedTable
 from workers.cluster import config as names
@@ -34,9 +35,9 @@ class Member:
             SharedTable.attach(names.sessions_name(prefix)),
             SharedTable.attach(names.tasks_name(prefix)),
             SharedTable.attach(names.workers_name(prefix)),
-            SharedTable.attach(names.inflight_name(prefix)),
         ]
-        sessions_table, tasks_table, workers_table, inflight_table = self.tables
+        sessions_table, tasks_table, workers_table = self.tables
+        self.inflight_table = ClaimTable.attach(names.inflight_name(prefix))
         self.events = SharedEventLog.attach(
             names.events_name(prefix), settings.event_store_ttl, settings.event_store_stream_bytes
         )
@@ -52,7 +53,7 @@ class Member:
             app.cache = self.cache
         self.node = ClusterNode(app, self.endpoint, self.sessions, workers_table, config)
         # After the node's first heartbeat, which names this worker's nonce: entries of dead workers go.
-        self.inflight = InflightRegistry(inflight_table, config.slot, self.node.nonce, workers_table)
+        self.inflight = InflightRegistry(self.inflight_table, config.slot, self.node.nonce, workers_table)
         self.inflight.sweep()
         self.sessions.inflight_for = lambda session_id: SharedInflight(self.inflight, session_id)
 
@@ -67,6 +68,7 @@ class Member:
             self.cache.close()
         for table in self.tables:
             table.close()
+        self.inflight_table.close()
 
 
 def join_cluster(app: Server, settings: StreamableSettings, config: ClusterConfig) -> Member:
