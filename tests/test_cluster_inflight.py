@@ -160,3 +160,21 @@ def test_concurrent_duplicates_from_many_threads_are_served_once_each(cluster2: 
         served = [r for r in replies if "result" in r]
         assert len(served) == 1, replies
         assert all(refused(r, round_id) for r in replies if "result" not in r), replies
+
+
+def test_plain_awaiting_tools_claim_their_id_too() -> None:
+    """A tool with no Context that awaits runs on the quick path as a task: its claim of the id holds
+    across workers like the normal path's."""
+    server = ClusterServer(2, "tests/apps/waits.py:server", "--hang-timeout", "2.0")
+    try:
+        session = start_session(server.port)
+        conn_a, conn_b = conns_by_worker(server.port, session, 2).values()
+        nap = {"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "nap"}}
+        for _ in range(2):
+            send(conn_a, {**nap, "params": {"name": "nap", "arguments": {"seconds": 2.0}}})
+            send(conn_b, {**nap, "params": {"name": "nap", "arguments": {"seconds": 2.0}}})
+            replies = [answer(conn_a), answer(conn_b)]
+            assert [r["result"]["content"][0]["text"] for r in replies if "result" in r] == ["napped 2.0 s"]
+            assert refused(next(r for r in replies if "result" not in r), 9), replies
+    finally:
+        assert server.stop() == 0
