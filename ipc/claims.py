@@ -1,9 +1,9 @@
 """A shared table for claims written on every awaiting request (the in-flight registry of
 workers/cluster/inflight.py), whose writers' lock is a robust process-shared pthread mutex instead of the
 fcntl lock of the other tables: a futex, so locking costs no system call unless another process holds it,
-and the kernel still hands it on (EOWNERDEAD) when its holder dies. Layout: the common header, 64 bytes
-holding the mutex, then a table region (ipc/LAYOUT.md, "Table"). Without robust mutexes in the C library
-the table falls back to the fcntl lock."""
+and the kernel still hands it on (EOWNERDEAD) when its holder dies. The table is split in shards, each with
+its own mutex (ipc/LAYOUT.md, "Table"). Without robust mutexes in the C library the shards fall back to the
+fcntl lock."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from ipc.errors import SegmentError
 from ipc.segment import HEADER_SIZE, KIND_TABLE, Segment
-from ipc.table import TABLE_HEADER_SIZE, TableRegion
+from ipc.table import U32, TableRegion
 
 MUTEX_AREA = 64  # pthread_mutex_t is 40 bytes on x86-64 glibc, 48 on arm64
 _PTHREAD_PROCESS_SHARED, _PTHREAD_MUTEX_ROBUST = 1, 1
@@ -68,28 +68,53 @@ def _check(code: int) -> None:
 
 
 class ClaimTable(TableRegion):
-    def __init__(self, segment: Segment, create: bool = False) -> None:
-        super().__init__(segment, HEADER_SIZE + MUTEX_AREA, 0)
+    """One shard: a table region and the mutex its writers take."""
+
+    def __init__(self, segment: Segment, base: int, mutex: RobustMutex | None) -> None:
+        super().__init__(segment, base, 0)
         self.name = segment.name
-        self.mutex = RobustMutex(segment.mm, HEADER_SIZE, create) if _LIBC is not None else None
+        self.mutex = mutex
 
     def lock(self):  # type: ignore[no-untyped-def]
         return self.mutex if self.mutex is not None else self.segment.locked(self.lock_byte)
 
+
+class ClaimTables:
+    """A segment of `shards` claim tables, each with its own mutex, so that writers of different shards
+    never wait for each other. Layout after the common header: u32 shard count (and 60 bytes reserved),
+    one 64-byte mutex area per shard, then the shards' table regions, each of the same size."""
+
+    def __init__(self, segment: Segment, create: bool = False) -> None:
+        self.segment = segment
+        self.name = segment.name
+        count = U32.unpack_from(segment.mm, HEADER_SIZE)[0]
+        regions = _regions_at(count)
+        if count < 1 or regions > len(segment.mm):
+            raise SegmentError(f"{segment.name}: not a claim table")
+        region_size = (len(segment.mm) - regions) // count
+        self.shards = []
+        for index in range(count):
+            mutex = None
+            if _LIBC is not None:
+                mutex = RobustMutex(segment.mm, HEADER_SIZE + 64 + index * MUTEX_AREA, create)
+            self.shards.append(ClaimTable(segment, regions + index * region_size, mutex))
+
     @classmethod
-    def create(cls, name: str, capacity: int, value_size: int) -> ClaimTable:
-        base = HEADER_SIZE + MUTEX_AREA
-        size = base + TableRegion.size(capacity, value_size)
-        fd, mm = _ClaimSegment._create(name, size, base + TABLE_HEADER_SIZE)
-        TableRegion.format(mm, base, capacity, value_size)
+    def create(cls, name: str, shards: int, capacity: int, value_size: int) -> ClaimTables:
+        regions = _regions_at(shards)
+        region_size = TableRegion.size(capacity, value_size)
+        fd, mm = _ClaimSegment._create(name, regions + shards * region_size, regions)
+        U32.pack_into(mm, HEADER_SIZE, shards)
+        for index in range(shards):
+            TableRegion.format(mm, regions + index * region_size, capacity, value_size)
         return cls(_ClaimSegment(name, fd, mm, True), create=True)
 
     @classmethod
-    def attach(cls, name: str) -> ClaimTable:
+    def attach(cls, name: str) -> ClaimTables:
         fd, mm, header_size = _ClaimSegment._attach(name)
         segment = _ClaimSegment(name, fd, mm, False)
         try:
-            if header_size != HEADER_SIZE + MUTEX_AREA + TABLE_HEADER_SIZE:
+            if len(mm) < HEADER_SIZE + 64 or header_size != _regions_at(U32.unpack_from(mm, HEADER_SIZE)[0]):
                 raise SegmentError(f"{name}: not a claim table")
             return cls(segment)
         except BaseException:
@@ -97,12 +122,17 @@ class ClaimTable(TableRegion):
             raise
 
     def close(self) -> None:
-        if self.mutex is not None:
-            self.mutex.close()
+        for shard in self.shards:
+            if shard.mutex is not None:
+                shard.mutex.close()
         self.segment.close()
 
     def unlink(self) -> None:
         self.segment.unlink()
+
+
+def _regions_at(shards: int) -> int:
+    return HEADER_SIZE + 64 + shards * MUTEX_AREA
 
 
 class _ClaimSegment(Segment):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from ipc.cache import CacheLimits, SharedCache
-from ipc.claims import ClaimTable
+from ipc.claims import ClaimTables
 from ipc.errors import SegmentError
 from ipc.eventlog import SharedEventLog
 from ipc.ring import Ring
@@ -29,6 +29,8 @@ from ipc.segment import claim_prefix
 from ipc.table import SharedTable
 from workers.cluster import config as names
 from workers.cluster.config import ENV, MAX_SLOTS, ClusterConfig
+
+INFLIGHT_SHARDS = 8  # the in-flight table's shards, each with its own lock (ipc/claims.py)
 
 
 @dataclass
@@ -86,7 +88,7 @@ class Supervisor:
         self.exits: dict[int, int] = {}  # slot -> last exit code
         self._stop = False
         self._rolling = False
-        self._segments: list[SharedTable | ClaimTable | SharedEventLog | Ring | SharedCache] = []
+        self._segments: list[SharedTable | ClaimTables | SharedEventLog | Ring | SharedCache] = []
         self.cache: SharedCache | None = None
         self._pipes: list[tuple[int, int]] = []
         self._reserve: socket.socket | None = None
@@ -108,8 +110,10 @@ class Supervisor:
         self.tasks = SharedTable.create(names.tasks_name(prefix), 2 * s.task_capacity, s.task_record_bytes)
         self.events = SharedEventLog.create(names.events_name(prefix), s.event_log_bytes, 4 * s.max_sessions)
         self.table = SharedTable.create(names.workers_name(prefix), 2 * MAX_SLOTS, 1024)
-        # Twice the limit in slots: probes stay short when it is nearly reached (the limit is capacity // 2).
-        self.inflight = ClaimTable.create(names.inflight_name(prefix), 2 * s.max_inflight, 16)
+        # Shards of twice their share of the limit in slots: probes stay short when it is nearly reached.
+        shards = min(INFLIGHT_SHARDS, s.max_inflight)
+        share = -(-s.max_inflight // shards)
+        self.inflight = ClaimTables.create(names.inflight_name(prefix), shards, 2 * share, 16)
         self._segments = [self.sessions, self.tasks, self.events, self.table, self.inflight]
         if s.cache is not None:
             self.cache = SharedCache.create(names.cache_name(prefix), s.cache)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ipc.claims import ClaimTable
+from ipc.claims import ClaimTables
 from ipc.errors import SegmentError
 from ipc.segment import instance_prefix, reclaim_stale
 from ipc.table import SharedTable
@@ -30,16 +30,16 @@ def prefix() -> Iterator[str]:
 
 
 def _claimer(name: str, me: int, start: multiprocessing.synchronize.Event) -> None:  # type: ignore[name-defined]
-    table = ClaimTable.attach(name)
+    tables = ClaimTables.attach(name)
     start.wait()
     for i in range(KEYS):
-        table.put_new(f"k{i}", str(me).encode(), KEYS)
-    table.close()
+        tables.shards[i % 2].put_new(f"k{i}", str(me).encode(), KEYS)
+    tables.close()
 
 
 def test_each_key_is_claimed_by_exactly_one_of_three_processes(prefix: str) -> None:
     name = prefix + "-c"
-    table = ClaimTable.create(name, 2 * KEYS, 16)
+    tables = ClaimTables.create(name, 2, 2 * KEYS, 16)
     start = CTX.Event()
     claimers = [CTX.Process(target=_claimer, args=(name, me, start)) for me in range(3)]
     try:
@@ -49,13 +49,13 @@ def test_each_key_is_claimed_by_exactly_one_of_three_processes(prefix: str) -> N
         for claimer in claimers:
             claimer.join(60)
         assert all(c.exitcode == 0 for c in claimers)
-        owners = [table.get(f"k{i}") for i in range(KEYS)]
-        assert len(table) == KEYS and all(owner in (b"0", b"1", b"2") for owner in owners)
+        owners = [tables.shards[i % 2].get(f"k{i}") for i in range(KEYS)]
+        assert sum(map(len, tables.shards)) == KEYS and all(owner in (b"0", b"1", b"2") for owner in owners)
         # Nobody can claim a held key again, whatever the order of the racers was.
-        assert table.put_new("k0", b"9", KEYS) == 0 and table.get("k0") == owners[0]
+        assert tables.shards[0].put_new("k0", b"9", KEYS) == 0 and tables.shards[0].get("k0") == owners[0]
     finally:
-        table.unlink()
-        table.close()
+        tables.unlink()
+        tables.close()
 
 
 def test_abandoned_entries_are_taken_over_or_swept_and_the_limit_holds(prefix: str) -> None:
@@ -93,22 +93,23 @@ def test_sweep_keeps_every_survivor_when_deletions_shift_entries(prefix: str) ->
 
 
 def _die_holding_the_lock(name: str) -> None:
-    table = ClaimTable.attach(name)
-    table.lock().__enter__()
+    tables = ClaimTables.attach(name)
+    tables.shards[1].lock().__enter__()
     os.kill(os.getpid(), signal.SIGKILL)
 
 
 def test_a_process_killed_holding_the_claim_tables_lock_blocks_nobody(prefix: str) -> None:
     name = prefix + "-c"
-    table = ClaimTable.create(name, 16, 16)
+    tables = ClaimTables.create(name, 2, 16, 16)
     try:
         victim = CTX.Process(target=_die_holding_the_lock, args=(name,))
         victim.start()
         victim.join(30)
         assert victim.exitcode == -signal.SIGKILL
-        assert table.put_new("after", b"1", 8) > 0 and table.get("after") == b"1"
+        for shard in tables.shards:
+            assert shard.put_new("after", b"1", 8) > 0 and shard.get("after") == b"1"
         with pytest.raises(SegmentError):
             SharedTable.attach(name)  # not a plain table: its header says so
     finally:
-        table.unlink()
-        table.close()
+        tables.unlink()
+        tables.close()

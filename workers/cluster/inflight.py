@@ -12,11 +12,13 @@ is abandoned: a claim takes it over, and a starting worker sweeps such entries a
 from __future__ import annotations
 
 import functools
+import zlib
 from typing import Any
 
 import msgspec
 
-from ipc.table import COUNT_AT, U32, SharedTable, TableRegion
+from ipc.claims import ClaimTables
+from ipc.table import COUNT_AT, U32, SharedTable
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol.core import in_flight_error
 from workers.cluster.config import worker_key
@@ -39,41 +41,49 @@ def request_key(session_id: str, request_id: rpc.RequestId) -> str:
 
 
 class InflightRegistry:
-    """This worker's view of the shared in-flight table. `limit`: requests in flight at once, all workers
-    together (the table holds twice that many slots, so probes stay short)."""
+    """This worker's view of the shared in-flight tables: a session's requests live in one shard, chosen by
+    its id, so claims of different sessions seldom wait for the same lock. `limit`: requests in flight at
+    once in one shard (which holds twice that many slots, so probes stay short)."""
 
-    def __init__(self, table: TableRegion, slot: int, nonce: str, workers: SharedTable) -> None:
-        self.table = table
+    def __init__(self, tables: ClaimTables, slot: int, nonce: str, workers: SharedTable) -> None:
+        self.shards = tables.shards
         self.workers = workers
-        self.limit = table.capacity // 2
+        self.limit = self.shards[0].capacity // 2
         self.owner = f"{slot}:{nonce}".encode()
-        # The table's entry count, read without a call into the table: looked at once per request.
-        self.count = functools.partial(U32.unpack_from, table.mm, table.base + COUNT_AT)
+        # Each shard's entry count, read without a call into the table: looked at once per request.
+        self.counts = [
+            functools.partial(U32.unpack_from, shard.mm, shard.base + COUNT_AT) for shard in self.shards
+        ]
 
-    def held_elsewhere(self, session_id: str, request_id: rpc.RequestId) -> bool:
+    def shard_of(self, session_id: str) -> int:
+        return zlib.crc32(session_id.encode()) % len(self.shards)
+
+    def held_elsewhere(self, shard: int, session_id: str, request_id: rpc.RequestId) -> bool:
         """Whether another live worker has this request id of the session in flight (a lock-free read)."""
-        value = self.table.get(request_key(session_id, request_id))
+        value = self.shards[shard].get(request_key(session_id, request_id))
         return value is not None and value != self.owner and not self._abandoned(value)
 
-    def claim(self, session_id: str, request_id: rpc.RequestId) -> bytes | None:
+    def claim(self, shard: int, session_id: str, request_id: rpc.RequestId) -> bytes | None:
         """Make the request this worker's; None when it is, else the JSON-RPC error to answer with."""
         key = request_key(session_id, request_id)
-        claimed = self.table.put_new(key, self.owner, self.limit, self._abandoned_or_ours)
+        table = self.shards[shard]
+        claimed = table.put_new(key, self.owner, self.limit, self._abandoned_or_ours)
         if claimed < 0 and self.sweep():  # full, but perhaps of the requests of a worker that died
-            claimed = self.table.put_new(key, self.owner, self.limit, self._abandoned_or_ours)
+            claimed = table.put_new(key, self.owner, self.limit, self._abandoned_or_ours)
         if claimed > 0:
             return None
         if claimed == 0:
             return in_flight_error(request_id)
-        message = f"Too many requests in flight on this server (limit {self.limit}); retry later"
+        limit = self.limit * len(self.shards)
+        message = f"Too many requests in flight on this server (limit {limit}); retry later"
         return rpc.error_message(request_id, rpc.INTERNAL_ERROR, message)
 
-    def release(self, session_id: str, request_id: rpc.RequestId) -> None:
-        self.table.remove(request_key(session_id, request_id))
+    def release(self, shard: int, session_id: str, request_id: rpc.RequestId) -> None:
+        self.shards[shard].remove(request_key(session_id, request_id))
 
     def sweep(self) -> int:
-        """Drop the entries of workers that are gone (at start, and when the table is full)."""
-        return self.table.remove_values(self._abandoned)
+        """Drop the entries of workers that are gone (at start, and when a shard is full)."""
+        return sum(shard.remove_values(self._abandoned) for shard in self.shards)
 
     def _abandoned_or_ours(self, value: bytes) -> bool:
         # Ours without a local handle: left by a release that never ran; nothing of it is running here.
@@ -97,27 +107,28 @@ class SharedInflight(dict[Any, Any]):
     here (a dict, as for one process), answering `in` for the other workers too and releasing a claim when
     a request's handle goes. The runner and transport claim (`claim`) before they add a handle."""
 
-    __slots__ = ("registry", "session_id")
+    __slots__ = ("count", "registry", "session_id", "shard")
 
     def __init__(self, registry: InflightRegistry, session_id: str) -> None:
         super().__init__()
         self.registry = registry
         self.session_id = session_id
+        self.shard = registry.shard_of(session_id)
+        self.count = registry.counts[self.shard]
 
     def __contains__(self, request_id: object) -> bool:
         if dict.__contains__(self, request_id):
             return True
-        registry = self.registry
-        if not registry.count()[0]:
-            return False  # the common case: no request awaits in any worker
-        return registry.held_elsewhere(self.session_id, request_id)  # type: ignore[arg-type]
+        if not self.count()[0]:
+            return False  # the common case: no request of the shard awaits in any worker
+        return self.registry.held_elsewhere(self.shard, self.session_id, request_id)  # type: ignore[arg-type]
 
     def claim(self, request_id: rpc.RequestId) -> bytes | None:
-        return self.registry.claim(self.session_id, request_id)
+        return self.registry.claim(self.shard, self.session_id, request_id)
 
     def pop(self, request_id: Any, default: Any = None) -> Any:
         handle = dict.pop(self, request_id, _MISSING)
         if handle is _MISSING:
             return default
-        self.registry.release(self.session_id, request_id)
+        self.registry.release(self.shard, self.session_id, request_id)
         return handle

@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ipc.cache import SharedCache
-from ipc.claims import ClaimTable
+from ipc.claims import ClaimTables
 from ipc.eventlog import SharedEventLog
 from ipc.table import SharedTable
 from workers.cluster import config as names
@@ -37,7 +37,7 @@ class Member:
             SharedTable.attach(names.workers_name(prefix)),
         ]
         sessions_table, tasks_table, workers_table = self.tables
-        self.inflight_table = ClaimTable.attach(names.inflight_name(prefix))
+        self.inflight_table = ClaimTables.attach(names.inflight_name(prefix))
         self.events = SharedEventLog.attach(
             names.events_name(prefix), settings.event_store_ttl, settings.event_store_stream_bytes
         )
