@@ -126,6 +126,11 @@ class SharedInflight(dict[Any, Any]):
     def claim(self, request_id: rpc.RequestId) -> bytes | None:
         return self.registry.claim(self.shard, self.session_id, request_id)
 
+    def release_all(self) -> None:
+        """The session ended: free its ids this worker holds (the handles go when their handlers stop)."""
+        for request_id in list(dict.keys(self)):
+            self.registry.release(self.shard, self.session_id, request_id)
+
     def pop(self, request_id: Any, default: Any = None) -> Any:
         handle = dict.pop(self, request_id, _MISSING)
         if handle is _MISSING:

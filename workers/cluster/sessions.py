@@ -168,7 +168,7 @@ class SharedSessions:
         return session_id
 
     def remove(self, session_id: str) -> ServerSession | None:
-        local = self._local.pop(session_id, None)
+        local = self._drop(session_id)
         removed = self.table.remove(session_id)
         if local is not None:
             return local.session
@@ -176,14 +176,21 @@ class SharedSessions:
 
     def forget(self, session_id: str) -> ServerSession | None:
         """Drop the local copy only (the session ended through another worker)."""
-        local = self._local.pop(session_id, None)
+        local = self._drop(session_id)
         return local.session if local is not None else None
+
+    def _drop(self, session_id: str) -> _Local | None:
+        local = self._local.pop(session_id, None)
+        release = getattr(local.session.inflight, "release_all", None) if local is not None else None
+        if release is not None:
+            release()  # its requests' ids, even of a handler cancelled before it ever ran (no release then)
+        return local
 
     def expire(self) -> list[str]:
         expired = self.table.expire(time.time())
         gone = [sid for sid in self._local if sid in set(expired) or self.table.get_versioned(sid) is None]
         for session_id in gone:
-            self._local.pop(session_id, None)
+            self._drop(session_id)
         return list({*expired, *gone})
 
     def __len__(self) -> int:
