@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     shared.add_argument(
         "--task-record-bytes", type=_size, default="64K", help="per task, result included (64K)"
     )
+    shared.add_argument(
+        "--max-inflight", type=_positive, default=16_384, help="requests in flight, all workers (16384)"
+    )
     cache = serve.add_argument_group("shared result cache (Streamable HTTP; ipc/CACHE.md)")
     cache.add_argument("--no-cache", action="store_true", help="no shared result cache")
     cache.add_argument("--cache-bytes", type=_size, default="64M", help="value storage (64M)")
@@ -175,6 +178,16 @@ def _size(value: str) -> int:
         raise argparse.ArgumentTypeError(f"not a size: {value!r} (e.g. 65536, 512K, 64M)") from None
 
 
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"not a positive integer: {value!r}")
+    return number
+
+
 def cache_limits(args: argparse.Namespace) -> Any:
     from ipc.cache import CacheLimits
 
@@ -207,6 +220,7 @@ SUPERVISOR_FLAGS = {
     "--inbox-bytes": True,
     "--session-record-bytes": True,
     "--task-record-bytes": True,
+    "--max-inflight": True,
 }
 
 
@@ -248,6 +262,7 @@ def _supervise(args: argparse.Namespace, argv: list[str]) -> int:
         session_record_bytes=args.session_record_bytes,
         task_capacity=args.max_tasks or DEFAULT_MAX_TASKS,
         task_record_bytes=args.task_record_bytes,
+        max_inflight=args.max_inflight,
     )
     return Supervisor(settings).run()
 

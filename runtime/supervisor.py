@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from ipc.cache import CacheLimits, SharedCache
+from ipc.claims import ClaimTables
 from ipc.errors import SegmentError
 from ipc.eventlog import SharedEventLog
 from ipc.ring import Ring
@@ -37,6 +38,8 @@ from workers.httpd.listen import ListenError, listen_group
 # (its backstop fires one second after the grace period, workers/shutdown.py), so this is for one stuck
 # beyond that; the supervisor itself exits within the grace period and this margin.
 KILL_MARGIN = 1.5
+
+INFLIGHT_SHARDS = 8  # the in-flight table's shards, each with its own lock (ipc/claims.py)
 
 
 @dataclass
@@ -55,6 +58,7 @@ class SupervisorSettings:
     session_record_bytes: int = 4096
     task_capacity: int = 1024
     task_record_bytes: int = 64 * 1024
+    max_inflight: int = 16_384  # requests in flight at once, all workers (cluster/inflight.py)
     event_log_bytes: int = 64 * 1024 * 1024
     ring_bytes: int = 4 * 1024 * 1024
     path: str = "/mcp"
@@ -93,7 +97,7 @@ class Supervisor:
         self.exits: dict[int, int] = {}  # slot -> last exit code
         self._stop = False
         self._rolling = False
-        self._segments: list[SharedTable | SharedEventLog | Ring | SharedCache] = []
+        self._segments: list[SharedTable | ClaimTables | SharedEventLog | Ring | SharedCache] = []
         self.cache: SharedCache | None = None
         self._pipes: list[tuple[int, int]] = []
         self._listeners: list[socket.socket] = []  # per worker position
@@ -117,7 +121,11 @@ class Supervisor:
         self.tasks = SharedTable.create(names.tasks_name(prefix), task_slots, s.task_record_bytes)
         self.events = SharedEventLog.create(names.events_name(prefix), s.event_log_bytes, 4 * s.max_sessions)
         self.table = SharedTable.create(names.workers_name(prefix), 2 * MAX_SLOTS, 1024)
-        self._segments = [self.sessions, self.tasks, self.events, self.table]
+        # Shards of twice their share of the limit in slots: probes stay short when it is nearly reached.
+        shards = min(INFLIGHT_SHARDS, s.max_inflight)
+        share = -(-s.max_inflight // shards)
+        self.inflight = ClaimTables.create(names.inflight_name(prefix), shards, 2 * share, 16)
+        self._segments = [self.sessions, self.tasks, self.events, self.table, self.inflight]
         if s.cache is not None:
             self.cache = SharedCache.create(names.cache_name(prefix), s.cache)
             self._segments.append(self.cache)

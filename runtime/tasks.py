@@ -11,6 +11,7 @@ hold (the running coroutine, waiters of tasks/result) stays in `TaskRunner`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import time
 from collections import deque
@@ -154,6 +155,12 @@ class TaskRunner:
         self.max_queued_messages = max_queued_messages
         self._queued: dict[str, deque[bytes]] = {}
         self._listeners: dict[str, Callable[[bytes], None]] = {}
+        # Several worker processes: `relay(worker, message)` carries a task's messages between the worker
+        # running it and a worker whose tasks/result stream waits for them (see `on_relayed`).
+        self.relay: Callable[[int, tuple[Any, ...]], bool] | None = None
+        self.relay_grace = 0.5  # seconds a tasks/result waits for the last relayed messages of an ended task
+        self._remote_listeners: dict[str, int] = {}  # task running here -> the worker listening for it
+        self._relayed_end: dict[str, asyncio.Event] = {}  # task listened for here -> set when it ended
 
     def create(self, owner: str, requested_ttl: int | None) -> TaskRecord:
         if len(self.store) >= self.max_tasks:
@@ -240,6 +247,8 @@ class TaskRunner:
                 event.set()
         if self.on_status is not None:
             self.on_status(record)
+        if status in TERMINAL:
+            self._end_relay(record.task_id)  # after the status notification: the listener has it first
 
     def set_status(self, task_id: str, status: str) -> None:
         """Move a running task between working and input_required; a finished task is left alone."""
@@ -259,7 +268,13 @@ class TaskRunner:
         listener = self._listeners.get(task_id)
         if listener is not None:
             listener(data)
-        elif not elsewhere(data):
+            return
+        worker = self._remote_listeners.get(task_id)
+        if worker is not None and self.relay is not None:
+            if self.relay(worker, ("message", task_id, data)):
+                return
+            del self._remote_listeners[task_id]  # the listening worker is gone
+        if not elsewhere(data):
             queue = self._queued.get(task_id)
             if queue is None:
                 queue = self._queued[task_id] = deque(maxlen=self.max_queued_messages)
@@ -274,6 +289,7 @@ class TaskRunner:
         if listener is None or task_id in self._listeners:
             return await self._result(owner, task_id, record)
         self._listeners[task_id] = listener
+        remote = self._listen_remote(record)
         try:
             for data in self._queued.pop(task_id, ()):
                 listener(data)
@@ -281,15 +297,30 @@ class TaskRunner:
         finally:
             if self._listeners.get(task_id) is listener:
                 del self._listeners[task_id]
+            if remote is not None and self.relay is not None:
+                self._relayed_end.pop(task_id, None)
+                self.relay(remote, ("unlisten", task_id, self.worker))
 
     async def _result(self, owner: str, task_id: str, record: TaskRecord) -> bytes:
         while record.status not in TERMINAL:
-            event = self._done.get(task_id)
-            if event is not None:
-                await event.wait()
-            else:  # running in another worker process: its record in the shared store tells when it ends
+            done = self._done.get(task_id)
+            ended = self._relayed_end.get(task_id)
+            if done is not None:
+                await done.wait()
+            elif ended is None or ended.is_set():
+                # Running in another worker process: its record in the shared store tells when it ends.
                 await asyncio.sleep(self.poll_seconds)
+            else:  # and that worker says so too (after the task's last messages)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.poll_seconds):
+                        await ended.wait()
             record = self.owned(owner, task_id)
+        ended = self._relayed_end.get(task_id)
+        if ended is not None and not ended.is_set():
+            # Seen ended in the store before its worker's last messages came (or that worker died).
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.relay_grace):
+                    await ended.wait()
         if record.error is not None:
             raise rpc.McpError(record.error.code, record.error.message, record.error.data)
         if record.result is None:
@@ -311,7 +342,59 @@ class TaskRunner:
         if running is None:
             return False
         running.cancel()
+        self._end_relay(task_id)  # cancelled through another worker: the listener learns it here
         return True
+
+    # -- several worker processes: a task's messages for a tasks/result stream on another worker -------------
+
+    def _listen_remote(self, record: TaskRecord) -> int | None:
+        """tasks/result here for a task of another worker: ask it for the task's messages (an ended task's
+        too: some may still wait there in its queue)."""
+        if self.relay is None or record.worker in (-1, self.worker):
+            return None
+        self._relayed_end[record.task_id] = asyncio.Event()
+        if not self.relay(record.worker, ("listen", record.task_id, self.worker)):
+            del self._relayed_end[record.task_id]  # that worker is gone: its queue with it
+            return None
+        return record.worker
+
+    def _end_relay(self, task_id: str) -> None:
+        worker = self._remote_listeners.pop(task_id, None)
+        if worker is not None and self.relay is not None:
+            self.relay(worker, ("ended", task_id))
+
+    def on_relayed(self, message: list[Any]) -> None:
+        """A message `relay` brought from another worker (in each worker's order of sending):
+        - ["listen", task_id, worker] / ["unlisten", task_id, worker]: a tasks/result stream on `worker`
+          opened or closed, for a task running here (the queued messages go to it at once);
+        - ["message", task_id, data]: for the tasks/result stream here (none left: back to the task's worker);
+        - ["back", task_id, data]: a message of a task running here that the listener no longer took;
+        - ["ended", task_id]: the task ended, and every message of it was sent before this."""
+        kind, task_id = message[0], message[1]
+        if kind == "listen":
+            self._remote_listeners[task_id] = message[2]
+            for data in self._queued.pop(task_id, ()):
+                self.deliver(task_id, data, _nowhere)  # to that worker (queued again if it went)
+            record = self.store.get(task_id)
+            if record is None or record.status in TERMINAL:
+                self._end_relay(task_id)
+        elif kind == "unlisten":
+            if self._remote_listeners.get(task_id) == message[2]:
+                del self._remote_listeners[task_id]
+        elif kind == "message":
+            listener = self._listeners.get(task_id)
+            if listener is not None:
+                listener(message[2])
+                return
+            record = self.store.get(task_id)
+            if record is not None and record.worker not in (-1, self.worker) and self.relay is not None:
+                self.relay(record.worker, ("back", task_id, message[2]))
+        elif kind == "back":
+            self.deliver(task_id, message[2], _nowhere)  # a newer stream, else the queue
+        elif kind == "ended":
+            event = self._relayed_end.get(task_id)
+            if event is not None:
+                event.set()
 
     def fail_orphans(self, worker: int) -> int:
         """A worker process died: its unfinished tasks can never finish, so they fail (a restarted worker
@@ -334,9 +417,14 @@ class TaskRunner:
     def drop_owner(self, owner: str) -> None:
         for record in self.store.owned_by(owner):
             self._queued.pop(record.task_id, None)
+            self._remote_listeners.pop(record.task_id, None)
             running = self._running.pop(record.task_id, None)
             if running is not None:
                 running.cancel()
+
+
+def _nowhere(data: bytes) -> bool:
+    return False
 
 
 def _with_related_task(result: bytes, task_id: str) -> bytes:

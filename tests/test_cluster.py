@@ -22,6 +22,7 @@ from tests.cluster_support import (
     ClusterServer,
     Conn,
     conns_by_worker,
+    sse_data,
     start_session,
     stream_lines,
 )
@@ -220,9 +221,11 @@ def test_tasks_and_cancellation_across_workers(cluster2: ClusterServer) -> None:
         conn_b.post({"jsonrpc": "2.0", "id": 2, "method": "tasks/get", "params": {"taskId": task_id}})[2]
     )
     assert got["result"]["taskId"] == task_id
-    result = json.loads(
-        conn_b.post({"jsonrpc": "2.0", "id": 3, "method": "tasks/result", "params": {"taskId": task_id}})[2]
+    # The task's status notifications come on the tasks/result stream (SSE) before its result.
+    _, _, body = conn_b.post(
+        {"jsonrpc": "2.0", "id": 3, "method": "tasks/result", "params": {"taskId": task_id}}
     )
+    result = json.loads(body if body.startswith(b"{") else [e for e in sse_data(body) if b'"id":3' in e][-1])
     assert result["result"]["content"][0]["text"] == "slept 0.3 s"
     # tasks/cancel through B stops the work running in A.
     long = {**create, "id": 4, "params": {**create["params"], "arguments": {"seconds": 30}}}

@@ -243,11 +243,7 @@ class ServerSession:
         if route is None:
             return Reply(rpc.error_message(request_id, rpc.METHOD_NOT_FOUND, f"Method not found: {method}"))
         if request_id in self.inflight:
-            return Reply(
-                rpc.error_message(
-                    request_id, rpc.INVALID_REQUEST, f"Request id {request_id!r} is already in flight"
-                )
-            )
+            return Reply(in_flight_error(request_id))
         return Call(route, message, request_id, rpc.encode(request_id))
 
     def _initialize(self, message: t.InitializeRequest) -> Reply:
@@ -383,6 +379,13 @@ class ServerSession:
 
     def set_log_level(self, level: str) -> None:
         self.state.log_level = LOG_LEVELS[level]
+
+
+def in_flight_error(request_id: rpc.RequestId) -> bytes:
+    """The refusal of a request whose id the session already has in flight (basic/index.mdx: ids are not
+    reused within a session), wherever the other request runs."""
+    message = f"Request id {request_id!r} is already in flight"
+    return rpc.error_message(request_id, rpc.INVALID_REQUEST, message)
 
 
 class StandaloneSession(ServerSession):

@@ -20,8 +20,8 @@ import msgspec
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol.core import ServerSession
 from runtime.protocol.state import NEW
+from runtime.server.failures import internal_error
 from runtime.server.inline import run_inline
-from runtime.server.runner import internal_error
 from runtime.server.tools import ArgumentsInvalid
 
 if TYPE_CHECKING:
@@ -86,7 +86,9 @@ def _call(server: Server, session: ServerSession, data: bytes) -> bytes | Awaiti
         or call.method != "tools/call"
         or call.jsonrpc != "2.0"
         or session.state.phase == NEW
-        or call.id in session.inflight
+        # An awaiting call looks at this process's requests only: with several workers, its claim of the id
+        # (transport) finds the others' (`keys()` of a shared in-flight table is the local part).
+        or call.id in (session.inflight if tool.await_free else session.inflight.keys())
         or "tools/call" not in session.profile.available_by[session.revision.version]
     ):
         return None

@@ -103,7 +103,14 @@ class Runner:
             out.finish(session.error(call, internal_error(call.route.method, exc)))
             return
         if type(result) is Then or hasattr(result, "__await__"):
-            session.inflight[call.id] = ctx
+            inflight = session.inflight
+            if type(inflight) is not dict:  # shared by several workers: the id must be free in all of them
+                refused = inflight.claim(call.id)  # type: ignore[attr-defined]
+                if refused is not None:
+                    _discard(result)
+                    out.finish(refused)
+                    return
+            inflight[call.id] = ctx
             coro = self._finish(session, ctx, result)
             ctx.task = (
                 asyncio.Task(coro, loop=self.loop, eager_start=True)  # type: ignore[call-arg]
@@ -197,3 +204,14 @@ async def _after_progress(ctx: Context) -> None:
     if wait > 0:
         with contextlib.suppress(asyncio.CancelledError):  # cancelled now: the answer is ready anyway
             await asyncio.sleep(wait)
+
+
+def _discard(pending: Any) -> None:
+    """Drop the work of a request refused after its handler returned (nothing of a coroutine has run)."""
+    if type(pending) is Then:
+        pending = pending.awaitable
+    if asyncio.iscoroutine(pending):
+        pending.close()
+    elif isinstance(pending, asyncio.Future):
+        pending.cancel()  # a sync handler's thread: stopped unless it started already
+

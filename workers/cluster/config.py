@@ -39,6 +39,10 @@ def tasks_name(prefix: str) -> str:
     return f"{prefix}-tasks"
 
 
+def inflight_name(prefix: str) -> str:
+    return f"{prefix}-inflight"
+
+
 def events_name(prefix: str) -> str:
     return f"{prefix}-events"
 

@@ -8,10 +8,12 @@ import sys
 from typing import TYPE_CHECKING
 
 from ipc.cache import SharedCache
+from ipc.claims import ClaimTables
 from ipc.eventlog import SharedEventLog
 from ipc.table import SharedTable
 from workers.cluster import config as names
 from workers.cluster.config import ClusterConfig
+from workers.cluster.inflight import InflightRegistry, SharedInflight
 from workers.cluster.node import ClusterNode
 from workers.cluster.sessions import SharedSessions
 from workers.cluster.tasks import SharedTaskStore
@@ -35,6 +37,7 @@ class Member:
             SharedTable.attach(names.workers_name(prefix)),
         ]
         sessions_table, tasks_table, workers_table = self.tables
+        self.inflight_table = ClaimTables.attach(names.inflight_name(prefix))
         self.events = SharedEventLog.attach(
             names.events_name(prefix), settings.event_store_ttl, settings.event_store_stream_bytes
         )
@@ -49,6 +52,10 @@ class Member:
             self.cache.lane = config.slot  # this worker's hit/miss counters
             app.cache = self.cache
         self.node = ClusterNode(app, self.endpoint, self.sessions, workers_table, config)
+        # After the node's first heartbeat, which names this worker's nonce: entries of dead workers go.
+        self.inflight = InflightRegistry(self.inflight_table, config.slot, self.node.nonce, workers_table)
+        self.inflight.sweep()
+        self.sessions.inflight_for = lambda session_id: SharedInflight(self.inflight, session_id)
 
     def start(self) -> None:
         self.node.ready = True
@@ -61,6 +68,7 @@ class Member:
             self.cache.close()
         for table in self.tables:
             table.close()
+        self.inflight_table.close()
 
 
 def join_cluster(app: Server, settings: StreamableSettings, config: ClusterConfig) -> Member:

@@ -11,6 +11,7 @@ Messages (msgpack lists, first item the kind):
 - ["cancel", session_id, request_id, reason]: notifications/cancelled, for whichever worker runs it (the
   client's request id as JSON bytes, for the same reason).
 - ["task_cancel", task_id]: tasks/cancel of a task running here.
+- ["task", ...]: a task's messages for a tasks/result stream on another worker (runtime.tasks, `on_relayed`).
 - ["end", session_id]: the session was deleted or expired through another worker.
 """
 
@@ -64,6 +65,7 @@ class ClusterNode:
         server.cluster = self
         server.tasks.worker = config.slot
         server.tasks.remote_cancel = lambda task_id: self.bus.broadcast(("task_cancel", task_id))
+        server.tasks.relay = self._relay_task
         endpoint.forward_notify = self._forward_notify
         endpoint.on_get_stream = self._claim_stream
         # A POST stream's id ends with "-<slot>-<nonce>": a worker following it elsewhere knows when its
@@ -130,6 +132,12 @@ class ClusterNode:
         result, error = _json(answer.result), _json(answer.error)
         self.bus.send(request_id % MAX_SLOTS, ("answer", session.state.session_id, request_id, result, error))
 
+    def _relay_task(self, slot: int, message: tuple[Any, ...]) -> bool:
+        """A task's message to the worker of `slot`; False when no worker runs there (it stays here)."""
+        if self.workers.get(worker_key(slot)) is None:
+            return False
+        return self.bus.send(slot, ("task", *message))
+
     def forward_cancel(self, session: ServerSession, request_id: Any, reason: str | None) -> None:
         self.bus.broadcast(("cancel", session.state.session_id, _json(request_id), reason))
 
@@ -158,6 +166,8 @@ class ClusterNode:
                 handle.cancel()
         elif kind == "task_cancel":
             self.server.tasks.cancel_local(message[1])
+        elif kind == "task":
+            self.server.tasks.on_relayed(message[1:])
         elif kind == "end":
             session = self.sessions.forget(message[1])
             self.endpoint._end_session(message[1], session, announce=False)

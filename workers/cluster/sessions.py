@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from ipc.table import SharedTable
 from runtime.protocol.core import ServerProfile, ServerSession
@@ -53,6 +54,8 @@ class SharedSessions:
         self.max_sessions = max_sessions
         self._local: dict[str, _Local] = {}
         self.on_new_local: Callable[[str, ServerSession], None] | None = None
+        # The in-flight table a local session gets: one that knows the requests of the other workers.
+        self.inflight_for: Callable[[str], dict[Any, Any]] | None = None
 
     def get(self, session_id: str) -> ServerSession | None:
         local = self._local.get(session_id)
@@ -75,6 +78,8 @@ class SharedSessions:
                 return None
             version, record = found
             session = ServerSession(self.profile(), load_state(record))
+            if self.inflight_for is not None:
+                session.inflight = self.inflight_for(session_id)
             local = self._local[session_id] = _Local(session, version, record)
             if self.on_new_local is not None:
                 self.on_new_local(session_id, session)
@@ -156,12 +161,14 @@ class SharedSessions:
         version = self.table.put(session_id, record, now + self.idle_timeout)
         if not version:
             raise SessionRefused(503, "Too many sessions; retry later")
+        if self.inflight_for is not None:
+            session.inflight = self.inflight_for(session_id)
         local = self._local[session_id] = _Local(session, version, record)
         local.touched = now
         return session_id
 
     def remove(self, session_id: str) -> ServerSession | None:
-        local = self._local.pop(session_id, None)
+        local = self._drop(session_id)
         removed = self.table.remove(session_id)
         if local is not None:
             return local.session
@@ -169,14 +176,21 @@ class SharedSessions:
 
     def forget(self, session_id: str) -> ServerSession | None:
         """Drop the local copy only (the session ended through another worker)."""
-        local = self._local.pop(session_id, None)
+        local = self._drop(session_id)
         return local.session if local is not None else None
+
+    def _drop(self, session_id: str) -> _Local | None:
+        local = self._local.pop(session_id, None)
+        release = getattr(local.session.inflight, "release_all", None) if local is not None else None
+        if release is not None:
+            release()  # its requests' ids, even of a handler cancelled before it ever ran (no release then)
+        return local
 
     def expire(self) -> list[str]:
         expired = self.table.expire(time.time())
         gone = [sid for sid in self._local if sid in set(expired) or self.table.get_versioned(sid) is None]
         for session_id in gone:
-            self._local.pop(session_id, None)
+            self._drop(session_id)
         return list({*expired, *gone})
 
     def __len__(self) -> int:

@@ -389,8 +389,16 @@ class StreamableHttp:
             if type(quick) is bytes:
                 PostOutbound(self, session, responder).finish(quick)
             else:
+                inflight = session.inflight
+                refused = None
+                if type(inflight) is not dict:  # shared by several workers: the id must be free in all
+                    refused = inflight.claim(quick.id)  # type: ignore[attr-defined,union-attr]
+                if refused is not None:
+                    quick.pending.close()  # type: ignore[union-attr]
+                    PostOutbound(self, session, responder).finish(refused)
+                    return
                 task = asyncio.get_running_loop().create_task(self._answer_later(session, quick, responder))
-                session.inflight[quick.id] = task  # type: ignore[union-attr]  # notifications/cancelled
+                inflight[quick.id] = task  # type: ignore[union-attr]  # notifications/cancelled
             return
         runner = self._runner or self.runner
         runner.feed(session, body, PostOutbound(self, session, responder))
