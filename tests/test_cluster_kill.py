@@ -1,0 +1,171 @@
+"""Nothing is lost when a worker dies: a real `mcprt serve --workers 2`, a session with its GET stream and a
+streaming POST on one worker, messages for both raised before, during and after that worker is killed with
+SIGKILL (numbered progress on the POST stream; numbered messages for the GET stream from a tool running on
+the other worker, and server-wide events published there), and both streams resumed with Last-Event-ID
+through the other worker. Every message arrives exactly once, over several kills."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from tests.cluster_support import ClusterServer, Conn, conns_by_worker, start_session, stream_events
+from tests.test_cluster import open_post
+from tests.test_cluster_streams import conn_on, open_get, wait_until
+
+pytestmark = pytest.mark.timeout(120)
+
+APP = "tests/apps/numbered.py:server"
+KILLS = 5
+GET_MESSAGES = 60  # numbered messages for the GET stream, one every 20 ms, across the kill
+
+
+class Reader:
+    """Collects the events of an SSE response in a thread: (event id, data); `last_id` counts priming."""
+
+    def __init__(self, response: http.client.HTTPResponse) -> None:
+        assert response.status == 200, response.status
+        self.response = response
+        self.events: list[tuple[str | None, dict[str, Any]]] = []
+        self.last_id: str | None = None
+        self.done = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            for event_id, data in stream_events(self.response):
+                self.last_id = event_id
+                if data is not None:
+                    self.events.append((event_id, data))
+        except (OSError, http.client.HTTPException):
+            pass  # the worker was killed, or the test closed the connection
+        finally:
+            self.done.set()
+
+
+class Repeat:
+    """Calls `touch` on one connection until stopped; `count` is how many calls succeeded."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+        self.count = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            assert self.conn.call("touch")["result"]["content"][0]["text"] == "touched"
+            self.count += 1
+            time.sleep(0.03)
+
+    def finish(self) -> int:
+        self.stop.set()
+        self.thread.join(10)
+        assert not self.thread.is_alive()
+        return self.count
+
+
+def numbered(events: list[tuple[str | None, dict[str, Any]]], key: str) -> list[int]:
+    return [
+        data["params"]["data"][key] for _, data in events if data.get("method") == "notifications/message"
+    ]
+
+
+def updates(events: list[tuple[str | None, dict[str, Any]]]) -> int:
+    return sum(1 for _, data in events if data.get("method") == "notifications/resources/updated")
+
+
+def progress(events: list[tuple[str | None, dict[str, Any]]]) -> list[int]:
+    return [
+        int(data["params"]["progress"])
+        for _, data in events
+        if data.get("method") == "notifications/progress"
+    ]
+
+
+def kill_and_resume(
+    server: ClusterServer, victim_pid: int, survivor_pid: int, session: dict[str, str]
+) -> str:
+    port = server.port
+    survivor = conn_on(port, session, survivor_pid)
+    survivor.post(
+        {"jsonrpc": "2.0", "id": 1, "method": "resources/subscribe", "params": {"uri": "test://watched"}}
+    )
+    get = Reader(open_get(conn_on(port, session, victim_pid)))
+    assert wait_until(lambda: get.last_id is not None)  # the priming event: the stream is held
+    count = {
+        "jsonrpc": "2.0",
+        "id": 2,
+        "method": "tools/call",
+        "params": {
+            "name": "count_on_request",
+            "arguments": {"n": 100_000, "every": 0.01},
+            "_meta": {"progressToken": "p"},
+        },
+    }
+    post = Reader(open_post(conn_on(port, session, victim_pid), count))
+    ticker_result: list[dict[str, Any]] = []
+    ticker_conn = conn_on(port, session, survivor_pid)
+    ticker = threading.Thread(
+        target=lambda: ticker_result.append(
+            ticker_conn.call("count_on_session", {"n": GET_MESSAGES, "every": 0.02})
+        ),
+        daemon=True,
+    )
+    ticker.start()
+    touches = Repeat(survivor)
+    assert wait_until(lambda: numbered(get.events, "get") and updates(get.events) and progress(post.events))
+    time.sleep(0.3)  # both streams under way
+    os.kill(victim_pid, signal.SIGKILL)
+    time.sleep(0.2)  # meanwhile: messages for the GET stream and server-wide events, none delivered yet
+    assert get.done.wait(10) and post.done.wait(10)
+    assert get.last_id is not None and post.last_id is not None
+    resumed_get = Reader(open_get(conn_on(port, session, survivor_pid), get.last_id))
+    resumed_post = Reader(open_get(conn_on(port, session, survivor_pid), post.last_id))
+    time.sleep(0.3)  # and after the resumption
+    published = touches.finish()
+    ticker.join(20)
+    assert ticker_result and ticker_result[0]["result"]["content"][0]["text"] == "counted", ticker_result
+
+    def complete() -> bool:
+        on_get = get.events + resumed_get.events
+        return len(numbered(on_get, "get")) >= GET_MESSAGES and updates(on_get) >= published
+
+    arrived = wait_until(complete, 20)
+    assert resumed_post.done.wait(10), "the resumed POST stream ends: its writer is gone"
+    time.sleep(0.5)  # a duplicate would come now
+    on_get = get.events + resumed_get.events
+    got = numbered(on_get, "get")
+    assert arrived and sorted(got) == list(range(1, GET_MESSAGES + 1)), (got, server.log()[-3000:])
+    assert updates(on_get) == published
+    ids = [event_id for event_id, _ in on_get]
+    assert len(set(ids)) == len(ids)
+    counted = progress(post.events + resumed_post.events)
+    assert counted == list(range(1, len(counted) + 1)), counted  # none lost, none twice, in order
+    assert not progress(on_get) and not numbered(post.events + resumed_post.events, "get")
+    lost_window = len(resumed_get.events)
+    return f"get {len(got)} updates {published} post {len(counted)} (resumed get {lost_window})"
+
+
+def test_nothing_lost_when_the_worker_holding_the_streams_is_killed() -> None:
+    server = ClusterServer(2, APP, "--hang-timeout", "3.0")
+    try:
+        for kill in range(KILLS):
+            session = start_session(server.port)
+            conns = conns_by_worker(server.port, session, 2, limit=400)
+            assert len(conns) == 2, "both workers serve (the killed one was restarted)"
+            pids = list(conns)
+            for conn in conns.values():
+                conn.close()
+            victim, survivor = pids[kill % 2], pids[1 - kill % 2]
+            summary = kill_and_resume(server, victim, survivor, session)
+            print(f"kill {kill + 1}: {summary}")
+    finally:
+        server.stop()
