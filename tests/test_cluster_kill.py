@@ -173,3 +173,29 @@ def test_nothing_lost_when_the_worker_holding_the_streams_is_killed() -> None:
             print(f"kill {kill + 1}: {summary}")
     finally:
         server.stop()
+
+
+def test_get_stream_taken_over_from_a_running_worker_gets_its_messages() -> None:
+    """The client's GET connection to one worker dropped and it resumed through the other: messages that a
+    tool running on the first worker sends to the session's GET stream reach the resumed connection."""
+    server = ClusterServer(2, APP)
+    try:
+        session = start_session(server.port)
+        conns = conns_by_worker(server.port, session, 2)
+        (first_pid, first), (second_pid, _) = conns.items()
+        get = Reader(open_get(first))
+        assert wait_until(lambda: get.last_id is not None)
+        first.close()  # the connection drops; the worker keeps the stream for a resumption
+        assert get.done.wait(10) and get.last_id is not None
+        resumed = Reader(open_get(conn_on(server.port, session, second_pid), get.last_id))
+        time.sleep(1.0)  # past the new holder's own second look at the log
+        tool = conn_on(server.port, session, first_pid)
+        assert (
+            tool.call("count_on_session", {"n": 5, "every": 0.01})["result"]["content"][0]["text"]
+            == "counted"
+        )
+        assert wait_until(lambda: len(numbered(resumed.events, "get")) >= 5, 5), server.log()
+        time.sleep(0.3)
+        assert numbered(resumed.events, "get") == [1, 2, 3, 4, 5]
+    finally:
+        server.stop()
