@@ -7,15 +7,15 @@ Messages (msgpack lists, first item the kind):
 - ["notify", session_id, data]: a message for the session's standalone stream, sent to the worker its
   record names (`SessionState.stream_worker`).
 - ["release", session_id, stream_id]: another worker took over that GET stream (the client resumed there).
+- ["answer", session_id, request_id, result, error]: the client's answer to a request this worker sent.
+- ["cancel", session_id, request_id, reason]: notifications/cancelled, for whichever worker runs it.
+- ["task_cancel", task_id]: tasks/cancel of a task running here.
+- ["end", session_id]: the session was deleted or expired through another worker.
 
 A worker killed with GET streams loses nothing raised for them meanwhile: a message for a stream whose
 holder is gone goes to the shared event log under the stream's id (the client's resumption replays it); the
 frames left in the dead worker's inbox are read by its successor in the same slot, which also delivers the
 server-wide events of its predecessor's sessions until the client resumes elsewhere.
-- ["answer", session_id, request_id, result, error]: the client's answer to a request this worker sent.
-- ["cancel", session_id, request_id, reason]: notifications/cancelled, for whichever worker runs it.
-- ["task_cancel", task_id]: tasks/cancel of a task running here.
-- ["end", session_id]: the session was deleted or expired through another worker.
 """
 
 from __future__ import annotations
