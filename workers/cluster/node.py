@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 
 
 CATCH_UP_AFTER = 0.5  # seconds after a GET stream is taken over: a last look for what was routed late
+# Seconds after another worker took a GET stream over during which an event published before that, still
+# on its way through an inbox, may reach this worker (then the stream's, until the takeover, it delivers).
+HELD_AFTER = 10.0
 
 
 def _holder_at(state: SessionState, when: float) -> tuple[int, str] | None:
@@ -95,6 +98,7 @@ class ClusterNode:
         if failed:
             print(f"mcprt: worker {self.slot}: {failed} task(s) of a stopped worker failed", file=sys.stderr)
         self._event_time = 0.0  # when the server-wide event being delivered was published
+        self._held: set[str] = set()  # sessions whose GET stream this worker (or its predecessor) held
         self._adopt_predecessor()
         self.heartbeat()
         self.loop.call_soon(self.bus.drain)  # what was sent to this slot while it had no worker
@@ -103,6 +107,7 @@ class ClusterNode:
         """Load the sessions whose GET stream a previous worker of this slot held: this worker delivers
         their server-wide events (to the event log) until their client resumes the stream."""
         held = self.sessions.held_by(self.slot)
+        self._held.update(session.state.session_id for session in held)
         if held:
             print(
                 f"mcprt: worker {self.slot}: {len(held)} GET stream(s) of a stopped worker", file=sys.stderr
@@ -118,8 +123,15 @@ class ClusterNode:
         """Whether this worker delivers the server-wide event being delivered to the session: its record
         named this slot's worker as the GET stream's holder when the event was published (a session may
         hold GET streams on several workers; one delivers). A predecessor's stream: to the event log."""
+        session_id = session.state.session_id
+        if session_id not in self._held:
+            return False  # the common case: another worker holds (or held) this session's stream
         self.sessions.refresh(session)  # e.g. a subscription made through another worker
-        holder = _holder_at(session.state, self._event_time)
+        state = session.state
+        if state.stream_worker != self.slot and self._event_time > state.stream_since + HELD_AFTER:
+            self._held.discard(session_id)  # taken over long ago: no later event is this worker's
+            return False
+        holder = _holder_at(state, self._event_time)
         return holder is not None and holder[0] == self.slot
 
     def _claim_stream(self, session_id: str) -> None:
@@ -131,6 +143,7 @@ class ClusterNode:
         before = self.sessions.claim_stream(session_id, self.slot, self.nonce, stream.stream_id)
         if before is None:
             return
+        self._held.add(session_id)
         previous = (before.stream_worker, before.stream_nonce)
         if before.stream_id == stream.stream_id and previous != (self.slot, self.nonce):
             if self._alive(*previous):
