@@ -229,10 +229,12 @@ class TableRegion:
         SLOT.pack_into(mm, off, seq, USED, len(key), 0, h, len(value), version, expires)
         SEQ.pack_into(mm, off, (seq + 1) & 0xFFFFFFFF)
 
-    def put(self, key: str, value: bytes, expires_at: float = 0.0, insert: bool = True) -> int:
+    def put(
+        self, key: str, value: bytes, expires_at: float = 0.0, insert: bool = True, version: int | None = None
+    ) -> int:
         """Insert or replace (`insert=False`: replace only); returns the entry's new version (> 0), or 0
-        when the table is full or the key is absent and may not be inserted. ValueError: too big a key or
-        value."""
+        when the table is full or the key is absent and may not be inserted. `version`: replace only the
+        entry of that version (compare-and-set; 0 when it moved). ValueError: too big a key or value."""
         kb = key.encode()
         if len(kb) > KEY_MAX:
             raise ValueError(f"key of {len(kb)} bytes; the limit is {KEY_MAX}")
@@ -243,14 +245,19 @@ class TableRegion:
         with self.lock():
             index, present = self._find(kb, h)
             count = U32.unpack_from(mm, self.base + _COUNT_AT)[0]
-            if not present and (not insert or index < 0 or count >= self.capacity - 1):
+            if not present and (version is not None or not insert or index < 0 or count >= self.capacity - 1):
                 return 0  # one slot always stays empty, so every probe ends
-            version = struct.unpack_from("<Q", mm, self.base + _VERSIONS_AT)[0] + 1
-            struct.pack_into("<Q", mm, self.base + _VERSIONS_AT, version)
-            self._write_slot(index, kb, h, value, version, expires_at)
+            if version is not None and self._slot_version(index) != version:
+                return 0
+            new = struct.unpack_from("<Q", mm, self.base + _VERSIONS_AT)[0] + 1
+            struct.pack_into("<Q", mm, self.base + _VERSIONS_AT, new)
+            self._write_slot(index, kb, h, value, new, expires_at)
             if not present:
                 U32.pack_into(mm, self.base + _COUNT_AT, count + 1)
-        return int(version)
+        return int(new)
+
+    def _slot_version(self, index: int) -> int:
+        return int(SLOT.unpack_from(self.mm, self.slots + index * self.slot_size)[6])
 
     def put_new(
         self, key: str, value: bytes, limit: int, stale: Callable[[bytes], bool] | None = None

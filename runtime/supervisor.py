@@ -95,6 +95,7 @@ class Supervisor:
         self.restarts: dict[int, list[float]] = {}  # position -> restart times
         self.backoff_until: dict[int, float] = {}
         self.exits: dict[int, int] = {}  # slot -> last exit code
+        self.last_slot: dict[int, int] = {}  # position -> slot of its latest worker
         self._stop = False
         self._rolling = False
         self._segments: list[SharedTable | ClaimTables | SharedEventLog | Ring | SharedCache] = []
@@ -169,14 +170,19 @@ class Supervisor:
             return None
         return self.cpus[position % len(self.cpus)]
 
-    def _free_slot(self) -> int:
+    def _free_slot(self, position: int) -> int:
+        """The slot the position's last worker had, if free: a worker restarted after a crash reads what
+        was sent to its predecessor's inbox (workers/cluster/node.py)."""
+        last = self.last_slot.get(position)
+        if last is not None and last not in self.workers:
+            return last
         for slot in range(self.slots):
             if slot not in self.workers:
                 return slot
         raise RuntimeError("no free worker slot")
 
     def _spawn(self, position: int) -> _Worker:
-        slot = self._free_slot()
+        slot = self.last_slot[position] = self._free_slot(position)
         config = ClusterConfig(
             prefix=self.prefix,
             slot=slot,

@@ -99,6 +99,19 @@ def test_table_versions_expiry_and_limits(prefix: str) -> None:
         table.close()
 
 
+def test_table_put_with_a_version_is_a_compare_and_set(prefix: str) -> None:
+    table = SharedTable.create(prefix + "-t", 16, 8)
+    try:
+        version = table.put("a", b"1")
+        moved = table.put("a", b"2")  # another writer, after `version` was read
+        assert table.put("a", b"3", version=version) == 0 and table.get("a") == b"2"
+        assert table.put("a", b"3", version=moved) > moved and table.get("a") == b"3"
+        assert table.put("absent", b"x", version=moved) == 0 and table.get("absent") is None
+    finally:
+        table.unlink()
+        table.close()
+
+
 def test_a_writer_that_died_mid_write_blocks_nobody(prefix: str) -> None:
     table = SharedTable.create(prefix + "-t", 16, 8)
     try:

@@ -44,6 +44,13 @@ class SessionState(msgspec.Struct, kw_only=True):
     # With several worker processes: the worker whose standalone GET stream carries the session's unrelated
     # messages (each message goes to one stream only, transports.mdx); -1: none.
     stream_worker: int = -1
+    # That stream (its id) and its holder's nonce (a restarted worker of the same slot has another), when
+    # the holder claimed it, and the holder before ("<slot>-<nonce>"): a server-wide event published
+    # before the claim is the previous holder's to deliver (workers/cluster/node.py).
+    stream_id: str = ""
+    stream_nonce: str = ""
+    stream_since: float = 0.0
+    stream_before: str = ""
 
     def client_supports(self, capability: str, sub: str | None = None) -> bool:
         caps = self.client_capabilities.get(capability)

@@ -38,8 +38,9 @@ class Bus:
         os.set_blocking(self._wake_read, False)
         for _, write in config.wake:
             os.set_blocking(write, False)
-        self._inbox.pop_all()  # frames left for a previous worker of this slot are stale
-        loop.add_reader(self._wake_read, self._drain)
+        # Frames left for a previous worker of this slot (it died) are read too: some are for the GET
+        # streams it held, which this worker takes over (node.py).
+        loop.add_reader(self._wake_read, self.drain)
 
     def send(self, slot: int, message: tuple[Any, ...]) -> bool:
         if slot == self.slot:
@@ -63,7 +64,7 @@ class Bus:
             if slot != self.slot:
                 self.send(slot, message)
 
-    def _drain(self) -> None:
+    def drain(self) -> None:
         with contextlib.suppress(BlockingIOError):
             while os.read(self._wake_read, 4096):
                 pass

@@ -40,6 +40,16 @@ def _record(state: SessionState) -> bytes:
         state.last_seen = last_seen
 
 
+def _held_by(state: SessionState, slot: int) -> bool:
+    return state.stream_worker == slot or state.stream_before.partition("-")[0] == str(slot)
+
+
+def _take_stream(state: SessionState, current: SessionState) -> None:
+    state.stream_worker, state.stream_id = current.stream_worker, current.stream_id
+    state.stream_nonce, state.stream_since = current.stream_nonce, current.stream_since
+    state.stream_before = current.stream_before
+
+
 class SharedSessions:
     def __init__(
         self,
@@ -76,18 +86,65 @@ class SharedSessions:
             found = self.table.get_versioned(session_id)
             if found is None:
                 return None
-            version, record = found
-            session = ServerSession(self.profile(), load_state(record))
-            if self.inflight_for is not None:
-                session.inflight = self.inflight_for(session_id)
-            local = self._local[session_id] = _Local(session, version, record)
-            if self.on_new_local is not None:
-                self.on_new_local(session_id, session)
+            local = self._load(session_id, *found)
         now = time.time()
         if now - local.touched > TOUCH_EVERY:
             local.touched = now
             self.table.touch(session_id, now + self.idle_timeout)
         return local.session
+
+    def _load(self, session_id: str, version: int, record: bytes) -> _Local:
+        session = ServerSession(self.profile(), load_state(record))
+        if self.inflight_for is not None:
+            session.inflight = self.inflight_for(session_id)
+        local = self._local[session_id] = _Local(session, version, record)
+        if self.on_new_local is not None:
+            self.on_new_local(session_id, session)
+        return local
+
+    def held_by(self, slot: int) -> list[ServerSession]:
+        """The sessions whose GET stream a worker of `slot` holds or held before the current holder (a
+        restarted worker delivers what was sent to its predecessor), loaded here without pushing their
+        expiry back."""
+        found = []
+        for session_id in self.table.keys():  # noqa: SIM118 - a shared table, not a dict
+            local = self._local.get(session_id)
+            if local is None:
+                versioned = self.table.get_versioned(session_id)
+                if versioned is None or not _held_by(load_state(versioned[1]), slot):
+                    continue
+                local = self._load(session_id, *versioned)
+            if _held_by(local.session.state, slot):
+                found.append(local.session)
+        return found
+
+    def claim_stream(self, session_id: str, slot: int, nonce: str, stream_id: str) -> SessionState | None:
+        """Make the worker (`slot`, `nonce`) the holder of the session's GET stream `stream_id`, by
+        compare-and-set on the record (a claim or commit made meanwhile by another worker is not lost).
+        Returns the record as it was before; None when the session is gone."""
+        for _ in range(1000):
+            found = self.table.get_versioned(session_id)
+            if found is None:
+                return None
+            version, raw = found
+            before = load_state(raw)
+            if (before.stream_worker, before.stream_nonce, before.stream_id) == (slot, nonce, stream_id):
+                return before
+            state = load_state(raw)
+            state.stream_before = (
+                f"{before.stream_worker}-{before.stream_nonce}" if before.stream_worker >= 0 else ""
+            )
+            state.stream_worker, state.stream_nonce, state.stream_id = slot, nonce, stream_id
+            state.stream_since = time.time()
+            record = _record(state)
+            expires = time.time() + self.idle_timeout
+            new = self.table.put(session_id, record, expires, insert=False, version=version)
+            if new:
+                local = self._local.get(session_id)
+                if local is not None:
+                    self._refresh(local, new, record)
+                return before
+        return None
 
     def _refresh(self, local: _Local, version: int, record: bytes) -> None:
         state = load_state(record)
@@ -114,15 +171,9 @@ class SharedSessions:
         if local is None:
             return
         state = session.state
-        # What a request can change: phase, log level, subscriptions, the GET stream's worker (the rest is
-        # fixed at initialize).
-        fingerprint = (
-            state.phase,
-            state.log_level,
-            state.protocol_version,
-            state.stream_worker,
-            tuple(state.subscriptions),
-        )
+        # What a request can change: phase, log level, subscriptions (the rest is fixed at initialize, and
+        # the GET stream's holder changes by `claim_stream` only).
+        fingerprint = (state.phase, state.log_level, state.protocol_version, tuple(state.subscriptions))
         if fingerprint == local.fingerprint:
             return
         local.fingerprint = fingerprint
@@ -132,9 +183,35 @@ class SharedSessions:
                 # e.g. thousands of subscriptions: this worker keeps its copy, the others keep the last one
                 print(f"mcprt: session {session_id[:8]}: record too large to share", file=sys.stderr)
                 return
-            local.record = record
-            # Replace only: a session deleted through another worker meanwhile stays deleted.
-            local.version = self.table.put(session_id, record, time.time() + self.idle_timeout, insert=False)
+            self._write_back(session_id, local, record)
+
+    def _write_back(self, session_id: str, local: _Local, record: bytes) -> None:
+        """Replace the record (only: a session deleted through another worker meanwhile stays deleted),
+        keeping the GET stream's holder claimed through another worker since this copy was read."""
+        state = local.session.state
+        version = local.version
+        for _ in range(1000):
+            new = self.table.put(
+                session_id, record, time.time() + self.idle_timeout, insert=False, version=version
+            )
+            if new:
+                local.version, local.record = new, record
+                return
+            found = self.table.get_versioned(session_id)
+            if found is None:
+                return
+            version, current = found
+            _take_stream(state, load_state(current))
+            record = _record(state)
+
+    def current(self, session_id: str) -> SessionState | None:
+        """The session's record as it is now (the local copy, refreshed, or decoded from the table)."""
+        local = self._local.get(session_id)
+        if local is not None:
+            self.refresh(local.session)
+            return local.session.state
+        found = self.table.get_versioned(session_id)
+        return load_state(found[1]) if found is not None else None
 
     def local(self, session_id: str) -> ServerSession | None:
         local = self._local.get(session_id)

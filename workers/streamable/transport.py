@@ -24,7 +24,7 @@ from runtime.protocol.core import Reply, ServerSession, StandaloneSession
 from runtime.protocol.state import INITIALIZING, OPERATING, SessionState
 from runtime.protocol.versions import HTTP_DEFAULT_VERSION, SUPPORTED_VERSIONS
 from runtime.server.runner import Runner
-from workers.streamable.events import EventStore, MemoryEventStore, sse_event, write_events
+from workers.streamable.events import EventStore, MemoryEventStore, parse_event_id, sse_event, write_events
 from workers.streamable.sessions import MemorySessions, SessionRefused, Sessions
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ class LiveStream:
     """One SSE stream of a session. Its events go to the event store first, then to the connection if one
     is attached; a dropped connection leaves the stream running for a later resumption."""
 
-    __slots__ = ("conn", "ended", "session_id", "stream_id", "timer", "transport")
+    __slots__ = ("conn", "ended", "last_seq", "session_id", "shared", "stream_id", "timer", "transport")
 
     def __init__(self, transport: StreamableHttp, session_id: str, stream_id: str) -> None:
         self.transport = transport
@@ -123,6 +123,10 @@ class LiveStream:
         self.conn: ResponseStream | None = None
         self.ended = False
         self.timer: asyncio.TimerHandle | None = None
+        # A GET stream in a shared event log may get events from other workers (its holder died, or
+        # it was taken over): its connection is sent the log's events in sequence, `last_seq` the last.
+        self.shared = transport.shared_get_streams and stream_id.startswith("g")
+        self.last_seq = 0
 
     def attach(self, conn: ResponseStream) -> None:
         if self.conn is not None and not self.conn.closed:
@@ -140,15 +144,52 @@ class LiveStream:
     def prime(self) -> None:
         """The priming event: an id and empty data, so the client can resume even before the first message."""
         event_id = self.transport.events.append(self.session_id, self.stream_id, b"")
+        if self.shared:
+            self.last_seq = _seq(event_id)
         retry = self.transport.settings.sse_retry_ms
         if self.conn is not None:
             self.conn.write(b"id: %s\nretry: %d\ndata: \n\n" % (event_id.encode(), retry))
 
     def send(self, data: bytes) -> None:
         event_id = self.transport.events.append(self.session_id, self.stream_id, data)
+        if self.shared:
+            seq = _seq(event_id)
+            if seq != self.last_seq + 1:  # another worker wrote to the stream's log meanwhile
+                self.catch_up()
+                return
+            self.last_seq = seq
         conn = self.conn
         if conn is not None and not conn.closed:
             conn.write(sse_event(event_id, data))
+
+    def catch_up(self) -> None:
+        """Send what the shared event log holds for this stream after the connection's last event."""
+        if self.ended:
+            return
+        replay = self.transport.events.replay(self.session_id, f"{self.stream_id}.{self.last_seq}")
+        if replay is None or not replay[1]:
+            return
+        events = replay[1]
+        self.last_seq = _seq(events[-1][0])
+        conn = self.conn
+        if conn is not None and not conn.closed:
+            write_events(conn, events)
+
+    def resumed(self, last_event_id: str) -> None:
+        """The connection was sent the stream's events up to `last_event_id` (a replay)."""
+        parsed = parse_event_id(last_event_id)
+        if self.shared and parsed is not None:
+            self.last_seq = max(self.last_seq, parsed[1])
+
+    def release(self) -> None:
+        """Another worker carries this stream on: forget it here, without ending it."""
+        self.transport.forget_stream(self)
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        conn, self.conn = self.conn, None
+        if conn is not None and not conn.closed:
+            conn.close()
 
     def end(self) -> None:
         if self.ended:
@@ -171,6 +212,10 @@ class LiveStream:
         if conn is not None and not conn.closed:
             conn.write(b"retry: %d\n\n" % self.transport.settings.sse_retry_ms)
             conn.close()
+
+
+def _seq(event_id: str) -> int:
+    return int(event_id.rpartition(".")[2])
 
 
 class PostOutbound(msgspec.Struct, gc=False):
@@ -241,6 +286,7 @@ class StreamableHttp:
         # Set by the cluster: keep a resumed connection following a stream another worker writes to.
         self.follow_stream: Callable[[str, str, ResponseStream, str], None] | None = None
         self.stream_tag = ""  # set by the cluster: ends a POST stream's id, naming the worker writing it
+        self.shared_get_streams = False  # set by the cluster: other workers may write to GET streams' logs
         if events is None:
             events = MemoryEventStore(
                 settings.event_store_max_events,
@@ -543,6 +589,7 @@ class StreamableHttp:
             return
         live.attach(conn)
         if stream_id.startswith("g"):
+            live.resumed(events[-1][0] if events else last_event_id)
             self._get_streams[session_id] = live
             if self.on_get_stream is not None:
                 self.on_get_stream(session_id)
