@@ -13,6 +13,8 @@ from ipc.cache import CacheLimits, SharedCache
 from ipc.eventlog import SharedEventLog
 from runtime import McpError, Server
 from runtime.protocol import types as t
+from runtime.protocol.core import ServerSession
+from runtime.server.context import Context
 from runtime.server.pagination import make_cursor
 from workers.streamable.events import MemoryEventStore
 
@@ -33,7 +35,10 @@ def cached_server() -> Iterator[Server]:
 
 
 def _list(server: Server, cursor: str | None) -> bytes:
-    return server._list_tools(None, t.PaginatedRequestParams(cursor=cursor))  # type: ignore[arg-type]
+    # A real session of the latest revision (lists are shaped per revision); nothing here sends or awaits.
+    session = ServerSession(server.profile)
+    ctx = Context(server, session, None, None, None)  # type: ignore[arg-type]
+    return server._list_tools(ctx, t.PaginatedRequestParams(cursor=cursor))
 
 
 def test_invalid_cursors_are_not_memoised(cached_server: Server) -> None:
