@@ -20,8 +20,8 @@ import msgspec
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol.core import ServerSession
 from runtime.protocol.state import NEW
+from runtime.server.failures import internal_error
 from runtime.server.inline import run_inline
-from runtime.server.runner import internal_error
 from runtime.server.tools import ArgumentsInvalid
 
 if TYPE_CHECKING:
