@@ -161,11 +161,11 @@ class SharedCache:
             raise SegmentError(f"{self.name}: the cache header is corrupt or of another layout")
         self.shards = shards
         self.buckets = buckets
-        self.arena = arena
+        self.arena: int = arena
         self.lanes_at = lanes_at
         self.shard_at = [shards_at + i * stride for i in range(shards)]
         self.buckets_at = [at + SHARD_HEADER_SIZE for at in self.shard_at]
-        self.arena_at = [at + buckets * BUCKET_SIZE for at in self.buckets_at]
+        self.arena_at: list[int] = [at + buckets * BUCKET_SIZE for at in self.buckets_at]
         self.max_value = min(arena // 4, 1 << 31)
         self.lane = TOOL_LANE
 
@@ -203,7 +203,8 @@ class SharedCache:
     @property
     def closed_by_owner(self) -> bool:
         """The server that owns the segment has stopped (it marks the header before unlinking)."""
-        return U32.unpack_from(self.mm, HEADER_SIZE + _STATE)[0] != STATE_OPEN
+        state: int = U32.unpack_from(self.mm, HEADER_SIZE + _STATE)[0]
+        return state != STATE_OPEN
 
     @property
     def creator_pid(self) -> int:
@@ -443,8 +444,8 @@ class SharedCache:
         mm = self.mm
         s = self.shard_at[shard]
         arena = self.arena
-        head = U64.unpack_from(mm, s + _HEAD)[0]
-        tail = U64.unpack_from(mm, s + _TAIL)[0]
+        head: int = U64.unpack_from(mm, s + _HEAD)[0]
+        tail: int = U64.unpack_from(mm, s + _TAIL)[0]
         phys = head % arena
         pad = arena - phys if phys + size > arena else 0
         while head + pad + size - tail > arena:
@@ -464,6 +465,7 @@ class SharedCache:
         if arena - phys < RECORD_SIZE:
             return tail + arena - phys
         off = self.arena_at[shard] + phys
+        size: int
         size, rkind, _klen, _vlen, h, _version = RECORD.unpack_from(self.mm, off)
         if size < RECORD_SIZE or size % 8 or phys + size > arena or tail + size > head:
             raise _Corrupt(shard)

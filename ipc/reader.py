@@ -22,9 +22,9 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from ipc.cache import _STATE, HEADER_SIZE, STATE_OPEN, U32, SharedCache
+from ipc.cache import _STATE, STATE_OPEN, U32, SharedCache
 from ipc.errors import SegmentError
-from ipc.segment import instance_prefix, instance_prefixes, pid_alive
+from ipc.segment import HEADER_SIZE, instance_prefix, instance_prefixes, pid_alive
 from runtime.protocol.versions import LATEST
 
 _STATE_AT = HEADER_SIZE + _STATE

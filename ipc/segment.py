@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
 import posix_ipc
 
@@ -214,7 +215,7 @@ class Segment:
         return fd, mm, header_size
 
     @classmethod
-    def attach_segment(cls, name: str) -> Segment:
+    def attach_segment(cls, name: str) -> Self:
         """Map an existing segment of this kind (header checked) as an instance of `cls`."""
         fd, mm, _ = cls._attach(name)
         return cls(name, fd, mm, False)

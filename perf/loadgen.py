@@ -14,6 +14,8 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import cast
 from urllib.parse import urlsplit
 
 import httptools
@@ -45,7 +47,7 @@ class Connection(asyncio.Protocol):
     """One keep-alive connection driving one MCP session, one request at a time."""
 
     def __init__(
-        self, host: str, path: str, scenario: str, stats: Stats, ready: asyncio.Future[None]
+        self, host: bytes, path: bytes, scenario: str, stats: Stats, ready: asyncio.Future[None]
     ) -> None:
         self.host = host
         self.path = path
@@ -64,7 +66,7 @@ class Connection(asyncio.Protocol):
         self.running = True
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # a TCP connection's
         self.post(INIT)
 
     def post(self, body: bytes) -> None:
@@ -72,7 +74,7 @@ class Connection(asyncio.Protocol):
         if self.session:
             extra = b"mcp-session-id: " + self.session + b"\r\nmcp-protocol-version: 2025-11-25\r\n"
         self.sent_at = time.perf_counter()
-        self.transport.write(  # type: ignore[attr-defined]
+        self.transport.write(
             b"POST "
             + self.path
             + b" HTTP/1.1\r\nhost: "
@@ -141,8 +143,8 @@ async def run_load(
         ready: asyncio.Future[None] = loop.create_future()
         readies.append(ready)
         _, conn = await loop.create_connection(
-            lambda r=ready: Connection(
-                f"{host}:{port}".encode(), (parts.path or "/").encode(), scenario, stats, r
+            partial(
+                Connection, f"{host}:{port}".encode(), (parts.path or "/").encode(), scenario, stats, ready
             ),
             host,
             port,

@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import time
 from pathlib import Path
+from typing import IO
 
 from perf.servers import ROOT, STDIO, pinned
 
@@ -29,7 +30,7 @@ CALL = (
 )
 
 
-def read_answer(stdout, request_id: int) -> bytes:  # type: ignore[no-untyped-def]
+def read_answer(stdout: IO[bytes], request_id: int) -> bytes:
     marker = b'"id":%d' % request_id
     while True:
         line = stdout.readline()
@@ -39,7 +40,9 @@ def read_answer(stdout, request_id: int) -> bytes:  # type: ignore[no-untyped-de
             return line
 
 
-def pipelined(stdin, stdout, first_id: int, seconds: float, window: int) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+def pipelined(
+    stdin: IO[bytes], stdout: IO[bytes], first_id: int, seconds: float, window: int
+) -> tuple[int, float]:
     """Keep `window` requests outstanding; count answers. Measures the server's throughput, not the pipe's
     wake-up latency."""
     next_id = first_id

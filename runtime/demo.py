@@ -386,8 +386,8 @@ async def weather_agent(question: str, ctx: Context) -> str:
         uses = [block for block in blocks if isinstance(block, t.ToolUseContent)]
         if result.stop_reason != "toolUse" or not uses:
             return " ".join(block.text for block in blocks if isinstance(block, t.TextContent))
-        messages.append(t.SamplingMessage(role="assistant", content=uses))
-        answers = [
+        messages.append(t.SamplingMessage(role="assistant", content=[*uses]))  # a list of the wider type
+        answers: list[t.SamplingMessageContentBlock] = [
             t.ToolResultContent(
                 tool_use_id=use.id, content=[t.TextContent(text=f"sunny in {use.input.get('city')}")]
             )

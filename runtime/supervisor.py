@@ -183,6 +183,7 @@ class Supervisor:
 
     def _spawn(self, position: int) -> _Worker:
         slot = self.last_slot[position] = self._free_slot(position)
+        listen_fd = self._listeners[position].fileno()
         config = ClusterConfig(
             prefix=self.prefix,
             slot=slot,
@@ -190,13 +191,13 @@ class Supervisor:
             wake=self._pipes,
             cpu=self._cpu(position),
             cache=self.cache is not None,
-            listen_fd=self._listeners[position].fileno(),
+            listen_fd=listen_fd,
         )
         host = self.settings.host
         address = f"[{host.strip('[]')}]:{self.port}" if ":" in host else f"{host}:{self.port}"
         command = [sys.executable, "-m", "runtime", "serve", *self.settings.worker_args, "--http", address]
         env = {**os.environ, ENV: config.encode()}
-        fds = [fd for pipe in self._pipes for fd in pipe] + [config.listen_fd]
+        fds = [fd for pipe in self._pipes for fd in pipe] + [listen_fd]
         process = subprocess.Popen(command, env=env, pass_fds=fds)
         worker = self.workers[slot] = _Worker(slot, position, process)
         log(f"{worker} started" + (f" on CPU {config.cpu}" if config.cpu is not None else ""))

@@ -408,9 +408,6 @@ class TaskRunner:
                 failed += 1
         return failed
 
-    def list(self, owner: str) -> list[TaskRecord]:
-        return self.owned_by(owner)
-
     def owned_by(self, owner: str) -> list[TaskRecord]:
         return sorted(self.store.owned_by(owner), key=lambda r: r.created_at)
 

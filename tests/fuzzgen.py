@@ -272,7 +272,7 @@ class Generator:
         message = self._message(method, self.params(rng, method), rng)
         where = rng.randrange(5)
         if where == 0:  # inside an object key
-            target = message["params"] if isinstance(message.get("params"), dict) else message
+            target: dict[Any, Any] = message["params"] if isinstance(message.get("params"), dict) else message
             target[Raw(b'"k' + bad + b'"')] = 1
         elif where == 1:  # inside a string value
             message["params"] = {"name": Raw(b'"echo' + bad + b'"'), "arguments": {"text": Raw(b'"' + bad + b'"')}}
@@ -509,9 +509,9 @@ class Generator:
             version = rng.choice([b"HTTP/2.0", b"HTTP/0.9", b"HTTP/1.2", b"HTTP/9", b"HTTX/1.1"])
             return Case("http-other/version", self._request(b"POST", host, target=b"/mcp", version=version), raw=True)
         if mutation == 5:
-            session = rng.choice([b"deadbeef", b"", self.session.encode()])
-            headers = [*host, (b"Mcp-Session-Id", session)] if session != self.session.encode() else host
-            expect = frozenset({404} if session == b"deadbeef" else {400, 404})
+            sent = rng.choice([b"deadbeef", b"", self.session.encode()])
+            headers = [*host, (b"Mcp-Session-Id", sent)] if sent != self.session.encode() else host
+            expect = frozenset({404} if sent == b"deadbeef" else {400, 404})
             return Case("http-other/DELETE", self._request(b"DELETE", headers), expect=expect)
         accept = rng.choice([b"text/event-stream", b"application/json", b"*/*", b""])
         session = rng.choice([self.session.encode(), b"deadbeef", None])
@@ -584,9 +584,12 @@ def _derive_oracle(case: Case) -> None:
         return
     try:
         pairs: list[list[tuple[str, Any]]] = []
-        message = json.loads(
-            text, object_pairs_hook=lambda p: pairs.append(p) or dict(p), parse_int=_int64, parse_float=_finite
-        )
+
+        def keep_pairs(p: list[tuple[str, Any]]) -> dict[str, Any]:
+            pairs.append(p)
+            return dict(p)
+
+        message = json.loads(text, object_pairs_hook=keep_pairs, parse_int=_int64, parse_float=_finite)
     except (ValueError, RecursionError):  # unreadable, or beyond a parser's allowed limits (RFC 8259 9)
         return
     if any(len({k for k, _ in p}) != len(p) for p in pairs) or not isinstance(message, dict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections import UserList
 from typing import Any
 
 import pytest
@@ -182,3 +183,9 @@ async def test_many_concurrent_requests(target: Any) -> None:
     async with Client(target) as client:
         results = await asyncio.gather(*(client.call_tool("echo", {"text": str(i)}) for i in range(200)))
         assert [r.content[0].text for r in results] == [str(i) for i in range(200)]
+
+
+async def test_a_command_in_any_sequence_starts_a_stdio_server(stdio_command: list[str]) -> None:
+    # A command is any Sequence[str] (the annotation says so), not only a list or a tuple.
+    async with Client(UserList(stdio_command)) as client:
+        assert client.server_info is not None and client.server_info.name == "mcprt-demo"

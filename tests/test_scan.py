@@ -36,6 +36,15 @@ def test_too_deep_counts_containers_outside_strings() -> None:
     assert scan.too_deep(b"[" * 10**6 + b"]" * 10**6, 200)
 
 
+def test_too_deep_and_depth_error_take_a_memoryview() -> None:
+    # The signature accepts one; memoryview has no count() before Python 3.14.
+    deep = b'{"jsonrpc":"2.0","id":4,"params":' + b"[" * 300 + b"]" * 300 + b"}"
+    assert scan.too_deep(memoryview(deep), 200)
+    assert not scan.too_deep(memoryview(b"[" * 300 + b"]" * 300), 400)
+    refused = scan.depth_error(memoryview(deep), 200)
+    assert refused is not None and b'"id":4' in refused
+
+
 def test_core_answers_deep_input_without_raising() -> None:
     session = ServerSession(make_server().profile)
     for deep in (b"[" * 10**4, b'{"_meta":' + b"[" * 10**4 + b"]" * 10**4 + b"}"):

@@ -74,7 +74,7 @@ class Generator:
 
     def define(self, name: str, definition: dict[str, Any]) -> None:
         if "anyOf" in definition or "oneOf" in definition:
-            members = definition.get("anyOf") or definition.get("oneOf")
+            members = definition.get("anyOf") or definition["oneOf"]
             refs = [m.get("$ref", "").rsplit("/", 1)[-1] for m in members]
             if all(refs):
                 self.union_aliases[name] = refs
@@ -128,13 +128,14 @@ class Generator:
         ):
             return "dict[str, Any]"
         if "$ref" in schema:
-            return schema["$ref"].rsplit("/", 1)[-1]
+            ref: str = schema["$ref"]
+            return ref.rsplit("/", 1)[-1]
         if "const" in schema:
             return f"Literal[{json.dumps(schema['const'])}]"
         if "enum" in schema:
             return "Literal[" + ", ".join(json.dumps(v) for v in schema["enum"]) + "]"
         if "anyOf" in schema or "oneOf" in schema:
-            members = schema.get("anyOf") or schema.get("oneOf")
+            members = schema.get("anyOf") or schema["oneOf"]
             parts = [self.py_type(m, owner, prop) for m in members]
             refs = [m.get("$ref", "").rsplit("/", 1)[-1] for m in members]
             if all(refs):

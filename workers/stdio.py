@@ -14,6 +14,7 @@ import signal
 import stat
 import sys
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO
 
 from runtime.protocol import jsonrpc as rpc
@@ -57,6 +58,7 @@ class StdoutWriter:
 
     __slots__ = ("_write",)
     progress_gap = PROGRESS_GAP
+    _write: Callable[[bytes], object]
 
     def __init__(self, transport: asyncio.WriteTransport | None, fd: int) -> None:
         if transport is not None:
@@ -198,8 +200,13 @@ async def serve_stdio(
     server.attach(session, out.send)
     feed = Feed(Runner(server, loop), session, out, max_message_bytes, max_depth)
     done: asyncio.Future[None] = loop.create_future()
+
+    def stop() -> None:
+        if not done.done():
+            done.set_result(None)
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, lambda: done.done() or done.set_result(None))
+        loop.add_signal_handler(signum, stop)
     # The stop begins even while a handler blocks the loop (and the backstop then ends the process).
     grace.watch((signal.SIGTERM, signal.SIGINT), read_fd if _is_stream(read_fd) else None)
     if _is_stream(read_fd):

@@ -10,6 +10,7 @@ import asyncio
 from pathlib import Path
 
 from mcp.server.mcpserver import MCPServer
+from starlette.applications import Starlette
 
 server = MCPServer("bench-echo")
 
@@ -32,7 +33,7 @@ async def static_1k() -> str:
     return "x" * 1024
 
 
-def app():  # type: ignore[no-untyped-def]
+def app() -> Starlette:
     """The Streamable HTTP app with the SDK's defaults (uvicorn factory for --workers)."""
     return server.streamable_http_app()
 

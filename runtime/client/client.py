@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
 
 import jsonschema_rs
 import msgspec
@@ -51,6 +51,13 @@ class ClientTransport(Protocol):
     async def send(self, data: bytes) -> None: ...
 
     async def close(self) -> None: ...
+
+
+class _ReportsLoss(Protocol):
+    """A transport that reports a lost session and the requests whose answers were lost with it (HTTP)."""
+
+    on_session_lost: Callable[[str], None]
+    on_answer_lost: Callable[[Any, BaseException], None]
 
 
 class _Incoming(msgspec.Struct):
@@ -145,9 +152,10 @@ class Client:
         self._output_schemas: dict[str, dict[str, Any] | None] = {}
         self._output_validators: dict[str, Callable[[Any], Any]] = {}
         self._tools_listed = False
-        if hasattr(self.transport, "on_session_lost"):
-            self.transport.on_session_lost = self._session_lost
-            self.transport.on_answer_lost = self._answer_lost
+        if hasattr(self.transport, "on_session_lost"):  # HTTP: a lost session loses its answers too
+            reporting = cast(_ReportsLoss, self.transport)
+            reporting.on_session_lost = self._session_lost
+            reporting.on_answer_lost = self._answer_lost
 
     def _accept_tasks(self, sampling: bool, elicitation: bool) -> None:
         """Declare tasks.requests for the handlers we have and answer the server's tasks/* requests: the
@@ -208,7 +216,7 @@ class Client:
             raise ValueError(f"not a URL: {target!r} (pass a command as a list for stdio)")
         if headers:
             raise ValueError("headers are for HTTP: pass a URL to use them")
-        if isinstance(target, list | tuple):
+        if isinstance(target, Sequence):  # any sequence of strings is a command (a str was handled above)
             from runtime.client.stdio import StdioTransport
 
             return StdioTransport(target, env=env, cwd=cwd)
@@ -402,6 +410,7 @@ class Client:
                 undeclared = self._undeclared(message.method, params)
                 if undeclared is not None:
                     raise rpc.McpError(rpc.INVALID_PARAMS, undeclared)
+                result: Any
                 if (
                     self.tasks is not None
                     and isinstance(params, dict)
@@ -450,6 +459,28 @@ class Client:
         for future in pending.values():
             if not future.done():
                 future.set_exception(ClientClosed(f"connection closed: {self._closed!r}"))
+
+    @overload
+    async def request(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        *,
+        result_type: type[R],
+        timeout: float | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> R: ...
+
+    @overload
+    async def request(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        *,
+        result_type: None = None,
+        timeout: float | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Any: ...
 
     async def request(
         self,
@@ -585,14 +616,14 @@ class Client:
         task: dict[str, Any] = {} if ttl_ms is None else {"ttl": ttl_ms}
         params: dict[str, Any] = {"name": name, "arguments": arguments or {}, "task": task}
         created = await self.request("tools/call", params, result_type=t.CreateTaskResult)
-        return created.task  # type: ignore[no-any-return]
+        return created.task
 
     async def get_task(self, task_id: str) -> t.Task:
-        return await self.request("tasks/get", {"taskId": task_id}, result_type=t.Task)  # type: ignore[no-any-return]
+        return await self.request("tasks/get", {"taskId": task_id}, result_type=t.Task)
 
     async def task_result(self, task_id: str, *, timeout: float | None = None) -> t.CallToolResult:
         """The task's result, blocking until the task is done (tasks/result); failures raise McpError."""
-        return await self.request(  # type: ignore[no-any-return]
+        return await self.request(
             "tasks/result", {"taskId": task_id}, result_type=t.CallToolResult, timeout=timeout
         )
 
@@ -600,7 +631,7 @@ class Client:
         return await self._all_pages("tasks/list", "tasks", t.Task)
 
     async def cancel_task(self, task_id: str) -> t.Task:
-        return await self.request("tasks/cancel", {"taskId": task_id}, result_type=t.Task)  # type: ignore[no-any-return]
+        return await self.request("tasks/cancel", {"taskId": task_id}, result_type=t.Task)
 
     async def call_tool_as_task(
         self, name: str, arguments: dict[str, Any] | None = None, *, ttl_ms: int | None = None
@@ -619,7 +650,7 @@ class Client:
         return await self._all_pages("resources/templates/list", "resourceTemplates", t.ResourceTemplate)
 
     async def read_resource(self, uri: str) -> t.ReadResourceResult:
-        return await self.request(  # type: ignore[no-any-return]
+        return await self.request(
             "resources/read", {"uri": uri}, result_type=t.ReadResourceResult
         )
 
@@ -636,7 +667,7 @@ class Client:
         params: dict[str, Any] = {"name": name}
         if arguments is not None:
             params["arguments"] = arguments
-        return await self.request("prompts/get", params, result_type=t.GetPromptResult)  # type: ignore[no-any-return]
+        return await self.request("prompts/get", params, result_type=t.GetPromptResult)
 
     async def complete(
         self,
@@ -650,7 +681,7 @@ class Client:
         params: dict[str, Any] = {"ref": ref, "argument": {"name": argument, "value": value}}
         if context_arguments is not None:
             params["context"] = {"arguments": context_arguments}
-        return await self.request("completion/complete", params, result_type=t.CompleteResult)  # type: ignore[no-any-return]
+        return await self.request("completion/complete", params, result_type=t.CompleteResult)
 
     async def set_log_level(self, level: str) -> None:
         await self.request("logging/setLevel", {"level": level})

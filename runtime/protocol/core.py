@@ -18,7 +18,7 @@ per-process bookkeeping of handlers running here.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 
@@ -324,7 +324,7 @@ class ServerSession:
                 error = raw.get("error")
                 if "result" in raw and not isinstance(result, dict):
                     return None  # a malformed response has nobody to answer to
-                return Answer(request_id, result, error)
+                return Answer(cast(rpc.RequestId, request_id), result, error)  # has_id: checked valid above
             if not has_id:
                 return Reply(
                     rpc.error_message(None, rpc.INVALID_REQUEST, "Invalid request: no method"), invalid=True

@@ -37,9 +37,12 @@ _TAIL_ID = re.compile(
 def too_deep(data: bytes | memoryview, limit: int) -> bool:
     """Whether arrays and objects nest deeper than `limit` (the message itself is level 1). Two byte counts
     when the message has at most `limit` brackets (every ordinary message); a scan only beyond that."""
-    if len(data) <= limit or data.count(b"[") + data.count(b"{") <= limit:
+    if len(data) <= limit:
         return False
-    brackets = _STRING.sub(b"", bytes(data)).translate(None, _NOT_BRACKETS)
+    raw = bytes(data)  # no copy of bytes; a memoryview has no count() before Python 3.14
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
     return max(accumulate(map(_STEPS.__getitem__, brackets)), default=0) > limit
 
 

@@ -8,7 +8,7 @@ import contextlib
 import functools
 import os
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
@@ -466,12 +466,13 @@ class Server:
         """The list entries of `kind` as `revision` has them, shaped once per revision."""
         items = self._list_items.get((kind, revision.version))
         if items is None:
-            registry = {
+            registries: dict[str, Mapping[str, ToolSpec | ResourceSpec | PromptSpec]] = {
                 "tools": self._tools,
                 "resources": self._resources,
                 "templates": self._templates,
                 "prompts": self._prompts,
-            }[kind]
+            }
+            registry = registries[kind]
             shaped = (downgrade.definition(kind, spec.definition, revision) for spec in registry.values())
             items = self._list_items[(kind, revision.version)] = [d for d in shaped if d is not None]
         return items
@@ -488,13 +489,7 @@ class Server:
         memo = (kind, revision.version, offset)
         cache = self.cache
         if cache is not None:
-            shared_key = self._list_keys.get(memo)
-            if shared_key is None:
-                # The key carries a fingerprint of the registry, so workers whose registries differ (one
-                # changed at run time) never answer with each other's lists.
-                fingerprint = zlib.crc32(rpc.encode(items))
-                canonical = make_cursor(kind, offset) if offset else None
-                shared_key = self._list_keys[memo] = list_key(kind, fingerprint, canonical)
+            shared_key = self._list_keys.get(memo) or self._list_key(memo, items)
             hit = cache.get(shared_key)
             cache.count(hit is not None)
             if hit is not None:
@@ -505,6 +500,15 @@ class Server:
         if cache is not None:
             cache.put(shared_key, cached, kind=KIND_LIST)
         return cached
+
+    def _list_key(self, memo: tuple[str, str, int], items: list[dict[str, Any]]) -> str:
+        # The key carries a fingerprint of the registry, so workers whose registries differ (one changed at
+        # run time) never answer with each other's lists.
+        kind, _, offset = memo
+        fingerprint = zlib.crc32(rpc.encode(items))
+        canonical = make_cursor(kind, offset) if offset else None
+        key = self._list_keys[memo] = list_key(kind, fingerprint, canonical)
+        return key
 
     def _encode_page(self, kind: str, key: str, items: list[dict[str, Any]], offset: int) -> bytes:
         end = offset + self.page_size

@@ -67,7 +67,7 @@ def tool_result(structured: bool, wrap: bool, value: Any) -> Any:
     if isinstance(value, bytes):
         raise TypeError("a tool cannot return raw bytes: wrap them with content.image/audio/embedded_blob")
     data = msgspec.to_builtins(value)
-    content = [t.TextContent(text=encode(data).decode())]
+    content: list[t.ContentBlock] = [t.TextContent(text=encode(data).decode())]
     if isinstance(data, dict):
         return t.CallToolResult(content=content, structured_content=data)
     return t.CallToolResult(content=content)
@@ -100,7 +100,7 @@ def prompt_messages(description: str | None, value: Any) -> Any:
     if isinstance(value, t.GetPromptResult):
         return value
     items = value if isinstance(value, list | tuple) else [value]
-    messages = []
+    messages: list[Any] = []  # a dict is passed on as the handler gave it (msgspec encodes both alike)
     for item in items:
         if isinstance(item, str):
             messages.append(t.PromptMessage(role="user", content=t.TextContent(text=item)))

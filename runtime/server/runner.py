@@ -77,18 +77,18 @@ class Runner:
     def act(self, session: ServerSession, action: Any, out: Outbound) -> None:
         kind = type(action)
         if kind is Call:
-            self.call(session, action, out)  # type: ignore[arg-type]
+            self.call(session, action, out)
         elif kind is Reply:
-            out.finish(action.data, action.invalid)  # type: ignore[union-attr]
+            out.finish(action.data, action.invalid)
         else:
             if kind is Cancel:
-                self._cancel(session, action)  # type: ignore[arg-type]
+                self._cancel(session, action)
             elif kind is Answer:
-                self.server.on_answer(session, action)  # type: ignore[arg-type]
+                self.server.on_answer(session, action)
             elif kind is Notice:
-                self.server.on_notice(session, action)  # type: ignore[arg-type]
+                self.server.on_notice(session, action)
             elif kind is Batch:
-                run_batch(self, session, action.messages, out)  # type: ignore[union-attr]
+                run_batch(self, session, action.messages, out)
                 return
             out.finish(None)
 
@@ -111,7 +111,7 @@ class Runner:
                     out.finish(refused)
                     return
             inflight[call.id] = ctx
-            coro = self._finish(session, ctx, result)
+            coro = self._finish(session, ctx, call, result)
             ctx.task = (
                 asyncio.Task(coro, loop=self.loop, eager_start=True)  # type: ignore[call-arg]
                 if EAGER_TASKS
@@ -120,9 +120,9 @@ class Runner:
         else:
             out.finish(session.result(call, result))
 
-    async def _finish(self, session: ServerSession, ctx: Context, pending: Any) -> None:
-        call = ctx.call
+    async def _finish(self, session: ServerSession, ctx: Context, call: Call, pending: Any) -> None:
         timeout = self.server.request_timeout
+        error: rpc.McpError | None
         try:
             if timeout is None:
                 result = await pending
@@ -174,7 +174,7 @@ class BatchOutbound:
 
     @property
     def progress_gap(self) -> float:
-        return getattr(self.out, "progress_gap", 0.0)  # type: ignore[no-any-return]
+        return getattr(self.out, "progress_gap", 0.0)
 
     def send(self, data: bytes) -> None:
         self.out.send(data)

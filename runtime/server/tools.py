@@ -45,7 +45,7 @@ def compile_validator(schema: dict[str, Any] | bool) -> Callable[[Any], Any]:
         validator = jsonschema_rs.validator_for(schema, offline=True)
     except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError) as exc:
         raise ValueError(f"invalid JSON Schema: {getattr(exc, 'message', None) or exc}") from None
-    return validator.validate  # type: ignore[no-any-return]
+    return validator.validate
 
 
 # What a bad `arguments` object raises while binding: the schema validator's or msgspec's error.

@@ -524,7 +524,7 @@ class HttpProtocol(asyncio.Protocol):
             self._handler_failed(responder, exc)
             return
         if result is not None:
-            task = self.loop.create_task(result)  # type: ignore[arg-type]
+            task = self.loop.create_task(result)
             self._tasks.add(task)
             task.add_done_callback(lambda t: self._task_done(t, responder))
 
@@ -534,12 +534,14 @@ class HttpProtocol(asyncio.Protocol):
         if self._in_request:  # it began in an earlier chunk
             data = b"".join(self._head_parts) + self._chunk
             self._head_parts = []
-            start: int | None = 0
+            start = 0
         else:
             data = self._chunk
-            start = self._cursor
-            if start is None:  # behind a request whose end is not known: find this one's request line
+            cursor = self._cursor
+            if cursor is None:  # behind a request whose end is not known: find this one's request line
                 start = data.find(self.parser.get_method() + b" " + self._url[0], self._floor)
+            else:
+                start = cursor
         end = data.find(b"\r\n\r\n", start) if start >= 0 else -1
         if end < 0:
             self._cursor = None

@@ -37,7 +37,7 @@ class HttpServer:
 
     @property
     def sockets(self) -> tuple[socket.socket, ...]:
-        return tuple(self._server.sockets)  # type: ignore[arg-type]
+        return tuple(self._server.sockets)
 
     @property
     def port(self) -> int:

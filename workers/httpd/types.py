@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -26,7 +26,8 @@ class HttpRequest(msgspec.Struct, gc=False):
     client: tuple[str, int] | None
 
 
-Handler = Callable[[HttpRequest, "Responder"], Awaitable[None] | None]
+# A coroutine (not any awaitable): the server runs it as a task.
+Handler = Callable[[HttpRequest, "Responder"], Coroutine[Any, Any, None] | None]
 
 
 @dataclass

@@ -53,9 +53,14 @@ async def serve_http(
     if owned is not None:
         period.last_resort.append(owned.unlink)  # even when the stop hangs: no segment left behind
     loop = asyncio.get_running_loop()
-    stop = loop.create_future()
+    stop: asyncio.Future[None] = loop.create_future()
+
+    def stopping() -> None:
+        if not stop.done():
+            stop.set_result(None)
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, lambda: stop.done() or stop.set_result(None))
+        loop.add_signal_handler(signum, stopping)
     period.watch((signal.SIGTERM, signal.SIGINT))  # even while a handler blocks the loop
     shown = f"[{host}]" if ":" in host else host
     if member is not None:
