@@ -7,7 +7,6 @@ are answered from a set and every other value is parsed once and remembered (bou
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 # RFC 9110 5.6.2 token, 5.6.4 quoted-string, 5.6.6 parameters (OWS ";" OWS [ name "=" value ]).
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
@@ -26,28 +25,55 @@ _ACCEPTS_BOTH = frozenset(_BOTH)
 _ACCEPTS_SSE = frozenset({*_BOTH, b"text/event-stream"})
 
 
+# Every other value seen: decided once (a dict, not lru_cache: a lookup is several times cheaper).
+_REMEMBER = 256
+_content_types: dict[bytes, bool] = {}
+_accepts_both: dict[bytes, bool] = {}
+_accepts_sse: dict[bytes, bool] = {}
+
+
 def is_json(content_type: bytes) -> bool:
     """Content-Type is application/json (any case, any parameters)."""
-    return content_type in _JSON_CONTENT_TYPES or _parsed_is_json(content_type)
+    if content_type in _JSON_CONTENT_TYPES:
+        return True
+    known = _content_types.get(content_type)
+    if known is None:
+        known = _remember(_content_types, content_type, _parsed_is_json(content_type))
+    return known
 
 
 def accepts_json_and_sse(accept: bytes) -> bool:
     """Accept lets the answer to a POST be either application/json or text/event-stream."""
-    return accept in _ACCEPTS_BOTH or _parsed_accepts(accept, both=True)
+    if accept in _ACCEPTS_BOTH:
+        return True
+    known = _accepts_both.get(accept)
+    if known is None:
+        known = _remember(_accepts_both, accept, _parsed_accepts(accept, both=True))
+    return known
 
 
 def accepts_sse(accept: bytes) -> bool:
     """Accept lets the answer to a GET be text/event-stream."""
-    return accept in _ACCEPTS_SSE or _parsed_accepts(accept, both=False)
+    if accept in _ACCEPTS_SSE:
+        return True
+    known = _accepts_sse.get(accept)
+    if known is None:
+        known = _remember(_accepts_sse, accept, _parsed_accepts(accept, both=False))
+    return known
 
 
-@lru_cache(maxsize=256)
+def _remember(seen: dict[bytes, bool], value: bytes, verdict: bool) -> bool:
+    if len(seen) >= _REMEMBER:
+        seen.clear()  # bounded: a client sending ever new values costs parsing, not memory
+    seen[value] = verdict
+    return verdict
+
+
 def _parsed_is_json(content_type: bytes) -> bool:
     match = _MEDIA_TYPE.fullmatch(content_type.decode("latin-1"))
     return match is not None and (match[1].lower(), match[2].lower()) == ("application", "json")
 
 
-@lru_cache(maxsize=256)
 def _parsed_accepts(accept: bytes, both: bool) -> bool:
     ranges = _ranges(accept.decode("latin-1"))
     if ranges is None:
