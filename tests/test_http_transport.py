@@ -113,6 +113,32 @@ def test_bad_input_gets_spec_shaped_errors(http_server: RunningServer) -> None:
     assert status == 202 and body == b""
 
 
+def test_media_types_as_rfc_9110_reads_them(http_server: RunningServer) -> None:
+    """Media types compare case-insensitively, Content-Type is one media type (not a prefix), q=0 refuses;
+    the same after the common header spellings are cached."""
+    session = start_session(http_server)
+    echo = call("echo", {"text": "x"})
+    assert request(http_server, "POST", echo, session)[0] == 200
+    for content_type, accept in [
+        ("Application/JSON", ACCEPT),
+        ("application/json", "Application/JSON, Text/Event-Stream"),
+        ("APPLICATION/JSON; Charset=UTF-8", "text/event-stream;q=0.5, application/*"),
+    ]:
+        headers = session | {"Content-Type": content_type, "Accept": accept}
+        status, _, body = request(http_server, "POST", echo, headers)
+        assert status == 200 and json.loads(body)["result"]["content"][0]["text"] == "x", body
+    for content_type in ["application/json-seq", "application/jsonx", "application/json garbage"]:
+        status, _, body = request(http_server, "POST", echo, session | {"Content-Type": content_type})
+        assert status == 415 and "Content-Type" in json.loads(body)["error"]["message"], body
+    for accept in ["application/json;q=0, text/event-stream", "*/*;q=0", "application/json, text/html"]:
+        status, _, body = request(http_server, "POST", echo, session | {"Accept": accept})
+        assert status == 406 and "Accept" in json.loads(body)["error"]["message"], body
+    bad_version = {**session, "MCP-Protocol-Version": "1999-01-01"}
+    assert request(http_server, "DELETE", None, bad_version)[0] == 400
+    assert request(http_server, "GET", None, bad_version | {"Accept": "text/event-stream"})[0] == 400
+    assert request(http_server, "POST", echo, session)[0] == 200  # the refused DELETE left the session
+
+
 def test_missing_protocol_version_header_is_accepted(http_server: RunningServer) -> None:
     session = start_session(http_server)
     del session["MCP-Protocol-Version"]

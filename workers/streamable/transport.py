@@ -25,6 +25,7 @@ from runtime.protocol.state import INITIALIZING, OPERATING, SessionState
 from runtime.protocol.versions import HTTP_DEFAULT_VERSION, SUPPORTED_VERSIONS
 from runtime.server.runner import Runner
 from workers.streamable.events import EventStore, MemoryEventStore, parse_event_id, sse_event, write_events
+from workers.streamable.media import accepts_json_and_sse, accepts_sse, is_json
 from workers.streamable.sessions import MemorySessions, SessionRefused, Sessions
 
 if TYPE_CHECKING:
@@ -227,6 +228,7 @@ class PostOutbound(msgspec.Struct, gc=False):
     responder: Responder
     headers: Headers = msgspec.field(default_factory=list)
     stream: LiveStream | None = None
+    request_id: rpc.RequestId | None = None  # known when the answer may have to name it (session ended)
 
     def send(self, data: bytes) -> None:
         stream = self.stream
@@ -244,7 +246,14 @@ class PostOutbound(msgspec.Struct, gc=False):
                 stream.send(data)
             stream.end()
         elif data is None:
-            self.responder.respond(202, self.headers, b"")
+            session_id = self.session.state.session_id
+            if session_id and session_id not in self.transport._attached:
+                # Cancelled because its session ended (DELETE, expiry): a request must not get 202, and a
+                # session's requests get 404 once it has ended; the body names the request when known.
+                body = rpc.error_message(self.request_id, rpc.INVALID_REQUEST, "Session not found")
+                self.responder.respond(404, [JSON], body)
+            else:
+                self.responder.respond(202, self.headers, b"")
         elif invalid or self.headers:
             self.responder.respond(400 if invalid else 200, [JSON, *self.headers], data)
         else:
@@ -452,18 +461,18 @@ class StreamableHttp:
     async def _answer_later(self, session: ServerSession, work: Awaiting, responder: Responder) -> None:
         data = await work.finish()  # None: cancelled, no response
         session.inflight.pop(work.id, None)
-        PostOutbound(self, session, responder).finish(data)
+        PostOutbound(self, session, responder, request_id=work.id).finish(data)
 
     def _check_media(
         self, media: tuple[bytes, bytes, bytes | None], headers: dict[str, bytes], responder: Responder
     ) -> bool:
         """Content-Type, Accept and protocol version of a POST."""
         content_type, accept, _ = media
-        if not content_type.startswith(b"application/json"):
+        if not is_json(content_type):
             message = "Unsupported Media Type: Content-Type must be application/json"
             responder.respond(415, [JSON], _error_body(rpc.INVALID_REQUEST, message))
             return False
-        if not ((b"application/json" in accept and b"text/event-stream" in accept) or b"*/*" in accept):
+        if not accepts_json_and_sse(accept):
             message = "Not Acceptable: Accept must list application/json and text/event-stream"
             responder.respond(406, [JSON], _error_body(rpc.INVALID_REQUEST, message))
             return False
@@ -524,8 +533,7 @@ class StreamableHttp:
                 _error_body(rpc.INVALID_REQUEST, "Method not allowed"),
             )
             return
-        accept = headers.get("accept", b"")
-        if b"text/event-stream" not in accept and b"*/*" not in accept:
+        if not accepts_sse(headers.get("accept", b"")):
             message = "Not Acceptable: Accept must list text/event-stream"
             responder.respond(406, [JSON], _error_body(rpc.INVALID_REQUEST, message))
             return
@@ -608,6 +616,8 @@ class StreamableHttp:
     # -- DELETE and expiry ---------------------------------------------------------------------------------
 
     def _delete(self, request: HttpRequest, responder: Responder) -> None:
+        if not self._check_version(request.headers, responder):
+            return  # before the session ends: a refused DELETE leaves it alone
         session_id = _text(request.headers, "mcp-session-id")
         if session_id is None:
             message = "Bad Request: Mcp-Session-Id header is required"
@@ -626,8 +636,11 @@ class StreamableHttp:
         session = self._attached.pop(session_id, None) or session
         if session is not None:
             self.server.detach(session)
-            for ctx in list(session.inflight.values()):
-                ctx.cancel()
+            for request_id, handle in list(session.inflight.items()):
+                out = getattr(handle, "out", None)  # a Context's channel (a quick call's handle is its task)
+                if type(out) is PostOutbound:
+                    out.request_id = request_id  # for its 404
+                handle.cancel()
         for key, stream in list(self._streams.items()):
             if key[0] == session_id:
                 stream.end()
