@@ -228,9 +228,8 @@ class _Searchable:
 
     def record(self) -> None:
         """Take the registry as it is now (on the registering thread; cheap: no embedding)."""
-        snapshot = self.entries_of(self.owner)
-        with self._lock:
-            self._pending = snapshot
+        with self._lock:  # taken under the lock: two registering threads never leave the older snapshot
+            self._pending = self.entries_of(self.owner)
             schedule = self.catalog is not None and not self._scheduled
             self._scheduled = self._scheduled or schedule
         if schedule:  # a built catalog follows the registry in the background; an unbuilt one waits
