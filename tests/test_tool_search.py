@@ -4,6 +4,7 @@ servers (stdio and HTTP), deferred listing, run-time changes, limits, and a serv
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import subprocess
@@ -123,6 +124,29 @@ async def test_deferred_lists_only_the_search_tools_and_pinned_ones_and_calls_an
             }
     finally:
         server.stop()
+
+
+async def test_flags_reach_every_worker(tiny_env: dict[str, str]) -> None:
+    server = RunningServer(
+        "--tool-search-deferred", "--tool-search-limit-max", "2", app=SEARCHABLE, workers=2
+    )
+    try:
+        for _ in range(4):  # new connections: the kernel spreads them over both workers
+            async with Client(server.url) as client:
+                listed = {tool.name: tool for tool in await client.list_tools()}
+                assert set(listed) == BUILTINS | {"add_numbers"}
+                assert "1 to 2" in listed["search_tools"].input_schema["properties"]["limit"]["description"]
+                found = (await search(client, "send a message to a slack channel")).structured_content
+                assert found["tools"][0]["name"] == "send_slack_message"
+    finally:
+        server.stop()
+
+
+async def test_older_revisions_get_the_results_as_json_text(tiny_env: dict[str, str]) -> None:
+    async with stdio(env=tiny_env, protocol_version="2025-03-26") as client:
+        result = await client.call_tool("search_tools", {"query": "weather forecast for a city"})
+        assert result.structured_content is None  # 2025-03-26 has no structuredContent
+        assert json.loads(result.content[0].text)["tools"][0]["name"] == "weather_forecast"
 
 
 async def test_registering_and_removing_tools_updates_the_search(tiny_env: dict[str, str]) -> None:
@@ -330,3 +354,19 @@ def test_serve_tool_search_without_the_router_extra_exits_with_the_hint(
     )
     assert run.returncode != 0
     assert "pip install 'mcprt[router]'" in run.stderr and "Traceback" not in run.stderr
+
+
+async def test_new_settings_take_effect_on_a_server_that_has_tool_search(tiny_dir: Path) -> None:
+    from runtime.server.tool_search import enable_tool_search
+
+    server = Server("s", tool_search=ToolSearch(embedder=CountingEmbedder(tiny_dir), limit_max=3))
+    _tool(server, "read_file", "Read a text file from disk")
+    _tool(server, "send_message", "Send a message to a slack channel")
+    assert (await server._tools["search_tools"].fn("read a file")).structured_content["tools"]
+    enable_tool_search(server, ToolSearch(embedder=CountingEmbedder(tiny_dir), deferred=True, threshold=10.0))
+    definition = server._tools["search_tools"].definition
+    assert "1 to 20" in definition["inputSchema"]["properties"]["limit"]["description"]
+    assert "Most tools are not in tools/list" in definition["description"]
+    assert [spec.name for spec in server.tool_search.listed(server._tools.values())] == ["search_tools"]
+    # The new threshold: the catalog was made again with it.
+    assert (await server._tools["search_tools"].fn("read a file")).structured_content["tools"] == []

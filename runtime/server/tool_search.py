@@ -82,8 +82,7 @@ def enable_tool_search(server: Server, config: bool | ToolSearch = True) -> Serv
         raise TypeError("tool_search must be True or a ToolSearch")
     existing: ServerSearch | None = server.tool_search
     if existing is not None:
-        existing.config = settings
-        server._changed("tools")  # the listing may change (deferred, pinned)
+        existing.reconfigure(settings)
         return existing
     check_installed(settings)
     search = ServerSearch(server, settings)
@@ -132,6 +131,25 @@ class ServerSearch:
         self._offer(SEARCH_TOOLS)
         for kind in ("tools", "resources", "prompts"):
             self.changed(kind)
+
+    def reconfigure(self, config: ToolSearch) -> None:
+        """New settings (`serve --tool-search-*` on an application that has its own): the search tools are
+        registered again, since their descriptions and schemas say what the settings are."""
+        check_installed(config)
+        searching = (self.config.method, self.config.threshold, self.config.embedder)
+        for name in list(self.builtins):
+            self.builtins.discard(name)
+            self.server.remove_tool(name)
+        self.config = config
+        if (config.method, config.threshold, config.embedder) != searching:
+            self.submit(self._reset)  # in the search thread, before any later search
+        self.start()
+
+    def _reset(self) -> None:
+        with self._embedder_ready:
+            self._embedder = None
+        for searchable in self.kinds.values():
+            searchable.catalog = None
 
     # -- the Server's hooks ---------------------------------------------------------------------------------
 
