@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -370,3 +371,22 @@ async def test_new_settings_take_effect_on_a_server_that_has_tool_search(tiny_di
     assert [spec.name for spec in server.tool_search.listed(server._tools.values())] == ["search_tools"]
     # The new threshold: the catalog was made again with it.
     assert (await server._tools["search_tools"].fn("read a file")).structured_content["tools"] == []
+
+
+def test_a_stopping_server_does_not_wait_for_the_search_thread(tiny_env: dict[str, str]) -> None:
+    """After a search, SIGTERM ends the process at once, not at the end of its 10 s grace period."""
+    server = RunningServer(app=SEARCHABLE)
+    try:
+
+        async def one_search() -> None:
+            async with Client(server.url) as client:
+                await search(client, "send a message to a slack channel")
+
+        asyncio.run(one_search())
+        begun = time.monotonic()
+        server.process.terminate()
+        server.process.wait(30)
+        assert time.monotonic() - begun < 5, "".join(server.lines)
+        assert not any("still running after the grace period" in line for line in server.lines)
+    finally:
+        server.stop()

@@ -464,6 +464,8 @@ class Server:
         return ctx.loop.run_in_executor(self.executor, functools.partial(handler.fn, **kwargs))
 
     def shutdown(self) -> None:
+        if self.tool_search is not None:
+            self.tool_search.shutdown()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None

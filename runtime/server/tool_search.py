@@ -117,7 +117,8 @@ class ServerSearch:
         self.server = server
         self.config = config
         # One thread for every catalog job: searches and updates never overlap, and never run on the loop.
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="mcprt-search")
+        self._thread: ThreadPoolExecutor | None = None
+        self._thread_made = threading.Lock()
         self._embedder: Embedder | None = None
         self._embedder_ready = threading.Lock()
         self.builtins: set[str] = set()  # the search tools this server offers now
@@ -170,13 +171,28 @@ class ServerSearch:
         shown = self.builtins | set(self.config.pinned)
         return [spec for spec in specs if spec.name in shown]
 
+    def shutdown(self) -> None:
+        """The server stops: the search thread ends once its job is done (an idle one at once), so that the
+        process does not wait out its grace period for it."""
+        with self._thread_made:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.shutdown(wait=False, cancel_futures=True)
+
+    def thread(self) -> ThreadPoolExecutor:
+        """The search thread (made again if a stopped server serves again)."""
+        with self._thread_made:
+            if self._thread is None:
+                self._thread = ThreadPoolExecutor(1, thread_name_prefix="mcprt-search")
+            return self._thread
+
     # -- the search thread ----------------------------------------------------------------------------------
 
     async def run(self, job: Callable[[], Any]) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, job)
+        return await asyncio.get_running_loop().run_in_executor(self.thread(), job)
 
     def submit(self, job: Callable[[], Any]) -> None:
-        self._thread.submit(_logged, job)
+        self.thread().submit(_logged, job)
 
     def embedder(self) -> Embedder | None:
         """The embedder, made on first use (in the search thread: loading MiniLM takes a moment)."""
