@@ -390,3 +390,34 @@ def test_a_stopping_server_does_not_wait_for_the_search_thread(tiny_env: dict[st
         assert not any("still running after the grace period" in line for line in server.lines)
     finally:
         server.stop()
+
+
+async def test_a_failing_model_is_an_error_result_without_its_details(tmp_path: Path) -> None:
+    missing = tmp_path / "no-model-here"
+    async with stdio(env={**os.environ, "MCPRT_TEST_TINY_DIR": str(missing)}) as client:
+        result = await client.call_tool("search_tools", {"query": "read a file"})
+        assert result.is_error
+        assert "internal error (reference" in result.content[0].text
+        assert str(missing) not in result.content[0].text
+        assert (await client.call_tool("add_numbers", {"a": 1, "b": 2})).structured_content == {"result": 3}
+
+
+class FailsOnce(CountingEmbedder):
+    def embed(self, texts: list[str]) -> Any:
+        if not self.batches:
+            self.batches.append([])
+            raise OSError("the model could not run")
+        return super().embed(texts)
+
+
+async def test_a_failed_update_is_done_again_at_the_next_search(tiny_dir: Path) -> None:
+    server = Server("s", tool_search=ToolSearch(embedder=FailsOnce(tiny_dir)))
+    reference = Server("r", tool_search=ToolSearch(embedder=CountingEmbedder(tiny_dir)))
+    for each in (server, reference):
+        _tool(each, "read_file", "Read a text file from disk")
+        _tool(each, "send_message", "Send a message to a slack channel")
+    with pytest.raises(OSError):
+        await server._tools["search_tools"].fn("read a file")
+    found = (await server._tools["search_tools"].fn("read a file")).structured_content["tools"]
+    expected = (await reference._tools["search_tools"].fn("read a file")).structured_content["tools"]
+    assert found == expected and found[0]["name"] == "read_file"

@@ -273,15 +273,20 @@ class _Searchable:
         """In the search thread: bring the catalog up to the latest snapshot (incremental)."""
         with self._lock:
             snapshot, self._pending, self._scheduled = self._pending, None, False
-        if self.catalog is None:
-            from router.search import Catalog
+        try:
+            if self.catalog is None:
+                from router.search import Catalog
 
-            config = self.owner.config
-            self.catalog = Catalog(self.owner.embedder(), method=config.method, threshold=config.threshold)
-            snapshot = snapshot if snapshot is not None else self.entries_of(self.owner)
-        if snapshot is not None:
-            self.catalog.replace([entry for entry, _ in snapshot.values()])
-            self.results = {key: result for key, (_, result) in snapshot.items()}
+                config = self.owner.config
+                embedder = self.owner.embedder()
+                self.catalog = Catalog(embedder, method=config.method, threshold=config.threshold)
+                snapshot = snapshot if snapshot is not None else self.entries_of(self.owner)
+            if snapshot is not None:
+                self.catalog.replace([entry for entry, _ in snapshot.values()])
+                self.results = {key: result for key, (_, result) in snapshot.items()}
+        except BaseException:
+            self.catalog = None  # half updated: the next job builds it again from the registry
+            raise
 
     def find(self, query: str, limit: int) -> list[dict[str, Any]]:
         self.apply()
