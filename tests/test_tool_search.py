@@ -421,3 +421,18 @@ async def test_a_failed_update_is_done_again_at_the_next_search(tiny_dir: Path) 
     found = (await server._tools["search_tools"].fn("read a file")).structured_content["tools"]
     expected = (await reference._tools["search_tools"].fn("read a file")).structured_content["tools"]
     assert found == expected and found[0]["name"] == "read_file"
+
+
+async def test_warm_builds_the_catalog_in_the_search_thread_before_any_search(tiny_dir: Path) -> None:
+    embedder = CountingEmbedder(tiny_dir)
+    server = Server("s", tool_search=ToolSearch(embedder=embedder, warm=True))
+    _tool(server, "read_file", "Read a text file from disk")
+    _tool(server, "send_message", "Send a message to a slack channel")
+    assert server.tool_search is not None
+    await asyncio.wrap_future(server.tool_search.thread().submit(lambda: None))  # the thread is idle
+    assert sum(len(batch) for batch in embedder.batches) == 2  # both tools, embedded as they came
+    embedded = len(embedder.batches)
+    found = await server._tools["search_tools"].fn("read a file")
+    assert found.structured_content["tools"][0]["name"] == "read_file"
+    assert len(embedder.batches) == embedded + 1  # the query only
+    assert {name.split("_")[0] for name in embedder.threads} == {"mcprt-search"}

@@ -57,6 +57,8 @@ class ToolSearch:
     method, threshold: as `router.search.Catalog` (hybrid, and its measured "no good match" threshold).
     limit_max: the most results one search returns; a larger `limit` is cut to it.
     resources, prompts: also offer search_resources / search_prompts while the server has any.
+    warm: load the model and build the catalogs at once, in the search thread, instead of at the first
+      search (later registrations are then embedded in the background as they come).
     """
 
     deferred: bool = False
@@ -67,6 +69,7 @@ class ToolSearch:
     limit_max: int = LIMIT_MAX
     resources: bool = True
     prompts: bool = True
+    warm: bool = False
 
     def __post_init__(self) -> None:
         if self.limit_max < 1:
@@ -132,6 +135,9 @@ class ServerSearch:
         self._offer(SEARCH_TOOLS)
         for kind in ("tools", "resources", "prompts"):
             self.changed(kind)
+        if self.config.warm:
+            for searchable in self.kinds.values():
+                self.submit(searchable.apply)
 
     def reconfigure(self, config: ToolSearch) -> None:
         """New settings (`serve --tool-search-*` on an application that has its own): the search tools are
@@ -264,7 +270,8 @@ class _Searchable:
         """Take the registry as it is now (on the registering thread; cheap: no embedding)."""
         with self._lock:  # taken under the lock: two registering threads never leave the older snapshot
             self._pending = self.entries_of(self.owner)
-            schedule = self.catalog is not None and not self._scheduled
+            built = self.catalog is not None or self.owner.config.warm
+            schedule = built and not self._scheduled
             self._scheduled = self._scheduled or schedule
         if schedule:  # a built catalog follows the registry in the background; an unbuilt one waits
             self.owner.submit(self.apply)
