@@ -145,8 +145,7 @@ class ServerSearch:
         check_installed(config)
         searching = (self.config.method, self.config.threshold, self.config.embedder)
         for name in list(self.builtins):
-            self.builtins.discard(name)
-            self.server.remove_tool(name)
+            self._withdraw(name)
         self.config = config
         if (config.method, config.threshold, config.embedder) != searching:
             self.submit(self._reset)  # in the search thread, before any later search
@@ -223,9 +222,12 @@ class ServerSearch:
         if wanted and name not in self.builtins:
             self._offer(name)
         elif not wanted and name in self.builtins:
-            self.builtins.discard(name)
-            if name in self.server._tools:
-                self.server.remove_tool(name)
+            self._withdraw(name)
+
+    def _withdraw(self, name: str) -> None:
+        if name in self.server._tools:
+            self.server.remove_tool(name)  # still a built-in meanwhile: its own removal never catalogues it
+        self.builtins.discard(name)
 
     def _offer(self, name: str) -> None:
         if name in self.server._tools:
