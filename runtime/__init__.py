@@ -14,6 +14,7 @@ from runtime.server.app import Server
 from runtime.server.client_requests import ClientCapabilityError, ClientRequestError
 from runtime.server.context import Context, RequestCancelled, url_elicitation_required
 from runtime.server.failures import ToolError
+from runtime.server.tool_search import ToolSearch
 
 if TYPE_CHECKING:
     from runtime.client.client import Client
@@ -27,6 +28,7 @@ __all__ = [
     "RequestCancelled",
     "Server",
     "ToolError",
+    "ToolSearch",
     "content",
     "types",
     "url_elicitation_required",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.protocol.scan import DEFAULT_MAX_MESSAGE_BYTES
+from runtime.server.tool_search import LIMIT_MAX
 from runtime.tasks import DEFAULT_MAX_TASKS
 
 DEFAULT_APP = "runtime.demo:server"
@@ -81,6 +82,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--max-nesting-depth", type=int, default=200, help="arrays and objects nested in a message (200)"
+    )
+    search = serve.add_argument_group("tool search (runtime/server/tool_search.py; needs mcprt[router])")
+    search.add_argument(
+        "--tool-search", action="store_true", help="add search_tools (search_resources, search_prompts)"
+    )
+    search.add_argument(
+        "--tool-search-deferred",
+        action="store_true",
+        help="tools/list shows only the search tools (implies --tool-search); all stay callable by name",
+    )
+    search.add_argument(
+        "--tool-search-limit-max",
+        type=int,
+        default=LIMIT_MAX,
+        help=f"most results per search; a larger limit is cut to it ({LIMIT_MAX})",
     )
     http = serve.add_argument_group("Streamable HTTP")
     http.add_argument("--stateless", action="store_true", help="no sessions: every POST stands alone")
@@ -241,6 +257,23 @@ def worker_args(argv: list[str]) -> list[str]:
     return kept
 
 
+def add_tool_search(app: Any, args: argparse.Namespace) -> None:
+    """`--tool-search`: the application's own ToolSearch settings, if it has them, with the flags on top."""
+    from dataclasses import replace
+
+    from runtime.server.tool_search import ToolSearch, ToolSearchUnavailable, enable_tool_search
+
+    settings = app.tool_search.config if app.tool_search is not None else ToolSearch()
+    deferred = settings.deferred or args.tool_search_deferred
+    # The flag's default leaves the application's own limit_max as it is.
+    limit_max = settings.limit_max if args.tool_search_limit_max == LIMIT_MAX else args.tool_search_limit_max
+    try:
+        settings = replace(settings, deferred=deferred, limit_max=limit_max)
+        enable_tool_search(app, settings)
+    except (ToolSearchUnavailable, ValueError) as exc:
+        raise SystemExit(f"mcprt: {exc}") from None
+
+
 def _supervise(args: argparse.Namespace, argv: list[str]) -> int:
     from runtime.supervisor import Supervisor, SupervisorSettings
 
@@ -343,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
         app = load_app(args.app)
         if args.max_tasks is not None:  # else the application's own TaskRunner limit stands
             app.tasks.max_tasks = args.max_tasks
+        if args.tool_search or args.tool_search_deferred:
+            add_tool_search(app, args)
         if args.http:
             _serve_http(app, args, sock)
         else:

@@ -8,7 +8,7 @@ import contextlib
 import functools
 import os
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
@@ -30,6 +30,7 @@ from runtime.server.inline import run_inline
 from runtime.server.pagination import make_cursor, page, read_cursor
 from runtime.server.registry import CompletionSpec, Handler, PromptSpec, ResourceSpec
 from runtime.server.runner import Then
+from runtime.server.tool_search import ServerSearch, ToolSearch, enable_tool_search
 from runtime.server.tools import ArgumentsInvalid, ToolSpec
 from runtime.server.uritemplate import UriTemplate, is_template
 from runtime.tasks import TaskRunner
@@ -60,6 +61,7 @@ class Server:
         capabilities: dict[str, Any] | None = None,
         tasks: TaskRunner | None = None,
         max_batch_messages: int = MAX_BATCH_MESSAGES,
+        tool_search: bool | ToolSearch = False,
     ) -> None:
         self.info: dict[str, Any] = {"name": name, "version": version}
         for key, value in (("title", title), ("description", description), ("websiteUrl", website_url)):
@@ -100,6 +102,10 @@ class Server:
         self.cluster: Cluster | None = None
         self.tasks = tasks or TaskRunner()
         self.tasks.on_status = self._task_status
+        # Built-in search_tools (and search_resources, search_prompts): runtime/server/tool_search.py.
+        self.tool_search: ServerSearch | None = None
+        if tool_search:
+            enable_tool_search(self, tool_search)
 
     # -- registration --------------------------------------------------------------------------------------
 
@@ -300,6 +306,8 @@ class Server:
         self._live.pop(session, None)
 
     def _changed(self, kind: str) -> None:
+        if self.tool_search is not None:
+            self.tool_search.changed(kind)
         self._list_cache.clear()
         self._list_keys.clear()
         self._list_items.clear()
@@ -456,6 +464,8 @@ class Server:
         return ctx.loop.run_in_executor(self.executor, functools.partial(handler.fn, **kwargs))
 
     def shutdown(self) -> None:
+        if self.tool_search is not None:
+            self.tool_search.shutdown()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
@@ -473,7 +483,10 @@ class Server:
                 "prompts": self._prompts,
             }
             registry = registries[kind]
-            shaped = (downgrade.definition(kind, spec.definition, revision) for spec in registry.values())
+            specs: Iterable[Any] = registry.values()
+            if kind == "tools" and self.tool_search is not None:
+                specs = self.tool_search.listed(specs)  # deferred: the search tools and the pinned ones
+            shaped = (downgrade.definition(kind, spec.definition, revision) for spec in specs)
             items = self._list_items[(kind, revision.version)] = [d for d in shaped if d is not None]
         return items
 
