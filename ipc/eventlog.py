@@ -94,7 +94,7 @@ class SharedEventLog(Segment):
         if self.index.put(key, record, now + self.ttl):
             return True
         self.index.expire(now)
-        return self.index.put(key, record, now + self.ttl)
+        return self.index.put(key, record, now + self.ttl) > 0
 
     def _write(self, key: bytes, seq: int, previous: int, data: bytes) -> int:
         """Append one record (caller holds the log lock); returns its absolute position, NONE if too big."""
@@ -103,7 +103,7 @@ class SharedEventLog(Segment):
         need = RECORD.size + align(len(key) + len(data))
         if need > capacity // 4 or len(data) > self.max_stream_bytes:
             return previous  # too big to keep: it is sent, not stored
-        reserved = U64.unpack_from(mm, _RESERVED_AT)[0]
+        reserved: int = U64.unpack_from(mm, _RESERVED_AT)[0]
         at = reserved % capacity
         if at + need > capacity:  # records never straddle the end: pad to it
             U64.pack_into(mm, _RESERVED_AT, reserved + capacity - at + need)

@@ -15,6 +15,7 @@ import struct
 import time
 import zlib
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from ipc.errors import SegmentError
 from ipc.segment import HEADER_SIZE, KIND_TABLE, LOCK_FREE_READS, Segment, align
@@ -64,7 +65,7 @@ class TableRegion:
         slot_size = align(SLOT_HEADER + KEY_MAX + value_max)
         TABLE_HEADER.pack_into(mm, base, capacity, KEY_MAX, value_max, slot_size, 0, 0, 0)
 
-    def lock(self):  # type: ignore[no-untyped-def]
+    def lock(self) -> AbstractContextManager[None]:
         return self.segment.locked(self.lock_byte)
 
     # -- reads (no lock) -----------------------------------------------------------------------------------
@@ -149,8 +150,8 @@ class TableRegion:
         `_read`, minus its callbacks)."""
         kb = key.encode()
         if len(kb) > KEY_MAX or not LOCK_FREE_READS:
-            found = self.get_versioned(key)
-            return None if found is None else found[0]
+            entry = self.get_versioned(key)
+            return None if entry is None else entry[0]
         h = key_hash(kb)
         mm, slots, size, capacity, length = self.mm, self.slots, self.slot_size, self.capacity, len(kb)
         epoch_at = self.base + _EPOCH_AT

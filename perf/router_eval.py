@@ -397,8 +397,11 @@ def bench(embedder: CachedEmbedder, entries: list[Entry], queries: list[Query], 
             scores = matrix @ query_vectors[next(turn) % len(texts)]
             np.argpartition(-scores, 5)[:5]
 
-        hybrid_us = timed(lambda c=default: c.search(texts[next(turn) % len(texts)], 5), repeat)
-        dense_us = timed(lambda c=dense: c.search(texts[next(turn) % len(texts)], 5), repeat)
+        def search_with(catalog: Catalog) -> Callable[[], object]:
+            return lambda: catalog.search(texts[next(turn) % len(texts)], 5)
+
+        hybrid_us = timed(search_with(default), repeat)
+        dense_us = timed(search_with(dense), repeat)
         lines.append(
             f"  {label:22}: Catalog.search {method} {hybrid_us}, dense {dense_us}; "
             f"numpy dot-product floor {timed(floor, repeat)}"

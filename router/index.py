@@ -54,8 +54,8 @@ class VectorIndex:
         if self._index is None or self._wants_rebuild() or (replaced and self._kind == "hnsw"):
             self._rebuild()
         else:
-            self._index.add_with_ids(
-                np.ascontiguousarray(vectors, np.float32),  # type: ignore[attr-defined]
+            self._index.add_with_ids(  # type: ignore[attr-defined]  # faiss has no type information
+                np.ascontiguousarray(vectors, np.float32),
                 np.asarray(ids, np.int64),
             )
 

@@ -213,7 +213,7 @@ class ServerSearch:
                 elif hasattr(made, "embed"):
                     self._embedder = made  # type: ignore[assignment]
                 else:
-                    self._embedder = made()  # type: ignore[operator]
+                    self._embedder = made()
             return self._embedder
 
     # -- the built-in tools ---------------------------------------------------------------------------------

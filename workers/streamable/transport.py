@@ -426,9 +426,9 @@ class StreamableHttp:
         if self._stateless:
             version = HTTP_DEFAULT_VERSION if raw_version is None else _VERSION_VALUES[raw_version]
             state = SessionState(phase=OPERATING, protocol_version=version)
-            session = StandaloneSession(self.server.profile.standalone(), state)
+            standalone = StandaloneSession(self.server.profile.standalone(), state)
             runner = self._runner or self.runner
-            runner.feed(session, request.body, PostOutbound(self, session, responder))
+            runner.feed(standalone, request.body, PostOutbound(self, standalone, responder))
             return
         raw_id = headers.get("mcp-session-id")
         if raw_id is None:
@@ -441,19 +441,19 @@ class StreamableHttp:
         body = request.body
         quick = self.server.quick_answer(session, body)  # a cached read, a plain tool call
         if quick is not None:
-            if type(quick) is bytes:
+            if isinstance(quick, bytes):
                 PostOutbound(self, session, responder).finish(quick)
             else:
                 inflight = session.inflight
                 refused = None
                 if type(inflight) is not dict:  # shared by several workers: the id must be free in all
-                    refused = inflight.claim(quick.id)  # type: ignore[attr-defined,union-attr]
+                    refused = inflight.claim(quick.id)  # type: ignore[attr-defined]
                 if refused is not None:
-                    quick.pending.close()  # type: ignore[union-attr]
+                    quick.pending.close()
                     PostOutbound(self, session, responder).finish(refused)
                     return
                 task = asyncio.get_running_loop().create_task(self._answer_later(session, quick, responder))
-                inflight[quick.id] = task  # type: ignore[union-attr]  # notifications/cancelled
+                inflight[quick.id] = task  # notifications/cancelled
             return
         runner = self._runner or self.runner
         runner.feed(session, body, PostOutbound(self, session, responder))
@@ -505,7 +505,11 @@ class StreamableHttp:
 
     def _attach(self, session_id: str, session: ServerSession) -> None:
         self._attached[session_id] = session
-        self.server.attach(session, lambda data: self.notify(session_id, data))
+
+        def send(data: bytes) -> None:
+            self.notify(session_id, data)
+
+        self.server.attach(session, send)
 
     def open_stream(self, session: ServerSession, responder: Responder, headers: Headers) -> LiveStream:
         session_id = session.state.session_id
