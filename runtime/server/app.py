@@ -36,7 +36,8 @@ from runtime.server.uritemplate import UriTemplate, is_template
 from runtime.tasks import TaskRunner
 
 F = TypeVar("F", bound=Callable[..., Any])
-Send = Callable[[bytes], None]
+# Sends a message outside any request; False: nothing took it (None: always taken, as stdio).
+Send = Callable[[bytes], bool | None]
 MAX_COMPLETION_VALUES = 100  # completion.mdx: at most 100 values per response
 _ON_LOOP = object()  # `Server._on_loop`: already on the serving loop
 

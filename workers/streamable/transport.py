@@ -505,11 +505,7 @@ class StreamableHttp:
 
     def _attach(self, session_id: str, session: ServerSession) -> None:
         self._attached[session_id] = session
-
-        def send(data: bytes) -> None:
-            self.notify(session_id, data)
-
-        self.server.attach(session, send)
+        self.server.attach(session, lambda data: self.notify(session_id, data))
 
     def open_stream(self, session: ServerSession, responder: Responder, headers: Headers) -> LiveStream:
         session_id = session.state.session_id
