@@ -317,9 +317,16 @@ class HttpTransport:
         if response.status != 200:
             body = await response.body()
             self._release(conn, response)
-            if response.status == 404 and sent_session is not None:
-                raise SessionExpired(f"HTTP 404: the server ended session {sent_session}", body)
             request_id = _request_id(data)
+            if response.status == 404 and sent_session is not None:
+                if request_id is not None and _request_id(body) == request_id:
+                    # Accepted, then its session ended while it ran: it fails (it may have run, so it is not
+                    # resent), and the next request starts a new session.
+                    message = f"HTTP 404: the server ended the session before answering request {request_id}"
+                    self.on_answer_lost(request_id, SessionExpired(message, body))
+                    self.on_session_lost(sent_session)
+                    return
+                raise SessionExpired(f"HTTP 404: the server ended session {sent_session}", body)
             if request_id is not None and _request_id(body) == request_id:
                 self._on_message(body)  # the JSON-RPC error answering this request
                 return
