@@ -5,17 +5,19 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
-import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from runtime.config import ServeConfig, parse_host_port
 from runtime.protocol.scan import DEFAULT_MAX_MESSAGE_BYTES
 from runtime.server.tool_search import LIMIT_MAX
 from runtime.tasks import DEFAULT_MAX_TASKS
 
+if TYPE_CHECKING:
+    from workers.cluster.config import ClusterConfig
+
 DEFAULT_APP = "runtime.demo:server"
-CLUSTER_ENV = "MCPRT_CLUSTER"  # set by the supervisor for its workers (workers.cluster.config.ENV)
 
 
 def load_app(spec: str) -> Any:
@@ -54,13 +56,6 @@ def load_app(spec: str) -> Any:
     if not isinstance(app, Server):
         raise SystemExit(f"mcprt: {spec!r} is not a runtime.Server")
     return app
-
-
-def parse_host_port(value: str) -> tuple[str, int]:
-    host, sep, port = value.rpartition(":")
-    if not sep:
-        return "127.0.0.1", int(value)
-    return host.strip("[]") or "127.0.0.1", int(port)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -204,69 +199,18 @@ def _positive(value: str) -> int:
     return number
 
 
-def cache_limits(args: argparse.Namespace) -> Any:
-    from ipc.cache import CacheLimits
-
-    if args.no_cache:
-        return None
-    limits = CacheLimits(
-        bytes=args.cache_bytes,
-        entries=args.cache_entries,
-        shards=args.cache_shards,
-        max_value_bytes=args.cache_max_value,
-    )
-    try:
-        limits.check()
-    except ValueError as exc:
-        raise SystemExit(f"mcprt: {exc}") from None
-    return limits
-
-
-# Flags only the supervisor reads (a worker attaches the segments the supervisor made).
-SUPERVISOR_FLAGS = {
-    "--workers": True,
-    "--no-pin": False,
-    "--hang-timeout": True,
-    "--max-worker-rss": True,
-    "--cache-bytes": True,
-    "--cache-entries": True,
-    "--cache-shards": True,
-    "--cache-max-value": True,
-    "--event-log-bytes": True,
-    "--inbox-bytes": True,
-    "--session-record-bytes": True,
-    "--task-record-bytes": True,
-    "--max-inflight": True,
-}
-
-
-def worker_args(argv: list[str]) -> list[str]:
-    """The `serve` arguments a worker gets: the supervisor's own flags and the address removed."""
-    flags = {**SUPERVISOR_FLAGS, "--http": True}
-    kept: list[str] = []
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-            continue
-        name = arg.split("=", 1)[0]
-        if name in flags:
-            skip = flags[name] and "=" not in arg
-            continue
-        kept.append(arg)
-    return kept
-
-
-def add_tool_search(app: Any, args: argparse.Namespace) -> None:
+def add_tool_search(app: Any, config: ServeConfig) -> None:
     """`--tool-search`: the application's own ToolSearch settings, if it has them, with the flags on top."""
     from dataclasses import replace
 
     from runtime.server.tool_search import ToolSearch, ToolSearchUnavailable, enable_tool_search
 
     settings = app.tool_search.config if app.tool_search is not None else ToolSearch()
-    deferred = settings.deferred or args.tool_search_deferred
+    deferred = settings.deferred or config.tool_search_deferred
     # The flag's default leaves the application's own limit_max as it is.
-    limit_max = settings.limit_max if args.tool_search_limit_max == LIMIT_MAX else args.tool_search_limit_max
+    limit_max = config.tool_search_limit_max
+    if limit_max == LIMIT_MAX:
+        limit_max = settings.limit_max
     try:
         settings = replace(settings, deferred=deferred, limit_max=limit_max)
         enable_tool_search(app, settings)
@@ -274,76 +218,76 @@ def add_tool_search(app: Any, args: argparse.Namespace) -> None:
         raise SystemExit(f"mcprt: {exc}") from None
 
 
-def _supervise(args: argparse.Namespace, argv: list[str]) -> int:
-    from runtime.supervisor import Supervisor, SupervisorSettings
+def configure_app(app: Any, config: ServeConfig) -> None:
+    """The flags that configure the application itself (its TaskRunner, its tool search)."""
+    if config.max_tasks is not None:  # else the application's own TaskRunner limit stands
+        app.tasks.max_tasks = config.max_tasks
+    if config.tool_search or config.tool_search_deferred:
+        add_tool_search(app, config)
 
-    host, port = parse_host_port(args.http)
-    settings = SupervisorSettings(
-        workers=args.workers,
-        host=host,
-        port=port,
-        worker_args=worker_args(argv[argv.index("serve") + 1 :]),
-        pin_cpus=not args.no_pin,
-        hang_timeout=args.hang_timeout,
-        max_worker_rss_mb=args.max_worker_rss,
-        grace=args.grace,
-        max_sessions=args.max_sessions,
-        path=args.path,
-        cache=cache_limits(args),
-        event_log_bytes=args.event_log_bytes,
-        ring_bytes=args.inbox_bytes,
-        session_record_bytes=args.session_record_bytes,
-        task_capacity=args.max_tasks or DEFAULT_MAX_TASKS,
-        task_record_bytes=args.task_record_bytes,
-        max_inflight=args.max_inflight,
-    )
+
+def _cache_limits(config: ServeConfig) -> Any:
+    try:
+        return config.cache_limits()
+    except ValueError as exc:
+        raise SystemExit(f"mcprt: {exc}") from None
+
+
+def _supervise(config: ServeConfig) -> int:
+    from runtime.supervisor import Supervisor
+
+    try:
+        settings = config.supervisor_settings()
+    except ValueError as exc:  # the cache's limits
+        raise SystemExit(f"mcprt: {exc}") from None
     return Supervisor(settings).run()
 
 
-def _listen(args: argparse.Namespace) -> Any:
+def _listen(config: ServeConfig) -> Any:
     """The listener of a server without a supervisor, made before the application is imported, so a port
     in use is refused at once, in one line."""
     from workers.httpd.listen import ListenError, listen_exclusive
 
     try:
-        return listen_exclusive(*parse_host_port(args.http))
+        return listen_exclusive(config.host, config.port)
     except ListenError as exc:
         raise SystemExit(str(exc)) from None
 
 
-def _serve_http(app: Any, args: argparse.Namespace, sock: Any) -> None:
-    from workers.httpd.types import HttpLimits
-    from workers.streamable.serve import run_http
-    from workers.streamable.transport import StreamableSettings, _is_loopback
+def serve(config: ServeConfig, cluster: ClusterConfig | None = None) -> int:
+    """Serve one process: alone (stdio, `--workers 1`), or as worker `cluster.slot` of a supervisor."""
+    if config.supervised and cluster is None:
+        return _supervise(config)  # the supervisor never imports the application
+    fds = sock = None
+    if config.http and cluster is None:
+        sock = _listen(config)
+    if not config.http:  # before the application is imported: its output must not reach the client
+        from workers.stdio import claim_stdio
 
-    host, port = parse_host_port(args.http)
-    settings = StreamableSettings(
-        path=args.path,
-        stateless=args.stateless,
-        allowed_origins=frozenset(args.allow_origin) if args.allow_origin else None,
-        allowed_hosts=frozenset(args.allow_host) if args.allow_host else None,
-        bound_to_loopback=_is_loopback(host),
-        idle_timeout=args.session_timeout,
-        max_sessions=args.max_sessions,
-        max_streams_per_session=args.max_streams,
-        enable_get_stream=not args.no_get_stream,
-        sse_retry_ms=args.sse_retry_ms,
-        sse_max_stream_seconds=args.sse_max_seconds,
-        event_store_stream_bytes=args.event_stream_bytes,
-        event_store_bytes=args.event_log_bytes,
-        max_depth=args.max_nesting_depth,
-    )
-    limits = HttpLimits(
-        max_body_bytes=args.max_message_bytes,
-        max_header_bytes=args.max_header_bytes,
-        header_timeout=args.header_timeout,
-        body_timeout=args.body_timeout,
-        keep_alive_timeout=args.keep_alive_timeout,
-        drain_max_bytes=args.drain_max_bytes,
-        drain_timeout=args.drain_timeout,
-    )
-    cache = None if os.environ.get(CLUSTER_ENV) else cache_limits(args)  # a worker attaches the supervisor's
-    run_http(app, host, port, settings=settings, limits=limits, grace=args.grace, cache=cache, sock=sock)
+        fds = claim_stdio()
+    app = load_app(config.app)
+    configure_app(app, config)
+    if config.http:
+        from workers.streamable.serve import run_http
+
+        # A worker attaches the supervisor's cache; a process alone makes its own.
+        cache = None if cluster is not None else _cache_limits(config)
+        run_http(
+            app,
+            config.host,
+            config.port,
+            settings=config.streamable_settings(),
+            limits=config.http_limits(),
+            grace=config.grace,
+            cache=cache,
+            sock=sock,
+            cluster=cluster,
+        )
+    else:
+        from workers.stdio import run_stdio
+
+        run_stdio(app, config.max_message_bytes, fds, config.max_nesting_depth, config.grace)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -358,32 +302,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return inspect_cache(parse_host_port(args.http)[1], args.what, args.key, args.limit)
     if args.command == "serve":
-        if args.workers is None:
-            args.workers = len(os.sched_getaffinity(0))
-        if args.grace is None:
-            from workers.shutdown import HTTP_GRACE, STDIO_GRACE
-
-            args.grace = HTTP_GRACE if args.http else STDIO_GRACE
-        if args.http and args.workers > 1 and not os.environ.get(CLUSTER_ENV):
-            return _supervise(args, argv)  # the supervisor never imports the application
-        fds = sock = None
-        if args.http and not os.environ.get(CLUSTER_ENV):
-            sock = _listen(args)
-        if not args.http:  # before the application is imported: its output must not reach the client
-            from workers.stdio import claim_stdio
-
-            fds = claim_stdio()
-        app = load_app(args.app)
-        if args.max_tasks is not None:  # else the application's own TaskRunner limit stands
-            app.tasks.max_tasks = args.max_tasks
-        if args.tool_search or args.tool_search_deferred:
-            add_tool_search(app, args)
-        if args.http:
-            _serve_http(app, args, sock)
-        else:
-            from workers.stdio import run_stdio
-
-            run_stdio(app, args.max_message_bytes, fds, args.max_nesting_depth, args.grace)
+        return serve(ServeConfig.from_args(args))
     return 0
 
 

@@ -30,8 +30,9 @@ from ipc.eventlog import SharedEventLog
 from ipc.ring import Ring
 from ipc.segment import claim_prefix
 from ipc.table import SharedTable
+from runtime.config import WORKER_ENV, ServeConfig, WorkerStart
 from workers.cluster import config as names
-from workers.cluster.config import ENV, MAX_SLOTS, ClusterConfig
+from workers.cluster.config import MAX_SLOTS, ClusterConfig
 from workers.httpd.listen import ListenError, listen_group
 
 # After the grace period, how long a stopping worker has before it is killed: a worker ends itself by then
@@ -47,7 +48,7 @@ class SupervisorSettings:
     workers: int
     host: str
     port: int
-    worker_args: list[str]  # `mcprt serve` arguments for a worker (without --workers and the address)
+    serve: ServeConfig  # handed whole to every worker (runtime/config.py WorkerStart)
     pin_cpus: bool = True
     hang_timeout: float = 3.0  # seconds without a heartbeat before a worker is killed and replaced
     max_worker_rss_mb: float | None = None  # replace a worker (after draining) above this resident size
@@ -195,8 +196,9 @@ class Supervisor:
         )
         host = self.settings.host
         address = f"[{host.strip('[]')}]:{self.port}" if ":" in host else f"{host}:{self.port}"
-        command = [sys.executable, "-m", "runtime", "serve", *self.settings.worker_args, "--http", address]
-        env = {**os.environ, ENV: config.encode()}
+        serve = msgspec.structs.replace(self.settings.serve, http=address)  # port 0: the one picked
+        command = [sys.executable, "-m", "runtime.worker"]
+        env = {**os.environ, WORKER_ENV: WorkerStart(serve=serve, cluster=config).encode()}
         fds = [fd for pipe in self._pipes for fd in pipe] + [listen_fd]
         process = subprocess.Popen(command, env=env, pass_fds=fds)
         worker = self.workers[slot] = _Worker(slot, position, process)

@@ -1,14 +1,10 @@
-"""What the supervisor tells a worker process about the cluster it joins (one JSON value in an environment
-variable), and the names of the shared segments, derived from the instance prefix."""
+"""What the supervisor tells a worker process about the cluster it joins (sent with the server's ServeConfig,
+runtime/config.py WorkerStart), and the names of the shared segments, derived from the instance prefix."""
 
 from __future__ import annotations
 
-import json
-import os
-
 import msgspec
 
-ENV = "MCPRT_CLUSTER"
 MAX_SLOTS = 64  # worker slots; server-to-client request ids are n * MAX_SLOTS + slot
 
 
@@ -21,14 +17,6 @@ class ClusterConfig(msgspec.Struct, kw_only=True):
     cache: bool = False  # the supervisor made the shared result cache (ipc/cache.py)
     listen_fd: int | None = None  # this worker position's listening socket, made and kept by the supervisor
     heartbeat_seconds: float = 0.25
-
-    def encode(self) -> str:
-        return json.dumps(msgspec.to_builtins(self))
-
-    @classmethod
-    def from_env(cls) -> ClusterConfig | None:
-        raw = os.environ.get(ENV)
-        return msgspec.json.decode(raw, type=cls) if raw else None
 
 
 def sessions_name(prefix: str) -> str:

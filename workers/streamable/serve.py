@@ -32,14 +32,14 @@ async def serve_http(
     ready: asyncio.Future[int] | None = None,
     cache: CacheLimits | None = None,
     sock: socket.socket | None = None,
+    cluster: ClusterConfig | None = None,
 ) -> None:
     """`cache`: without a supervisor, create and own the shared result cache of this port; `grace`: how
     long requests in flight have once SIGTERM/SIGINT asks to stop (a `GracePeriod`: `run_http` enforces it
     on the process). `sock`: a listening socket to serve (a worker of a supervisor serves the one the
-    supervisor made for it)."""
+    supervisor made for it). `cluster`: this process is that worker of a supervisor's cluster."""
     period = grace if isinstance(grace, GracePeriod) else GracePeriod(grace, backstop=False)
     settings = settings or StreamableSettings(bound_to_loopback=_is_loopback(host))
-    cluster = ClusterConfig.from_env()
     member = None
     if cluster is not None:
         member = join_cluster(app, settings, cluster)
