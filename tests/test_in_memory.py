@@ -212,3 +212,40 @@ async def test_close_leaves_no_task_behind() -> None:
     assert leftover_tasks() - before == set()
     with pytest.raises(ClientClosed):
         await client.call_tool("add", {"a": 1, "b": 2})
+
+
+async def test_close_ends_callbacks_still_running() -> None:
+    """A sampling handler still waiting when the client closes is ended with it (and the tool asking)."""
+    before = leftover_tasks()
+    asked = asyncio.Event()
+
+    async def never_answers(params: t.CreateMessageRequestParams) -> dict[str, Any]:
+        asked.set()
+        await asyncio.sleep(3600)
+        return {}
+
+    client = Client(make_server(), sampling_handler=never_answers, accept_tasks=False)
+    await client.connect()
+    waiting = asyncio.ensure_future(client.call_tool("ask_llm", {"prompt": "hi"}))
+    await asyncio.wait_for(asked.wait(), 10)
+    await client.close()
+    with pytest.raises(ClientClosed):
+        await waiting
+    assert leftover_tasks() - before == set()
+
+
+def test_readme_example_runs(tmp_path: Any) -> None:
+    """The README's "Testing your server" example, as a script in a fresh process."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Testing your server", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match is not None
+    script = tmp_path / "test_weather.py"
+    script.write_text(match.group(1))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
