@@ -63,6 +63,12 @@ def make_server() -> Server:
         await asyncio.sleep(3600)
         return "woke"
 
+    @server.tool(task_support="optional")
+    async def slow_square(n: int) -> int:
+        """Square a number, taking its time (runs as a task when asked)."""
+        await asyncio.sleep(0.01)
+        return n * n
+
     @server.resource("memo://greeting", mime_type="text/plain")
     def greeting() -> str:
         """A fixed greeting."""
@@ -190,10 +196,28 @@ async def test_tool_errors() -> None:
         assert unknown.value.code == -32601
 
 
+async def test_a_tool_as_a_task() -> None:
+    async with Client(make_server()) as client:
+        result = await client.call_tool_as_task("slow_square", {"n": 7})
+        assert result.structured_content == {"result": 49}
+        assert [task.status for task in await client.list_tasks()] == ["completed"]
+
+
 async def test_size_limit_is_stdio_s() -> None:
     async with Client.in_memory(make_server(), max_message_bytes=200) as client:
         with pytest.raises(McpError) as refused:
             await client.call_tool("add", {"a": 1, "b": 2, "pad": "x" * 300})
+        assert refused.value.code == -32600
+        assert (await client.call_tool("add", {"a": 1, "b": 2})).structured_content == {"result": 3}
+
+
+async def test_nesting_limit_is_stdio_s() -> None:
+    deep: Any = 1
+    for _ in range(300):
+        deep = [deep]
+    async with Client(make_server()) as client:
+        with pytest.raises(McpError) as refused:
+            await client.call_tool("add", {"a": 1, "b": 2, "deep": deep})
         assert refused.value.code == -32600
         assert (await client.call_tool("add", {"a": 1, "b": 2})).structured_content == {"result": 3}
 
