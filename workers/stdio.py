@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import scan
 from runtime.protocol.core import ServerSession
-from runtime.server.runner import Runner
+from runtime.server.runner import Outbound, Runner
 from workers.loop import install_uvloop
 from workers.shutdown import STDIO_GRACE, GracePeriod, run_within_grace
 
@@ -139,7 +139,7 @@ class Feed:
     __slots__ = ("max_bytes", "max_depth", "out", "runner", "session")
 
     def __init__(
-        self, runner: Runner, session: ServerSession, out: StdoutWriter, max_bytes: int, max_depth: int
+        self, runner: Runner, session: ServerSession, out: Outbound, max_bytes: int, max_depth: int
     ) -> None:
         self.runner = runner
         self.session = session

@@ -3,6 +3,8 @@
 async with Client(["python", "-m", "runtime", "serve", "--stdio"]) as client:
     result = await client.call_tool("echo", {"text": "hi"})
 
+`Client(server)` (a `Server` object) connects in memory: same process and event loop, no sockets.
+
 Over HTTP a session the server ended (404) is replaced by a new one and the request retried once; answers of
 a tool with an `outputSchema` are checked against it; the server's requests are refused (-32602) when they
 need a capability the client did not declare.
@@ -30,6 +32,8 @@ from runtime.tasks import TaskRunner
 if TYPE_CHECKING:
     import ssl
 
+    from runtime.server.app import Server
+
 __all__ = ["Client", "ClientClosed", "ClientTransport", "OutputSchemaError", "SessionExpired"]
 
 # The server's requests a client may run as tasks, when it declares so (tasks.mdx "Client Capabilities").
@@ -41,6 +45,7 @@ ProgressCallback = Callable[[float, float | None, str | None], Any]
 NotificationHandler = Callable[[str, Any], Any]
 RequestHandler = Callable[[Any], Awaitable[Any] | Any]
 DEFAULT_TIMEOUT = 60.0
+CLOSE_SECONDS = 5.0  # how long closing waits for the callbacks it cancelled
 
 
 class ClientTransport(Protocol):
@@ -77,7 +82,8 @@ ELICITATION_MODES = ("form", "url")
 
 
 class Client:
-    """An MCP client over stdio (a command list) or Streamable HTTP (an http:// or https:// URL).
+    """An MCP client over stdio (a command list), Streamable HTTP (an http:// or https:// URL) or in memory
+    (a `Server` object in this process: see `in_memory`).
 
     HTTP only: `headers` are sent with every request (they cannot replace the protocol's own headers);
     `verify` is the TLS check of an https:// server (True: the system's CAs, a CA bundle path, False: off,
@@ -86,7 +92,7 @@ class Client:
 
     def __init__(
         self,
-        target: str | Sequence[str] | ClientTransport,
+        target: str | Sequence[str] | ClientTransport | Server,
         *,
         name: str = "mcprt-client",
         version: str = "0.1.0",
@@ -200,9 +206,19 @@ class Client:
         self.tasks.start(record, work())
         return {"task": record.wire()}
 
+    @classmethod
+    def in_memory(
+        cls, server: Server, *, max_message_bytes: int | None = None, **options: Any
+    ) -> Client:
+        """A client of `server` in this process and event loop: no sockets, no subprocess; messages go
+        through the same session core and runner as over stdio (and its limits). `options` are `Client`'s."""
+        from runtime.client.memory import InMemoryTransport
+
+        return cls(InMemoryTransport(server, max_message_bytes=max_message_bytes), **options)
+
     @staticmethod
     def _make_transport(
-        target: str | Sequence[str] | ClientTransport,
+        target: str | Sequence[str] | ClientTransport | Server,
         env: dict[str, str] | None,
         cwd: str | None,
         headers: Mapping[str, str] | None,
@@ -220,6 +236,12 @@ class Client:
             from runtime.client.stdio import StdioTransport
 
             return StdioTransport(target, env=env, cwd=cwd)
+        from runtime.server.app import Server
+
+        if isinstance(target, Server):
+            from runtime.client.memory import InMemoryTransport
+
+            return InMemoryTransport(target)
         return target
 
     # -- lifecycle -----------------------------------------------------------------------------------------
@@ -359,6 +381,13 @@ class Client:
             self._recovery.cancel()
         await self.transport.close()
         self._on_close(None)
+        # Callbacks and answers to the server still running have no connection left: end them, so that
+        # closing leaves no task behind.
+        background = [task for task in self._tasks if not task.done()]
+        for task in background:
+            task.cancel()
+        if background:
+            await asyncio.wait(background, timeout=CLOSE_SECONDS)
 
     # -- messages ------------------------------------------------------------------------------------------
 
