@@ -28,6 +28,8 @@ RELATED_TASK = "io.modelcontextprotocol/related-task"
 DEFAULT_MAX_TASKS = 1024  # tasks kept at once, finished ones included until they expire (`--max-tasks`)
 DEFAULT_MAX_QUEUED_MESSAGES = 1000  # per task: its messages no stream has taken yet, oldest dropped
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
+# How a task still running when its server stops ends (tasks.mdx: a failed task's error is its result).
+_STOPPED = rpc.ErrorBody(rpc.INTERNAL_ERROR, "The server stopped before the task finished", None)
 # tasks.mdx "Task Status": the transitions a receiver may make.
 ALLOWED = {
     "working": {"input_required", "completed", "failed", "cancelled"},
@@ -161,6 +163,17 @@ class TaskRunner:
         self.relay_grace = 0.5  # seconds a tasks/result waits for the last relayed messages of an ended task
         self._remote_listeners: dict[str, int] = {}  # task running here -> the worker listening for it
         self._relayed_end: dict[str, asyncio.Event] = {}  # task listened for here -> set when it ended
+        self._closed = False
+
+    def close(self) -> None:
+        """The server stops (its grace period is over): tasks still running here fail, recorded while the
+        store is still open so that other workers and later readers see why, and are cancelled. Nothing is
+        recorded afterwards (the store may be closed by then)."""
+        for task_id, task in list(self._running.items()):
+            with contextlib.suppress(Exception):  # a store already gone: nothing left to tell
+                self.finish(task_id, None, _STOPPED, "failed", _STOPPED.message)
+            task.cancel()
+        self._closed = True
 
     def create(self, owner: str, requested_ttl: int | None) -> TaskRecord:
         if len(self.store) >= self.max_tasks:
@@ -205,6 +218,8 @@ class TaskRunner:
         except rpc.McpError as exc:
             self.finish(task_id, None, rpc.ErrorBody(exc.code, exc.message, exc.data), "failed", exc.message)
         except Exception as exc:
+            if self._closed:
+                return  # the server stopped it (close): how it ended is recorded already
             failure = internal_error("a task", exc)  # the requestor gets a reference, the log the details
             error = rpc.ErrorBody(failure.code, failure.message, failure.data)
             self.finish(task_id, None, error, "failed", failure.message)
@@ -224,6 +239,8 @@ class TaskRunner:
         status: str,
         message: str | None,
     ) -> None:
+        if self._closed:
+            return
         record = self.store.get(task_id)
         if record is None or record.status in TERMINAL:
             return

@@ -465,6 +465,7 @@ class Server:
         return ctx.loop.run_in_executor(self.executor, functools.partial(handler.fn, **kwargs))
 
     def shutdown(self) -> None:
+        self.tasks.close()  # before the transport closes the stores
         if self.tool_search is not None:
             self.tool_search.shutdown()
         if self._executor is not None:
