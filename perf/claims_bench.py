@@ -53,13 +53,15 @@ def _run(prefix: str, slot: int, ops: int, start: Any, results: Any) -> None:
 def bench(processes: int, ops: int) -> list[tuple[int, float, float]]:
     ctx = multiprocessing.get_context("spawn")
     prefix = instance_prefix("claimbench-" + secrets.token_hex(3))
-    tables = ClaimTables.create(prefix + "-inflight", SHARDS, 2 * SHARE, 16)
+    tables = ClaimTables.create(prefix + "-inflight", SHARDS, 2 * SHARE)
     workers = SharedTable.create(prefix + "-workers", 16, 1024)
     try:
         for slot in range(processes):
             workers.put(worker_key(slot), msgspec.msgpack.encode({"nonce": secrets.token_hex(4)}))
         start, results = ctx.Event(), ctx.Queue()
-        runners = [ctx.Process(target=_run, args=(prefix, slot, ops, start, results)) for slot in range(processes)]
+        runners = [
+            ctx.Process(target=_run, args=(prefix, slot, ops, start, results)) for slot in range(processes)
+        ]
         for runner in runners:
             runner.start()
         time.sleep(1.0)
