@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import hashlib
 import mmap
 import secrets
@@ -59,8 +60,15 @@ class RobustMutex:
             _check(_LIBC.pthread_mutex_init(ctypes.c_void_p(self._ptr), attr))
             _LIBC.pthread_mutexattr_destroy(attr)
 
+        # The hot paths call these, not the context manager: no Python frame around the C call.
+        self.acquire: Callable[[], int] = functools.partial(self._lock, self._ptr)
+        self.release: Callable[[], int] = functools.partial(self._unlock, self._ptr)
+
     def __enter__(self) -> None:
-        code = self._lock(self._ptr)
+        self.recover(self.acquire())
+
+    def recover(self, code: int) -> None:
+        """After `acquire` returned `code` (not 0): hold the mutex, or raise (then it is not held)."""
         if code == errno.EOWNERDEAD:  # its holder died inside: every write is one word, nothing is torn
             _check(_LIBC.pthread_mutex_consistent(self._ptr))
         elif code:
@@ -78,6 +86,29 @@ def _check(code: int) -> None:
         raise OSError(code, "pthread mutex set-up failed")
 
 
+class _FcntlLock:
+    """The segment's fcntl lock behind `RobustMutex`'s calls, where the C library has no robust mutexes."""
+
+    def __init__(self, segment: Segment) -> None:
+        self.segment = segment
+        self.held: AbstractContextManager[None] | None = None
+
+    def acquire(self) -> int:
+        held = self.segment.locked(0)
+        held.__enter__()
+        self.held = held  # set while holding it: no other thread of this process is in here
+        return 0
+
+    def release(self) -> int:
+        held, self.held = self.held, None
+        if held is not None:
+            held.__exit__(None, None, None)
+        return 0
+
+    def recover(self, code: int) -> None:
+        pass
+
+
 class ClaimShard:
     """One shard: `capacity` slots probed linearly from `key % capacity`. A release leaves a tombstone
     (entries never move, so lock-free readers need no epoch), and an empty slot where the chain ends there
@@ -90,6 +121,8 @@ class ClaimShard:
         self.count_at = base  # the live entry count (u32), polled by readers
         self.capacity = capacity
         self.mutex = mutex
+        calls: RobustMutex | _FcntlLock = mutex if mutex is not None else _FcntlLock(segment)
+        self._acquire, self._release, self._recover = calls.acquire, calls.release, calls.recover
         # Native words (little-endian wherever we run): aligned 8-byte stores are single instructions, so
         # a reader sees a key or an owner whole, and a writer killed mid-claim tears nothing.
         self.words: memoryview | None = memoryview(segment.mm)[
@@ -108,7 +141,10 @@ class ClaimShard:
         when another owner holds the key, FULL when `limit` entries exist already (or no slot is free)."""
         words, capacity = self.words, self.capacity
         assert words is not None
-        with self.lock():
+        code = self._acquire()
+        if code:
+            self._recover(code)
+        try:
             index = key % capacity
             free = -1
             for _ in range(capacity):
@@ -134,17 +170,24 @@ class ClaimShard:
             words[2 * free] = key
             U32.pack_into(self.mm, self.count_at, count + 1)
             return free
+        finally:
+            self._release()
 
     def release(self, index: int, key: int, owner: int) -> bool:
         """Remove the entry `claim` put at `index`, if it is still `owner`'s."""
         words = self.words
         assert words is not None
-        with self.lock():
+        code = self._acquire()
+        if code:
+            self._recover(code)
+        try:
             if words[2 * index] != key or words[2 * index + 1] != owner:
                 return False
             self._vacate(index)
             U32.pack_into(self.mm, self.count_at, U32.unpack_from(self.mm, self.count_at)[0] - 1)
             return True
+        finally:
+            self._release()
 
     def _vacate(self, index: int) -> None:
         """Free a used slot (under the lock): a tombstone, unless the next slot is empty; then this one and

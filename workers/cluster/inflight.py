@@ -73,9 +73,9 @@ class InflightRegistry:
     def claim(self, shard: int, key: int, request_id: rpc.RequestId) -> int | bytes:
         """Make the request this worker's: the slot index of its entry, else the JSON-RPC error to answer."""
         table = self.shards[shard]
-        claimed = table.claim(key, self.owner, self.limit, self._abandoned_or_ours)
+        claimed = table.claim(key, self.owner, self.limit, self.stale)
         if claimed == FULL and self.sweep():  # full, but perhaps of the requests of a worker that died
-            claimed = table.claim(key, self.owner, self.limit, self._abandoned_or_ours)
+            claimed = table.claim(key, self.owner, self.limit, self.stale)
         if claimed >= 0:
             return claimed
         if claimed == HELD:
@@ -91,7 +91,8 @@ class InflightRegistry:
         """Drop the entries of workers that are gone (at start, and when a shard is full)."""
         return sum(shard.remove_owners(self._abandoned) for shard in self.shards)
 
-    def _abandoned_or_ours(self, owner: int) -> bool:
+    def stale(self, owner: int) -> bool:
+        """Whether a claim may take over an entry of `owner`."""
         # Ours without a local handle: left by a release that never ran; nothing of it is running here.
         return owner == self.owner or self._abandoned(owner)
 
@@ -130,12 +131,17 @@ class SharedInflight(dict[Any, Any]):
         return self.registry.held_elsewhere(self.shard, key)
 
     def claim(self, request_id: rpc.RequestId) -> bytes | None:
-        key = self.registry.key(self.session, request_id)
-        claimed = self.registry.claim(self.shard, key, request_id)
-        if type(claimed) is int:
+        registry = self.registry
+        key = registry.key(self.session, request_id)
+        claimed = registry.shards[self.shard].claim(key, registry.owner, registry.limit, registry.stale)
+        if claimed >= 0:
             self.claims[request_id] = (key, claimed)
             return None
-        return claimed  # type: ignore[return-value]
+        found = registry.claim(self.shard, key, request_id)  # held, or full: a sweep, or the error
+        if isinstance(found, int):
+            self.claims[request_id] = (key, found)
+            return None
+        return found
 
     def release_all(self) -> None:
         """The session ended: free its ids this worker holds (the handles go when their handlers stop)."""
@@ -146,5 +152,5 @@ class SharedInflight(dict[Any, Any]):
     def pop(self, request_id: Any, default: Any = None) -> Any:
         claimed = self.claims.pop(request_id, None)
         if claimed is not None:
-            self.registry.release(self.shard, *claimed)
+            self.registry.shards[self.shard].release(claimed[1], claimed[0], self.registry.owner)
         return dict.pop(self, request_id, default)
