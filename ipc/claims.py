@@ -184,7 +184,8 @@ class ClaimShard:
             if words[2 * index] != key or words[2 * index + 1] != owner:
                 return False
             self._vacate(index)
-            U32.pack_into(self.mm, self.count_at, U32.unpack_from(self.mm, self.count_at)[0] - 1)
+            count = U32.unpack_from(self.mm, self.count_at)[0]
+            U32.pack_into(self.mm, self.count_at, count - 1 if count else 0)  # see remove_owners
             return True
         finally:
             self._release()
@@ -237,7 +238,7 @@ class ClaimShard:
     def remove_owners(self, doomed: Callable[[int], bool]) -> int:
         """Remove every entry whose owner `doomed(owner)` picks, under the lock (so an entry claimed again
         meanwhile is judged by its new owner); returns how many went. Also recounts the entries (a writer
-        killed between its claim and its count leaves the count one too high)."""
+        killed between writing its key and its count leaves the count one too low)."""
         words = self.words
         assert words is not None
         removed = live = 0

@@ -107,6 +107,26 @@ def test_probes_find_every_survivor_past_tombstones_and_released_slots_empty_aga
         tables.close()
 
 
+def test_an_entry_left_uncounted_by_a_killed_claimer_is_taken_over_and_released_cleanly(prefix: str) -> None:
+    """A claimer killed after writing its key but before its count: the count is one too low; a takeover
+    and release of that entry must not wrap the count around, and the sweep recounts."""
+    tables = ClaimTables.create(prefix + "-c", 1, 8)
+    table = tables.shards[0]
+    try:
+        key = 8 * 3 + 2  # home slot 2
+        assert table.words is not None
+        table.words[2 * 2 + 1], table.words[2 * 2] = 7, key  # as the killed claimer left it (owner 7)
+        assert len(table) == 0 and table.owner_of(key) == 7
+        index = table.claim(key, 1, 4, lambda owner: owner == 7)
+        assert index == 2 and table.release(index, key, 1) and len(table) == 0
+        assert table.claim(key, 1, 4) == 2 and len(table) == 1
+        table.words[2 * 5 + 1], table.words[2 * 5] = 7, 8 * 4 + 5  # another, uncounted
+        assert table.remove_owners(lambda owner: owner == 7) == 1 and len(table) == 1
+    finally:
+        tables.unlink()
+        tables.close()
+
+
 def _die_holding_the_lock(name: str) -> None:
     tables = ClaimTables.attach(name)
     tables.shards[1].lock().__enter__()
