@@ -260,53 +260,6 @@ class TableRegion:
     def _slot_version(self, index: int) -> int:
         return int(SLOT.unpack_from(self.mm, self.slots + index * self.slot_size)[6])
 
-    def put_new(
-        self, key: str, value: bytes, limit: int, stale: Callable[[bytes], bool] | None = None
-    ) -> int:
-        """Insert `key` only if it is absent, or present with a value `stale(value)` calls abandoned: an
-        atomic claim among processes. Returns the entry's version (> 0), 0 when the key is held, -1 when
-        `limit` entries exist already (or the table is full)."""
-        kb = key.encode()
-        if len(kb) > KEY_MAX or len(value) > self.value_size:
-            raise ValueError(f"key or value too long for {self.segment.name}")
-        h = key_hash(kb)
-        mm = self.mm
-        with self.lock():
-            index, present = self._find(kb, h)
-            if present:
-                off = self.slots + index * self.slot_size
-                vlen = SLOT.unpack_from(mm, off)[5]
-                start = off + SLOT_HEADER + KEY_MAX
-                if stale is None or not stale(mm[start : start + vlen]):
-                    return 0
-            else:
-                count = U32.unpack_from(mm, self.base + _COUNT_AT)[0]
-                if index < 0 or count >= min(limit, self.capacity - 1):
-                    return -1
-                U32.pack_into(mm, self.base + _COUNT_AT, count + 1)
-            version = struct.unpack_from("<Q", mm, self.base + _VERSIONS_AT)[0] + 1
-            struct.pack_into("<Q", mm, self.base + _VERSIONS_AT, version)
-            self._write_slot(index, kb, h, value, version, 0.0)
-        return int(version)
-
-    def remove_values(self, doomed: Callable[[bytes], bool]) -> int:
-        """Remove every entry whose value `doomed(value)` picks, under the lock (so an entry claimed again
-        meanwhile is judged by its new value); returns how many went."""
-        mm = self.mm
-        removed = 0
-        with self.lock():
-            index = 0
-            while index < self.capacity:
-                off = self.slots + index * self.slot_size
-                _, state, _, _, _, vlen, _, _ = SLOT.unpack_from(mm, off)
-                start = off + SLOT_HEADER + KEY_MAX
-                if state == USED and doomed(mm[start : start + vlen]):
-                    self._delete(index)  # may shift a later entry into this slot: look at it again
-                    removed += 1
-                    continue
-                index += 1
-        return removed
-
     def touch(self, key: str, expires_at: float) -> bool:
         """Move an entry's expiry (its value and version stay)."""
         kb = key.encode()

@@ -2,7 +2,8 @@
 across processes costs) and throughput with 2 workers, against the official SDK under `uvicorn --workers 2`,
 in one run.
 
-    .venv/bin/python -m perf.cluster_bench [--concurrency 32] [--seconds 5] [--runs 3]
+    .venv/bin/python -m perf.cluster_bench [--concurrency 32] [--seconds 5] [--runs 3] [--scenario call|await]
+        [--only mcprt]
 
 Neither the servers nor the load generator are pinned by the harness (mcprt pins its own workers). CPU per
 request = CPU time of the server's whole process tree during the measured window / requests answered.
@@ -35,7 +36,7 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
-def measure(name: str, workers: int, concurrency: int, seconds: float) -> dict[str, float]:
+def measure(name: str, workers: int, concurrency: int, seconds: float, scenario: str) -> dict[str, float]:
     process, port = start_http(name, cpu=None, workers=workers)
     marks: list[float] = []
     try:
@@ -45,7 +46,7 @@ def measure(name: str, workers: int, concurrency: int, seconds: float) -> dict[s
                 f"http://127.0.0.1:{port}/mcp",
                 concurrency,
                 seconds,
-                "call",
+                scenario,
                 on_window=lambda opening: marks.append(tree_cpu(process.pid)),
             )
         )
@@ -61,19 +62,23 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--scenario", choices=["call", "await"], default="call", help="await: awaits once")
+    parser.add_argument("--only", choices=["mcprt"], help="leave the SDK peer out (slow to start under load)")
     args = parser.parse_args()
+    configs = [config for config in CONFIGS if args.only is None or config[0] == args.only]
     # Round robin (one run of each configuration, then the next round): drift shifts them all alike.
-    samples: dict[tuple[str, int], list[dict[str, float]]] = {config: [] for config in CONFIGS}
+    samples: dict[tuple[str, int], list[dict[str, float]]] = {config: [] for config in configs}
     for _ in range(args.runs):
         for (name, workers), runs in samples.items():
-            runs.append(measure(name, workers, args.concurrency, args.seconds))
+            runs.append(measure(name, workers, args.concurrency, args.seconds, args.scenario))
     results = {
         config: {key: statistics.median(r[key] for r in runs) for key in runs[0]}
         for config, runs in samples.items()
     }
-    sdk = results[("official-sdk", 2)]["rps"]
+    sdk = results[("official-sdk", 2)]["rps"] if ("official-sdk", 2) in results else 0.0
     print(
-        f"Streamable HTTP tools/call echo, concurrency {args.concurrency}, "
+        f"Streamable HTTP tools/call {'echo' if args.scenario == 'call' else 'echo_after_await'}, "
+        f"concurrency {args.concurrency}, "
         f"{args.runs} runs x {args.seconds} s, medians; one session per connection"
     )
     columns = f"{'req/s':>9} {'P50 ms':>8} {'P99 ms':>8} {'errors':>7} {'CPU us/req':>11} {'x SDK':>7}"

@@ -126,7 +126,7 @@ class Supervisor:
         # Shards of twice their share of the limit in slots: probes stay short when it is nearly reached.
         shards = min(INFLIGHT_SHARDS, s.max_inflight)
         share = -(-s.max_inflight // shards)
-        self.inflight = ClaimTables.create(names.inflight_name(prefix), shards, 2 * share, 16)
+        self.inflight = ClaimTables.create(names.inflight_name(prefix), shards, 2 * share)
         self._segments = [self.sessions, self.tasks, self.events, self.table, self.inflight]
         if s.cache is not None:
             self.cache = SharedCache.create(names.cache_name(prefix), s.cache)
