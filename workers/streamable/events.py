@@ -14,6 +14,8 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from runtime.stores.events import parse_event_id as parse_event_id
+
 
 class _Writable(Protocol):
     def write(self, data: bytes) -> None: ...
@@ -40,13 +42,6 @@ class EventStore(Protocol):
         None when the id is unknown or expired."""
 
     def drop_session(self, session_id: str) -> None: ...
-
-
-def parse_event_id(event_id: str) -> tuple[str, int] | None:
-    stream_id, _, seq = event_id.rpartition(".")
-    if not stream_id or not seq.isdigit():
-        return None
-    return stream_id, int(seq)
 
 
 @dataclass
