@@ -3,7 +3,7 @@
 - `sessions.SessionStore`: HTTP sessions (workers/streamable/sessions.py, workers/cluster/sessions.py);
 - `events.EventStore`: the SSE events kept for resumption (workers/streamable/events.py, ipc/eventlog.py);
 - `tasks.TaskStore`: task records (runtime/tasks.py, workers/cluster/tasks.py);
-- `bus.MessageBus`: messages between worker processes (workers/cluster/bus.py).
+- `bus.MessageBus`: messages between worker processes (workers/cluster/bus.py; in one process: memory_bus.py).
 
 Each interface states its contract (what is atomic, what may be lost, the bounds) and how a networked
 implementation (Redis) would fit; tests/test_store_contracts.py runs the same checks on every implementation.

@@ -6,8 +6,9 @@ from typing import Any, Protocol
 
 
 class MessageBus(Protocol):
-    """Messages between worker slots. Implementation: workers.cluster.bus.Bus (a shared-memory ring per slot
-    as its inbox and a pipe per slot to wake its event loop). A message is a tuple of msgpack-able values
+    """Messages between worker slots. Implementations: workers.cluster.bus.Bus (a shared-memory ring per slot
+    as its inbox and a pipe per slot to wake its event loop) and runtime.stores.memory_bus.MemoryBus (slots
+    within one process). A message is a tuple of msgpack-able values
     whose first item names its kind (workers/cluster/node.py lists them); the receiver's `on_message`
     callback, given when the bus is made, gets it as a list (tuples arrive as lists), on its event loop.
 
