@@ -1,4 +1,4 @@
-"""The SSE event store in shared memory (the `EventStore` of workers.streamable.events), so that a client
+"""The SSE event store in shared memory (the `EventStore` of runtime.stores.events), so that a client
 whose worker died resumes its stream with `Last-Event-ID` through any other worker.
 
 One segment holds a circular log of event records and a stream index (a `TableRegion` keyed by
@@ -18,7 +18,7 @@ import time
 from ipc.errors import SegmentError
 from ipc.segment import HEADER_SIZE, KIND_EVENTLOG, Segment, align
 from ipc.table import KEY_MAX, TableRegion
-from workers.streamable.events import parse_event_id
+from runtime.stores.events import EventStore, parse_event_id
 
 LOG_HEADER = struct.Struct("<QQQQQ")  # log capacity, reserved pos, committed pos, index offset, log offset
 _RESERVED_AT, _COMMITTED_AT = HEADER_SIZE + 8, HEADER_SIZE + 16
@@ -31,7 +31,7 @@ U64 = struct.Struct("<Q")
 LOG_LOCK, INDEX_LOCK = 0, 1
 
 
-class SharedEventLog(Segment):
+class SharedEventLog(Segment, EventStore):
     KIND = KIND_EVENTLOG
 
     def __init__(  # type: ignore[no-untyped-def]

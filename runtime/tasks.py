@@ -3,9 +3,10 @@ request: the server (tools/call) or the client (sampling/createMessage, elicitat
 answers at once with a task id; the work goes on, and the requestor polls `tasks/get`, blocks on
 `tasks/result`, lists or cancels.
 
-Task records are plain values kept in a `TaskStore` (in-process here; shared memory and Redis later), bound to
-the session that created them: another session can neither see nor touch them. What only this process can
-hold (the running coroutine, waiters of tasks/result) stays in `TaskRunner`.
+Task records are plain values kept in a `TaskStore` (runtime/stores/tasks.py; in-process here, in shared
+memory in workers/cluster/tasks.py), bound to the session that created them: another session can neither see
+nor touch them. What only this process can hold (the running coroutine, waiters of tasks/result) stays in
+`TaskRunner`.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
 from runtime.protocol import jsonrpc as rpc
 from runtime.server.failures import internal_error, report
+from runtime.stores.tasks import TaskRecord as TaskRecord
+from runtime.stores.tasks import TaskStore, now_iso
 
 RELATED_TASK = "io.modelcontextprotocol/related-task"
 DEFAULT_MAX_TASKS = 1024  # tasks kept at once, finished ones included until they expire (`--max-tasks`)
@@ -37,60 +39,7 @@ ALLOWED = {
 }
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-class TaskRecord(msgspec.Struct, kw_only=True):
-    task_id: str
-    owner: str  # the session that created it
-    status: str = "working"
-    status_message: str | None = None
-    created_at: str = msgspec.field(default_factory=now_iso)
-    last_updated_at: str = ""
-    ttl_ms: int | None = None
-    poll_interval_ms: int | None = None
-    expires_at: float | None = None  # monotonic-free wall clock (time.time()), None: kept until purged
-    result: bytes | None = None  # the encoded result of the underlying request
-    error: rpc.ErrorBody | None = None  # or its JSON-RPC error
-    worker: int = -1  # the worker process running it (multi-process runtime), -1: this process
-
-    def wire(self) -> dict[str, Any]:
-        task: dict[str, Any] = {
-            "taskId": self.task_id,
-            "status": self.status,
-            "createdAt": self.created_at,
-            "lastUpdatedAt": self.last_updated_at or self.created_at,
-            "ttl": self.ttl_ms,
-        }
-        if self.status_message is not None:
-            task["statusMessage"] = self.status_message
-        if self.poll_interval_ms is not None:
-            task["pollInterval"] = self.poll_interval_ms
-        return task
-
-
-class TaskStore(Protocol):
-    def put(self, record: TaskRecord) -> None: ...
-
-    def get(self, task_id: str) -> TaskRecord | None: ...
-
-    def owned_by(self, owner: str) -> list[TaskRecord]: ...
-
-    def delete(self, task_id: str) -> None: ...
-
-    def records(self) -> list[TaskRecord]: ...
-
-    def __len__(self) -> int:
-        """Records kept, expired ones possibly included until `expire()`."""
-        ...
-
-    def expire(self) -> None:
-        """Drop the records whose ttl has passed."""
-        ...
-
-
-class MemoryTaskStore:
+class MemoryTaskStore(TaskStore):
     def __init__(self) -> None:
         self._tasks: dict[str, TaskRecord] = {}
 

@@ -14,13 +14,14 @@ from typing import Any
 import msgspec
 
 from ipc.ring import Ring
+from runtime.stores.bus import MessageBus
 from workers.cluster.config import ClusterConfig, ring_name
 
 _encode = msgspec.msgpack.encode
 _decode = msgspec.msgpack.decode
 
 
-class Bus:
+class Bus(MessageBus):
     def __init__(
         self,
         config: ClusterConfig,

@@ -16,7 +16,7 @@ from ipc.table import SharedTable
 from runtime.protocol.core import ServerProfile, ServerSession
 from runtime.protocol.state import SessionState, dump_state, load_state
 from runtime.protocol.versions import revision
-from workers.streamable.sessions import SessionRefused, new_session_id
+from runtime.stores.sessions import SessionRefused, SessionStore, new_session_id
 
 TOUCH_EVERY = 1.0  # seconds: a session's expiry is pushed back at most this often per worker
 
@@ -50,7 +50,7 @@ def _take_stream(state: SessionState, current: SessionState) -> None:
     state.stream_before = current.stream_before
 
 
-class SharedSessions:
+class SharedSessions(SessionStore):
     def __init__(
         self,
         table: SharedTable,

@@ -9,13 +9,13 @@ import msgspec
 
 from ipc.table import SharedTable
 from runtime.protocol import jsonrpc as rpc
-from runtime.tasks import TaskRecord
+from runtime.stores.tasks import TaskRecord, TaskStore
 
 _encode = msgspec.msgpack.encode
 _decoder = msgspec.msgpack.Decoder(TaskRecord)
 
 
-class SharedTaskStore:
+class SharedTaskStore(TaskStore):
     def __init__(self, table: SharedTable) -> None:
         self.table = table
 

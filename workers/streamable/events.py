@@ -2,9 +2,8 @@
 that a client that lost its connection can resume with `Last-Event-ID` and get what it missed on *that*
 stream.
 
-Event ids are `<stream id>.<sequence>`: unique within the session and naming their stream, so a resumption
-replays only that stream (transports.mdx "Resumability and Redelivery"). The interface is small so that the
-multi-worker runtime can put it in shared memory.
+The interface (`EventStore`) and the event ids are in runtime/stores/events.py; the multi-worker runtime puts
+the store in shared memory (ipc/eventlog.py).
 """
 
 from __future__ import annotations
@@ -13,6 +12,9 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from runtime.stores.events import EventStore as EventStore
+from runtime.stores.events import parse_event_id as parse_event_id
 
 
 class _Writable(Protocol):
@@ -31,24 +33,6 @@ def write_events(conn: _Writable, events: list[tuple[str, bytes]]) -> None:
             conn.write(sse_event(event_id, data))
 
 
-class EventStore(Protocol):
-    def append(self, session_id: str, stream_id: str, data: bytes | None) -> str:
-        """Store one event (data None: the stream's end marker) and return its event id."""
-
-    def replay(self, session_id: str, last_event_id: str) -> tuple[str, list[tuple[str, bytes]], bool] | None:
-        """The stream of `last_event_id`, the events after it, and whether that stream has ended;
-        None when the id is unknown or expired."""
-
-    def drop_session(self, session_id: str) -> None: ...
-
-
-def parse_event_id(event_id: str) -> tuple[str, int] | None:
-    stream_id, _, seq = event_id.rpartition(".")
-    if not stream_id or not seq.isdigit():
-        return None
-    return stream_id, int(seq)
-
-
 @dataclass
 class _Stream:
     next_seq: int = 1
@@ -58,7 +42,7 @@ class _Stream:
     bytes: int = 0  # of the events kept
 
 
-class MemoryEventStore:
+class MemoryEventStore(EventStore):
     """In-process store, bounded in count, bytes and age: per stream at most `max_events` events and
     `max_stream_bytes` bytes, in all at most `max_bytes` bytes and `max_streams` streams (the oldest events,
     the least recently used streams go first), streams dropped `ttl` seconds after their last event.

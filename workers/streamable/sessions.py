@@ -1,51 +1,20 @@
 """The HTTP session table: session id → live protocol session, with idle expiry and a cap.
 
-In-process for one worker; the multi-worker runtime replaces it with the shared-memory table (same methods).
+In-process for one worker; the multi-worker runtime replaces it with the shared-memory table
+(workers/cluster/sessions.py). The interface, `SessionStore`, is in runtime/stores/sessions.py.
 """
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Iterator
-from typing import Protocol
 
 from runtime.protocol.core import ServerSession
+from runtime.stores.sessions import SessionRefused as SessionRefused
+from runtime.stores.sessions import SessionStore, new_session_id
 
 
-class Sessions(Protocol):
-    """A session table: in-process (`MemorySessions`) or shared by every worker (workers.cluster)."""
-
-    def get(self, session_id: str) -> ServerSession | None: ...
-
-    def full(self) -> bool: ...
-
-    def add(self, session: ServerSession) -> str: ...
-
-    def remove(self, session_id: str) -> ServerSession | None: ...
-
-    def expire(self) -> list[str]: ...
-
-    def __len__(self) -> int: ...
-
-    def __iter__(self) -> Iterator[ServerSession]: ...
-
-
-class SessionRefused(Exception):
-    """The session table cannot take this session: `status` (HTTP) and a message for the client."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def new_session_id() -> str:
-    """128 bits from the OS CSPRNG, as 32 visible ASCII characters (transports.mdx "Session Management")."""
-    return secrets.token_hex(16)
-
-
-class MemorySessions:
+class MemorySessions(SessionStore):
     def __init__(self, idle_timeout: float = 1800.0, max_sessions: int = 10_000) -> None:
         self.idle_timeout = idle_timeout
         self.max_sessions = max_sessions

@@ -24,9 +24,10 @@ from runtime.protocol.core import Reply, ServerSession, StandaloneSession
 from runtime.protocol.state import INITIALIZING, OPERATING, SessionState
 from runtime.protocol.versions import HTTP_DEFAULT_VERSION, SUPPORTED_VERSIONS
 from runtime.server.runner import Runner
+from runtime.stores.sessions import SessionStore
 from workers.streamable.events import EventStore, MemoryEventStore, parse_event_id, sse_event, write_events
 from workers.streamable.media import accepts_json_and_sse, accepts_sse, is_json
-from workers.streamable.sessions import MemorySessions, SessionRefused, Sessions
+from workers.streamable.sessions import MemorySessions, SessionRefused
 
 if TYPE_CHECKING:
     from runtime.server.app import Server
@@ -275,14 +276,14 @@ class StreamableHttp:
         server: Server,
         settings: StreamableSettings | None = None,
         *,
-        sessions: Sessions | None = None,
+        sessions: SessionStore | None = None,
         events: EventStore | None = None,
     ) -> None:
         self.server = server
         self.settings = settings = settings or StreamableSettings()
         if sessions is None:
             sessions = MemorySessions(settings.idle_timeout, settings.max_sessions)
-        self.sessions: Sessions = sessions
+        self.sessions: SessionStore = sessions
         # Shared sessions (several workers): write a changed record back after each message, and make a
         # session this worker loads for the first time reachable for server events.
         self._commit = getattr(self.sessions, "commit", None)
