@@ -14,7 +14,7 @@ from runtime.protocol.scan import DEFAULT_MAX_MESSAGE_BYTES
 from runtime.server.tool_search import LIMIT_MAX
 from runtime.tasks import DEFAULT_MAX_TASKS
 
-DEFAULT_APP = "runtime.demo:server"
+DEFAULT_APP = "runtime.default_app:server"
 CLUSTER_ENV = "MCPRT_CLUSTER"  # set by the supervisor for its workers (workers.cluster.config.ENV)
 
 

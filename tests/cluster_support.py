@@ -14,6 +14,8 @@ import threading
 import time
 from typing import Any
 
+from tests.conftest import EVERYTHING
+
 ACCEPT = "application/json, text/event-stream"
 INIT = {
     "jsonrpc": "2.0",
@@ -36,6 +38,7 @@ class ClusterServer:
             "-m",
             "runtime",
             "serve",
+            EVERYTHING,
             "--http",
             "127.0.0.1:0",
             "--workers",
