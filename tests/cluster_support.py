@@ -30,15 +30,17 @@ INIT = {
 
 
 class ClusterServer:
-    """`mcprt serve --http 127.0.0.1:0 --workers N` with its stderr collected (the supervisor's events)."""
+    """`mcprt serve [APP] --http 127.0.0.1:0 --workers N` with its stderr collected (the supervisor's events).
+    An app among `args` (a file.py or module:attr) is served, else the everything example."""
 
     def __init__(self, workers: int, *args: str) -> None:
+        names_an_app = any(arg.endswith(".py") or ":" in arg for arg in args)
         command = [
             sys.executable,
             "-m",
             "runtime",
             "serve",
-            EVERYTHING,
+            *([] if names_an_app else [EVERYTHING]),
             "--http",
             "127.0.0.1:0",
             "--workers",
