@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from tests.cluster_support import ClusterServer
+from tests.conftest import EVERYTHING
 from tests.fuzzrun import HttpFuzzer, Report, StdioFuzzer, http_alive, logged_errors, run
 
 
@@ -38,7 +39,7 @@ def main() -> int:
                 server.stop()
             log = server.lines
         else:
-            command = [sys.executable, "-m", "runtime", "serve", "--stdio"]
+            command = [sys.executable, "-m", "runtime", "serve", str(EVERYTHING), "--stdio"]
             stdio = StdioFuzzer(command, args.seed, args.timeout)
             try:
                 run(stdio, report, args.first, args.cases, args.seconds, progress=True)

@@ -17,7 +17,7 @@ from runtime.tasks import DEFAULT_MAX_TASKS
 if TYPE_CHECKING:
     from workers.cluster.config import ClusterConfig
 
-DEFAULT_APP = "runtime.demo:server"
+DEFAULT_APP = "runtime.default_app:server"
 
 
 def load_app(spec: str) -> Any:

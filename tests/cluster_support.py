@@ -14,6 +14,8 @@ import threading
 import time
 from typing import Any
 
+from tests.conftest import EVERYTHING
+
 ACCEPT = "application/json, text/event-stream"
 INIT = {
     "jsonrpc": "2.0",
@@ -28,14 +30,17 @@ INIT = {
 
 
 class ClusterServer:
-    """`mcprt serve --http 127.0.0.1:0 --workers N` with its stderr collected (the supervisor's events)."""
+    """`mcprt serve [APP] --http 127.0.0.1:0 --workers N` with its stderr collected (the supervisor's events).
+    An app among `args` (a file.py or module:attr) is served, else the everything example."""
 
     def __init__(self, workers: int, *args: str) -> None:
+        names_an_app = any(arg.endswith(".py") or ":" in arg for arg in args)
         command = [
             sys.executable,
             "-m",
             "runtime",
             "serve",
+            *([] if names_an_app else [EVERYTHING]),
             "--http",
             "127.0.0.1:0",
             "--workers",

@@ -1,4 +1,5 @@
-"""Shared fixtures: how to start the demo server for real (subprocesses, sockets)."""
+"""Shared fixtures: how to start the everything example (examples/everything.py) for real (subprocesses,
+sockets)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+EVERYTHING = str(ROOT / "examples" / "everything.py")  # every feature and conformance fixture
 
 
 def serve_command(*args: str, app: str | None = None) -> list[str]:
-    command = [sys.executable, "-m", "runtime", "serve"]
-    if app:
-        command.append(app)
-    return [*command, *args]
+    """`mcprt serve APP ARGS`; APP is the everything example unless told."""
+    return [sys.executable, "-m", "runtime", "serve", app or EVERYTHING, *args]
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def http_server():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(params=["stdio", "http"])
 def target(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    """Where a Client connects: the demo over stdio (a command) or over Streamable HTTP (a URL)."""
+    """Where a Client connects: the everything example over stdio (a command) or over Streamable HTTP (a URL)."""
     if request.param == "stdio":
         yield serve_command("--stdio")
         return

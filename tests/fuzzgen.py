@@ -25,7 +25,8 @@ NOTIFICATIONS = [
     "notifications/initialized", "notifications/cancelled", "notifications/progress",
     "notifications/roots/list_changed", "notifications/tasks/status", "notifications/message",
 ]  # fmt: skip
-# Demo tools that answer at once whatever the arguments (slow, elicitation and sampling tools could wait).
+# Tools of examples/everything.py that answer at once whatever the arguments (slow, elicitation and
+# sampling tools could wait).
 TOOLS = [
     "echo", "add", "worker_info", "test_simple_text", "test_image_content", "test_error_handling",
     "test_multiple_content_types", "json_schema_2020_12_tool", "test_tool_with_progress",

@@ -14,6 +14,7 @@ from mcp.client.stdio import stdio_client
 
 from runtime import Client
 from runtime.protocol import types as t
+from tests.conftest import EVERYTHING
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -98,7 +99,7 @@ async def test_roots_list_changed_reaches_the_server_hook(target: Any) -> None:
 def sdk_transports(http_url: str) -> list[Any]:
     from mcp.client.streamable_http import streamable_http_client
 
-    stdio = StdioServerParameters(command=sys.executable, args=["-m", "runtime", "serve", "--stdio"])
+    stdio = StdioServerParameters(command=sys.executable, args=["-m", "runtime", "serve", EVERYTHING, "--stdio"])
     return [stdio_client(stdio), streamable_http_client(http_url)]
 
 

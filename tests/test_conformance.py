@@ -1,5 +1,5 @@
 """The official MCP conformance suite (npm @modelcontextprotocol/conformance, pinned in tools/conformance)
-against the demo server over Streamable HTTP, and against our client."""
+against the everything example (examples/everything.py) over Streamable HTTP, and against our client."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import EVERYTHING
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFORMANCE = ROOT / "tools" / "conformance"
@@ -30,7 +32,7 @@ def test_server_scenarios(suite: Path, workers: int) -> None:
     # Every server scenario of both suites, against one worker and two; a WARNING fails the scenario (run.py).
     # Two workers: every scenario also passes when its requests are spread over processes; cross-worker
     # faults are intermittent, so the suites run several times (about 3 s a run).
-    command = f"{sys.executable} -m runtime serve --http 127.0.0.1:{{port}} --workers {workers}"
+    command = f"{sys.executable} -m runtime serve {EVERYTHING} --http 127.0.0.1:{{port}} --workers {workers}"
     result = subprocess.run(
         [
             sys.executable,

@@ -1,4 +1,4 @@
-"""End to end: our Client against a real `mcprt serve` subprocess running the demo, over stdio and HTTP."""
+"""End to end: our Client against a real `mcprt serve` subprocess running examples/everything.py, over stdio and HTTP."""
 
 from __future__ import annotations
 

@@ -34,6 +34,29 @@ def test_tools_serve_stdio_answers_initialize() -> None:
     assert "installing" not in done.stderr, "a runtime-only install is satisfied by the dev one"
     reply = json.loads(done.stdout.splitlines()[0])
     assert reply["id"] == 1 and reply["result"]["protocolVersion"] == "2025-11-25"
+    assert reply["result"]["serverInfo"]["name"] == "mcprt-demo", "with no app it serves examples/everything.py"
+
+
+@pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "python").exists(), reason="needs the repository's .venv")
+def test_tools_serve_takes_an_app_first() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "MCPRT_EXTRAS"}
+    done = subprocess.run(
+        [str(ROOT / "tools" / "serve"), "examples/hello.py", "--stdio"],
+        input=json.dumps(INIT) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[0])["result"]["serverInfo"]["name"] == "hello"
+
+
+@pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "python").exists(), reason="needs the repository's .venv")
+def test_tools_serve_help() -> None:
+    done = subprocess.run([str(ROOT / "tools" / "serve"), "--help"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "usage: mcprt serve" in done.stdout, done.stderr
 
 
 @pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "python").exists(), reason="needs the repository's .venv")

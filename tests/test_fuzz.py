@@ -65,7 +65,7 @@ def test_fuzz_stdio() -> None:
 
 
 def test_roots_list_changed_without_roots_capability_logs_nothing() -> None:
-    """Found by the fuzz: the demo's roots hook asked a client without the roots capability for its roots,
+    """Found by the fuzz: the everything example's roots hook asked a client without the roots capability for its roots,
     and the failed hook task was logged as a traceback ("Task exception was never retrieved")."""
     fuzzer = StdioFuzzer(serve_command("--stdio"), SEED)  # initialized without capabilities
     try:

@@ -367,7 +367,7 @@ def test_valid_utf8_passes(http_server: RunningServer) -> None:
 
 
 def test_core_rejects_invalid_utf8_outside_decoded_strings() -> None:
-    from runtime.demo import server
+    from examples.everything import server
 
     session = ServerSession(server.profile)
     action = session.receive(b'{"jsonrpc":"2.0","id":1,"method":"ping","\xff":1}')
@@ -380,11 +380,11 @@ def test_core_rejects_invalid_utf8_outside_decoded_strings() -> None:
 
 
 class ThreadServer:
-    """The Streamable HTTP endpoint serving the demo in this process, on uvloop in a thread, on a real
+    """The Streamable HTTP endpoint serving the everything example in this process, on uvloop in a thread, on a real
     loopback socket: the test can count the worker's objects."""
 
     def __init__(self) -> None:
-        from runtime.demo import server as app
+        from examples.everything import server as app
 
         self.loop = uvloop.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)

@@ -11,11 +11,13 @@ from mcp import ClientSession, StdioServerParameters, types
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
+from tests.conftest import EVERYTHING
+
 pytestmark = pytest.mark.timeout(60)
 
 
 def demo_params() -> StdioServerParameters:
-    return StdioServerParameters(command=sys.executable, args=["-m", "runtime", "serve", "--stdio"])
+    return StdioServerParameters(command=sys.executable, args=["-m", "runtime", "serve", EVERYTHING, "--stdio"])
 
 
 @pytest.fixture(params=["stdio", "http"])

@@ -13,6 +13,7 @@ from mcp.client.stdio import stdio_client
 
 from runtime import Client, McpError
 from runtime.protocol import types as t
+from tests.conftest import EVERYTHING
 
 pytestmark = pytest.mark.timeout(60)
 ROOTS = [{"uri": "file:///work/project", "name": "project"}]
@@ -113,7 +114,7 @@ async def test_official_sdk_client_answers_server_requests(http_server: Any) -> 
         "elicitation_callback": elicitation_callback,
         "list_roots_callback": roots_callback,
     }
-    stdio = StdioServerParameters(command=sys.executable, args=["-m", "runtime", "serve", "--stdio"])
+    stdio = StdioServerParameters(command=sys.executable, args=["-m", "runtime", "serve", EVERYTHING, "--stdio"])
     for transport in (stdio_client(stdio), streamable_http_client(http_server.url)):
         async with transport as streams, ClientSession(streams[0], streams[1], **callbacks) as session:
             await session.initialize()

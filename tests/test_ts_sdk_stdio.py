@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import EVERYTHING
+
 SDK = Path(__file__).resolve().parent / "node" / "sdk"
 pytestmark = pytest.mark.timeout(300)
 
@@ -29,7 +31,7 @@ def node() -> str:
 def test_every_final_progress_reaches_the_typescript_client(node: str) -> None:
     # The tool's last progress and its result leave together; the TS client drops a progress read in the
     # same chunk as the response (typescript-sdk #2580) unless the server lets the progress go first.
-    server = [sys.executable, "-m", "runtime", "serve", "--stdio"]
+    server = [sys.executable, "-m", "runtime", "serve", EVERYTHING, "--stdio"]
     command = [node, "progress_client.mjs", "10", "slow", '{"seconds":0.1}', "--", *server]
     proc = subprocess.run(command, cwd=SDK, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr

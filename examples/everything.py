@@ -1,7 +1,8 @@
-"""The bundled demo server: every feature of the runtime, and every fixture the official conformance suite
-expects (tools/conformance/FIXTURES.md). It is the default app of `mcprt serve`.
+"""Everything: every feature of the runtime, and every fixture the official conformance suite expects
+(tests/test_conformance.py runs the suite against it). `tools/serve` serves it when given no app.
+Smaller examples to copy from sit next to it (hello.py, weather.py, progress_and_sampling.py).
 
-    mcprt serve --stdio            # or: mcprt serve --http 127.0.0.1:8000
+    mcprt serve examples/everything.py --stdio     # or: --http 127.0.0.1:8000
 """
 
 from __future__ import annotations
