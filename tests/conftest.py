@@ -13,6 +13,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EVERYTHING = str(ROOT / "examples" / "everything.py")  # every feature and conformance fixture
+# The plainest initialize request: the latest revision, no client capabilities.
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 0,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
 
 
 def serve_command(*args: str, app: str | None = None) -> list[str]:

@@ -10,17 +10,7 @@ import pytest
 from runtime import Server
 from runtime.protocol.core import Call, Cancel, Notice, Reply, ServerSession
 from runtime.protocol.state import OPERATING, dump_state, load_state
-
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 0,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
+from tests.conftest import INIT
 
 
 def make_server() -> Server:

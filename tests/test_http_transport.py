@@ -11,22 +11,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import RunningServer
+from tests.conftest import INIT, RunningServer
 
 pytestmark = pytest.mark.timeout(60)
 DYNAMIC = str(Path(__file__).parent / "apps" / "dynamic.py") + ":server"
 INLINE = str(Path(__file__).parent / "apps" / "inline.py") + ":server"
 ACCEPT = "application/json, text/event-stream"
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 0,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
 
 
 def request(

@@ -13,21 +13,11 @@ import pytest
 
 from runtime.protocol.scan import DEFAULT_MAX_MESSAGE_BYTES
 from tests.cluster_support import ACCEPT, start_session
-from tests.conftest import ROOT, RunningServer, serve_command
+from tests.conftest import INIT, ROOT, RunningServer, serve_command
 
 pytestmark = pytest.mark.timeout(120)
 LIMIT = DEFAULT_MAX_MESSAGE_BYTES
 APP = "tests/apps/limits.py:server"
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 0,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
 
 
 def _call_of_size(size: int, request_id: int) -> bytes:

@@ -9,7 +9,7 @@ schemas (schema/<version>/schema.json). The 2026-07-28 (stateless) revision will
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,46 +46,11 @@ class Revision:
         return self is _LATEST_REVISION
 
 
-_V2025_11_25 = Revision(
-    "2025-11-25",
-    has_streamable_http=True,
-    has_resumable_streams=True,
-    has_version_header=True,
-    has_sse_polling=True,
-    has_progress_message=True,
-    has_item_meta=True,
-    has_completions=True,
-    has_tool_annotations=True,
-    has_audio_content=True,
-    has_titles=True,
-    has_structured_output=True,
-    has_resource_links=True,
-    has_last_modified=True,
-    has_icons=True,
-    has_tool_execution=True,
-    has_tasks=True,
-    has_elicitation=True,
-    has_url_elicitation=True,
-    has_sampling_tools=True,
-)
-_V2025_06_18 = Revision(
-    "2025-06-18",
-    has_streamable_http=True,
-    has_resumable_streams=True,
-    has_version_header=True,
-    has_progress_message=True,
-    has_item_meta=True,
-    has_completions=True,
-    has_tool_annotations=True,
-    has_audio_content=True,
-    has_titles=True,
-    has_structured_output=True,
-    has_resource_links=True,
-    has_last_modified=True,
-    has_elicitation=True,
-)
-_V2025_03_26 = Revision(
-    "2025-03-26",
+# Each revision is its predecessor plus what its changelog adds (and minus what it removes).
+_V2024_11_05 = Revision("2024-11-05")
+_V2025_03_26 = replace(
+    _V2024_11_05,
+    version="2025-03-26",
     has_batches=True,
     has_streamable_http=True,
     has_resumable_streams=True,
@@ -94,7 +59,28 @@ _V2025_03_26 = Revision(
     has_tool_annotations=True,
     has_audio_content=True,
 )
-_V2024_11_05 = Revision("2024-11-05")
+_V2025_06_18 = replace(
+    _V2025_03_26,
+    version="2025-06-18",
+    has_batches=False,
+    has_version_header=True,
+    has_item_meta=True,
+    has_titles=True,
+    has_structured_output=True,
+    has_resource_links=True,
+    has_last_modified=True,
+    has_elicitation=True,
+)
+_V2025_11_25 = replace(
+    _V2025_06_18,
+    version="2025-11-25",
+    has_sse_polling=True,
+    has_icons=True,
+    has_tool_execution=True,
+    has_tasks=True,
+    has_url_elicitation=True,
+    has_sampling_tools=True,
+)
 _LATEST_REVISION = _V2025_11_25
 
 REVISIONS: dict[str, Revision] = {
