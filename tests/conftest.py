@@ -41,6 +41,9 @@ def _repo_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHONPATH", str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
 
+STOP_SECONDS = 15  # the HTTP grace period, its backstop and a margin
+
+
 class RunningServer:
     """A real `mcprt serve --http` subprocess on a free loopback port: one worker process unless told
     otherwise (tests/test_cluster.py covers several)."""
@@ -83,10 +86,15 @@ class RunningServer:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(10)
+                # Its requests in flight get the grace period (10 s over HTTP), and its backstop ends it
+                # one second later: kill only after that, or the shared memory it would remove stays.
+                self.process.wait(STOP_SECONDS)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+                port = getattr(self, "port", None)
+                for path in Path("/dev/shm").glob(f"mcprt-{os.getuid()}-{port}-*") if port else ():
+                    path.unlink(missing_ok=True)  # a killed server removes nothing
         if self.process.stderr is not None:
             self.process.stderr.close()
 
