@@ -47,9 +47,7 @@ LANE = struct.Struct("<QQQQ")  # hits, misses, stores, stores refused
 LANE_SIZE = 32
 LANES = 65  # one per worker slot (workers.cluster.config.MAX_SLOTS) + one for tools
 TOOL_LANE = 64
-U32 = struct.Struct("<I")
-U64 = struct.Struct("<Q")
-_unpack_head, _unpack_entry, _unpack_u32 = BUCKET_HEAD.unpack_from, ENTRY.unpack_from, U32.unpack_from
+_unpack_head, _unpack_entry = BUCKET_HEAD.unpack_from, ENTRY.unpack_from
 
 STATE_OPEN, STATE_CLOSED = 1, 2
 _STATE = 28  # offset of the state in the cache header
@@ -57,7 +55,9 @@ RECORD_ENTRY, RECORD_PAD = 1, 2
 KIND_OTHER, KIND_RESOURCE, KIND_LIST, KIND_TOOL = 0, 1, 2, 3
 KIND_LABELS = {KIND_OTHER: "other", KIND_RESOURCE: "resource", KIND_LIST: "list", KIND_TOOL: "tool"}
 KEY_MAX = 4096
-SPINS = 10_000  # reader retries on one bucket before it reports a miss (a writer died mid-write)
+# Reader retries on one bucket before it waits for the shard's writers' lock instead: a writer descheduled
+# mid-write (or dead) keeps the bucket odd, and spinning on would only burn the core it needs.
+SPINS = 2_000
 
 # byte offsets inside a shard header
 _DIRTY, _GEN, _HEAD, _TAIL, _LIVE, _ENTRIES, _EVICTIONS, _EXPIRED, _INVALIDATED, _STORES, _VERSIONS = (
@@ -168,6 +168,14 @@ class SharedCache:
         self.arena_at: list[int] = [at + buckets * BUCKET_SIZE for at in self.buckets_at]
         self.max_value = min(arena // 4, 1 << 31)
         self.lane = TOOL_LANE
+        # Every counter and sequence word is loaded and stored whole (ipc/atomic.py): struct would not.
+        words = segment.words
+        self.load32, self.store32, self.load64, self.store64 = (
+            words.load32,
+            words.store32,
+            words.load64,
+            words.store64,
+        )
 
     # -- life cycle ----------------------------------------------------------------------------------------
 
@@ -183,8 +191,8 @@ class SharedCache:
         stride = SHARD_HEADER_SIZE + buckets * BUCKET_SIZE + arena
         size = shards_at + shards * stride
         fd, mm = _CacheSegment._create(name, size, shards_at)
-        CACHE_HEADER.pack_into(
-            mm, HEADER_SIZE, shards, buckets, WAYS, BUCKET_SIZE, arena, SHARD_HEADER_SIZE, STATE_OPEN,
+        mm[HEADER_SIZE : HEADER_SIZE + CACHE_HEADER.size] = CACHE_HEADER.pack(
+            shards, buckets, WAYS, BUCKET_SIZE, arena, SHARD_HEADER_SIZE, STATE_OPEN,
             LANES, KEY_MAX, shards_at, stride, lanes_at,
         )  # fmt: skip
         cache = cls(_CacheSegment(name, fd, mm, True))
@@ -203,7 +211,7 @@ class SharedCache:
     @property
     def closed_by_owner(self) -> bool:
         """The server that owns the segment has stopped (it marks the header before unlinking)."""
-        state: int = U32.unpack_from(self.mm, HEADER_SIZE + _STATE)[0]
+        state: int = self.load32(HEADER_SIZE + _STATE)
         return state != STATE_OPEN
 
     @property
@@ -211,7 +219,7 @@ class SharedCache:
         return self.segment.creator_pid
 
     def mark_closed(self) -> None:
-        U32.pack_into(self.mm, HEADER_SIZE + _STATE, STATE_CLOSED)
+        self.store32(HEADER_SIZE + _STATE, STATE_CLOSED)
 
     def close(self) -> None:
         self.segment.close()
@@ -232,11 +240,7 @@ class SharedCache:
         """(value, version, expires at) of a live entry, or None."""
         h = zlib.crc32(kb)
         shard, at = self._where(h)
-        if not LOCK_FREE_READS:
-            with self.segment.locked(shard):
-                found = self._probe(kb, h, shard, at, locked=True)
-        else:
-            found = self._probe(kb, h, shard, at)
+        found = self._probe(kb, h, shard, at) if LOCK_FREE_READS else self._probe_locked(kb, h, shard, at)
         if found is None or (found[2] and found[2] <= time.time()):
             return None
         return found
@@ -272,14 +276,14 @@ class SharedCache:
         if not LOCK_FREE_READS:
             found = self.lookup(kb)
             return None if found is None else found[0]
-        mm = self.mm
+        mm, load32 = self.mm, self.load32
         klen = len(kb)
         unpack_head = _unpack_head
         for _ in range(SPINS):
-            head = unpack_head(mm, at)
-            seq = head[0]
+            seq = load32(at)  # before the words it guards
             if seq & 1:
                 continue
+            head = unpack_head(mm, at)
             value = None
             expires = 0.0
             way = 2
@@ -295,11 +299,20 @@ class SharedCache:
                     value = mm[end : end + vlen]
                     break
                 way += 1
-            if _unpack_u32(mm, at)[0] == seq:
+            if load32(at) == seq:
                 if value is not None and expires and expires <= time.time():
                     return None
                 return value
-        return None
+        found = self.lookup(kb)  # the bucket stayed odd: `_probe` waits for its writer
+        return None if found is None else found[0]
+
+    def _probe_locked(self, kb: bytes, h: int, shard: int, at: int) -> tuple[bytes, int, float] | None:
+        """A read under the shard's lock: its writer finishes first, or, dead, left the shard dirty, and
+        then nothing in it is trusted until the next writer resets it."""
+        with self.segment.locked(shard):
+            if self.load32(self.shard_at[shard] + _DIRTY):
+                return None
+            return self._probe(kb, h, shard, at, locked=True)
 
     def _probe(
         self, kb: bytes, h: int, shard: int, at: int, locked: bool = False
@@ -312,10 +325,10 @@ class SharedCache:
         unpack_head = BUCKET_HEAD.unpack_from
         unpack_entry = ENTRY.unpack_from
         for _ in range(SPINS):
-            head = unpack_head(mm, at)
-            seq = head[0]
+            seq = self.load32(at)
             if seq & 1 and not locked:
                 continue
+            head = unpack_head(mm, at)
             found = None
             way = 2
             while tag in head:  # a miss ends here, without raising (the tag may also equal the seq word)
@@ -334,9 +347,9 @@ class SharedCache:
                     found = (mm[start + klen : start + klen + vlen], version, expires)
                     break
                 way += 1
-            if locked or U32.unpack_from(mm, at)[0] == seq:
+            if locked or self.load32(at) == seq:
                 return found
-        return None
+        return self._probe_locked(kb, h, shard, at)  # odd all along: a writer descheduled (or dead) mid-write
 
     def entries(self) -> Iterator[tuple[str, int, int, float, int]]:
         """(key, value length, kind, expires at, version) of the entries (a snapshot, without a lock: one
@@ -346,8 +359,9 @@ class SharedCache:
             lo, hi = self.arena_at[shard], self.arena_at[shard] + self.arena
             for b in range(self.buckets):
                 at = self.buckets_at[shard] + b * BUCKET_SIZE
+                seq = self.load32(at)
                 head = BUCKET_HEAD.unpack_from(mm, at)
-                if head[0] & 1 or not any(head[2:]):
+                if seq & 1 or not any(head[2:]):
                     continue
                 seen = []
                 for way in range(WAYS):
@@ -358,7 +372,7 @@ class SharedCache:
                         start = off + RECORD_SIZE
                         if lo <= off and start + klen + vlen <= hi:
                             seen.append((mm[start : start + klen], vlen, kind, expires, version))
-                if U32.unpack_from(mm, at)[0] == head[0]:
+                if self.load32(at) == seq:
                     for kb, vlen, kind, expires, version in seen:
                         yield kb.decode(errors="replace"), vlen, kind, expires, version
 
@@ -367,11 +381,11 @@ class SharedCache:
     def count(self, hit: bool) -> None:
         """A server-side hit or miss, in this process's lane (one writer per lane: no lock needed)."""
         at = self.lanes_at + self.lane * LANE_SIZE + (0 if hit else 8)
-        U64.pack_into(self.mm, at, U64.unpack_from(self.mm, at)[0] + 1)
+        self.store64(at, self.load64(at) + 1)
 
     def _count_store(self, stored: bool) -> None:
         at = self.lanes_at + self.lane * LANE_SIZE + (16 if stored else 24)
-        U64.pack_into(self.mm, at, U64.unpack_from(self.mm, at)[0] + 1)
+        self.store64(at, self.load64(at) + 1)
 
     def stats(self) -> CacheStats:
         mm = self.mm
@@ -397,7 +411,7 @@ class SharedCache:
         """The key's shard's invalidation generation: take it before computing a value, pass it to `put`,
         and a value computed while the key was invalidated is not stored (it may be stale)."""
         shard = zlib.crc32(key.encode()) % self.shards
-        return int(U32.unpack_from(self.mm, self.shard_at[shard] + _GEN)[0])
+        return int(self.load32(self.shard_at[shard] + _GEN))
 
     def put(self, key: str, value: bytes, ttl: float | None = None, kind: int = KIND_OTHER,
             generation: int | None = None) -> bool:  # fmt: skip
@@ -415,47 +429,48 @@ class SharedCache:
             s = self.shard_at[shard]
             mm = self.mm
             self._recover(shard)
-            if generation is not None and U32.unpack_from(mm, s + _GEN)[0] != generation:
+            if generation is not None and self.load32(s + _GEN) != generation:
                 self._count_store(False)
                 return False
-            U32.pack_into(mm, s + _DIRTY, 1)
-            version = U64.unpack_from(mm, s + _VERSIONS)[0] + 1
-            U64.pack_into(mm, s + _VERSIONS, version)
+            self.store32(s + _DIRTY, 1)
+            version = self.load64(s + _VERSIONS) + 1
+            self.store64(s + _VERSIONS, version)
             try:
                 off = self._allocate(shard, size)
             except _Corrupt:  # a ring that does not add up: start the shard afresh rather than trust it
                 self._reset(shard)
                 off = self._allocate(shard, size)
-            RECORD.pack_into(mm, off, size, RECORD_ENTRY, len(kb), len(value), h, version)
+            mm[off : off + RECORD_SIZE] = RECORD.pack(size, RECORD_ENTRY, len(kb), len(value), h, version)
             start = off + RECORD_SIZE
             mm[start : start + len(kb)] = kb
             mm[start + len(kb) : start + len(kb) + len(value)] = value
             self._index(shard, at, h, kb, off, len(value), kind, expires, version, size)
             self._add(s + _STORES, 1)
-            U32.pack_into(mm, s + _DIRTY, 0)
+            self.store32(s + _DIRTY, 0)
         self._count_store(True)
         return True
 
     def _add(self, at: int, n: int) -> None:
-        U64.pack_into(self.mm, at, U64.unpack_from(self.mm, at)[0] + n)
+        self.store64(at, self.load64(at) + n)
 
     def _allocate(self, shard: int, size: int) -> int:
         """Room for `size` bytes at the ring's head, evicting from the tail; returns the segment offset."""
         mm = self.mm
         s = self.shard_at[shard]
         arena = self.arena
-        head: int = U64.unpack_from(mm, s + _HEAD)[0]
-        tail: int = U64.unpack_from(mm, s + _TAIL)[0]
+        head: int = self.load64(s + _HEAD)
+        tail: int = self.load64(s + _TAIL)
         phys = head % arena
         pad = arena - phys if phys + size > arena else 0
         while head + pad + size - tail > arena:
             tail = self._evict_tail(shard, tail, head)
         if pad:
             if pad >= RECORD_SIZE:
-                RECORD.pack_into(mm, self.arena_at[shard] + phys, pad, RECORD_PAD, 0, 0, 0, 0)
+                pad_at = self.arena_at[shard] + phys
+                mm[pad_at : pad_at + RECORD_SIZE] = RECORD.pack(pad, RECORD_PAD, 0, 0, 0, 0)
             head += pad
-        U64.pack_into(mm, s + _TAIL, tail)
-        U64.pack_into(mm, s + _HEAD, head + size)
+        self.store64(s + _TAIL, tail)
+        self.store64(s + _HEAD, head + size)
         return self.arena_at[shard] + head % arena
 
     def _evict_tail(self, shard: int, tail: int, head: int) -> int:
@@ -473,10 +488,7 @@ class SharedCache:
             at = self._where(h)[1]
             for way in range(WAYS):
                 entry_at = at + BUCKET_HEAD_SIZE + way * ENTRY_SIZE
-                if (
-                    U32.unpack_from(self.mm, at + 8 + 4 * way)[0]
-                    and U64.unpack_from(self.mm, entry_at)[0] == off
-                ):
+                if self.load32(at + 8 + 4 * way) and self.load64(entry_at) == off:
                     self._clear_way(shard, at, way, size)
                     self._add(self.shard_at[shard] + _EVICTIONS, 1)
                     break
@@ -493,7 +505,7 @@ class SharedCache:
         way = self._find_way(shard, at, head, tag, kb)
         if way >= 0:  # replaced in place: readers see the old value or the new one, never a miss
             old = self._record_size(at, way)
-            U64.pack_into(mm, s + _LIVE, max(0, U64.unpack_from(mm, s + _LIVE)[0] - old))
+            self.store64(s + _LIVE, max(0, self.load64(s + _LIVE) - old))
             added = 0
         else:
             ways = head[2:]
@@ -502,13 +514,13 @@ class SharedCache:
                 self._clear_way(shard, at, way, self._record_size(at, way))
                 self._add(s + _EVICTIONS, 1)
             added = 1
-        seq = U32.unpack_from(mm, at)[0] | 1
-        U32.pack_into(mm, at, seq)  # odd: readers retry
+        seq = self.load32(at) | 1
+        self.store32(at, seq)  # odd: readers retry
         entry_at = at + BUCKET_HEAD_SIZE + way * ENTRY_SIZE
-        ENTRY.pack_into(mm, entry_at, off, vlen, len(kb), kind, expires, version)
-        U32.pack_into(mm, at + 8 + 4 * way, tag)
-        U32.pack_into(mm, at + 4, U32.unpack_from(mm, at + 4)[0] + added)
-        U32.pack_into(mm, at, (seq + 1) & 0xFFFFFFFF)
+        mm[entry_at : entry_at + ENTRY_SIZE] = ENTRY.pack(off, vlen, len(kb), kind, expires, version)
+        self.store32(at + 8 + 4 * way, tag)
+        self.store32(at + 4, self.load32(at + 4) + added)
+        self.store32(at, (seq + 1) & 0xFFFFFFFF)
         self._add(s + _LIVE, size)
         self._add(s + _ENTRIES, added)
 
@@ -538,40 +550,42 @@ class SharedCache:
         return victim
 
     def _record_size(self, at: int, way: int) -> int:
-        off = U64.unpack_from(self.mm, at + BUCKET_HEAD_SIZE + way * ENTRY_SIZE)[0]
-        return int(U32.unpack_from(self.mm, off)[0])
+        off = self.load64(at + BUCKET_HEAD_SIZE + way * ENTRY_SIZE)
+        return int(self.load32(off))
 
     def _clear_way(self, shard: int, at: int, way: int, size: int) -> None:
         mm = self.mm
-        seq = U32.unpack_from(mm, at)[0] | 1
-        U32.pack_into(mm, at, seq)
-        U32.pack_into(mm, at + 8 + 4 * way, 0)
+        seq = self.load32(at) | 1
+        self.store32(at, seq)
+        self.store32(at + 8 + 4 * way, 0)
         entry_at = at + BUCKET_HEAD_SIZE + way * ENTRY_SIZE
         mm[entry_at : entry_at + ENTRY_SIZE] = bytes(ENTRY_SIZE)
-        U32.pack_into(mm, at + 4, max(0, U32.unpack_from(mm, at + 4)[0] - 1))
-        U32.pack_into(mm, at, (seq + 1) & 0xFFFFFFFF)
+        self.store32(at + 4, max(0, self.load32(at + 4) - 1))
+        self.store32(at, (seq + 1) & 0xFFFFFFFF)
         s = self.shard_at[shard]
-        U64.pack_into(mm, s + _LIVE, max(0, U64.unpack_from(mm, s + _LIVE)[0] - size))
-        U64.pack_into(mm, s + _ENTRIES, max(0, U64.unpack_from(mm, s + _ENTRIES)[0] - 1))
+        self.store64(s + _LIVE, max(0, self.load64(s + _LIVE) - size))
+        self.store64(s + _ENTRIES, max(0, self.load64(s + _ENTRIES) - 1))
 
     def _recover(self, shard: int) -> None:
         """Under the lock: a writer that died mid-change left the shard dirty (or a bucket odd); reset it."""
         s = self.shard_at[shard]
-        if U32.unpack_from(self.mm, s + _DIRTY)[0]:
+        if self.load32(s + _DIRTY):
             self._reset(shard)
 
     def _reset(self, shard: int) -> None:
         mm = self.mm
         for b in range(self.buckets):
             at = self.buckets_at[shard] + b * BUCKET_SIZE
-            seq = U32.unpack_from(mm, at)[0] | 1
-            U32.pack_into(mm, at, seq)
+            seq = self.load32(at) | 1
+            self.store32(at, seq)
             mm[at + 4 : at + BUCKET_SIZE] = bytes(BUCKET_SIZE - 4)
-            U32.pack_into(mm, at, (seq + 1) & 0xFFFFFFFF)
+            self.store32(at, (seq + 1) & 0xFFFFFFFF)
         s = self.shard_at[shard]
-        gen = U32.unpack_from(mm, s + _GEN)[0]
+        gen = self.load32(s + _GEN)
         counters = SHARD.unpack_from(mm, s)[6:]
-        SHARD.pack_into(mm, s, 0, (gen + 1) & 0xFFFFFFFF, 0, 0, 0, 0, *counters)
+        self.store32(s + _GEN, gen + 1)  # first, and whole: writers holding a generation compare it
+        mm[s + _HEAD : s + SHARD.size] = SHARD.pack(0, 0, 0, 0, 0, 0, *counters)[_HEAD:]
+        self.store32(s + _DIRTY, 0)
 
     def remove(self, key: str) -> bool:
         """Invalidate one key (everywhere: the segment is shared)."""
@@ -590,7 +604,7 @@ class SharedCache:
 
     def _bump_generation(self, shard: int) -> None:
         s = self.shard_at[shard] + _GEN
-        U32.pack_into(self.mm, s, (U32.unpack_from(self.mm, s)[0] + 1) & 0xFFFFFFFF)
+        self.store32(s, (self.load32(s) + 1) & 0xFFFFFFFF)
 
     def remove_kind(self, kind: int | None = None, prefix: bytes = b"") -> int:
         """Invalidate every entry of a kind (None: every kind) whose key starts with `prefix`."""

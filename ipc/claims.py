@@ -14,13 +14,15 @@ import functools
 import hashlib
 import mmap
 import secrets
+import struct
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
 from ipc.errors import SegmentError
 from ipc.segment import HEADER_SIZE, KIND_TABLE, LOCK_FREE_READS, Segment
-from ipc.table import U32
+
+U32 = struct.Struct("<I")
 
 MUTEX_AREA = 64  # pthread_mutex_t is 40 bytes on x86-64 glibc, 48 on arm64
 SHARD_HEADER = 64  # u32 live entry count, then reserved: the slots start on their own cache line
@@ -118,7 +120,8 @@ class ClaimShard:
         self.segment = segment
         self.mm = segment.mm
         self.base = base
-        self.count_at = base  # the live entry count (u32), polled by readers
+        self.count_at = base  # the live entry count (u32), polled by readers: loaded and stored whole
+        self.load32, self.store32 = segment.words.load32, segment.words.store32
         self.capacity = capacity
         self.mutex = mutex
         calls: RobustMutex | _FcntlLock = mutex if mutex is not None else _FcntlLock(segment)
@@ -133,7 +136,7 @@ class ClaimShard:
         return self.mutex if self.mutex is not None else self.segment.locked(0)
 
     def __len__(self) -> int:
-        return int(U32.unpack_from(self.mm, self.count_at)[0])
+        return self.load32(self.count_at)
 
     def claim(self, key: int, owner: int, limit: int, stale: Callable[[int], bool] | None = None) -> int:
         """Insert `key` for `owner` if it is absent, or present with an owner `stale(owner)` calls
@@ -161,14 +164,14 @@ class ClaimShard:
                 index = index + 1 if index + 1 < capacity else 0
             else:
                 index = -1  # no empty slot: every probe runs the whole table until a release frees one
-            count = U32.unpack_from(self.mm, self.count_at)[0]
+            count = self.load32(self.count_at)
             if free < 0:
                 free = index
             if free < 0 or count >= min(limit, capacity - 1):
                 return FULL
             words[2 * free + 1] = owner  # the owner first: a reader that sees the key sees its owner
             words[2 * free] = key
-            U32.pack_into(self.mm, self.count_at, count + 1)
+            self.store32(self.count_at, count + 1)
             return free
         finally:
             self._release()
@@ -184,8 +187,8 @@ class ClaimShard:
             if words[2 * index] != key or words[2 * index + 1] != owner:
                 return False
             self._vacate(index)
-            count = U32.unpack_from(self.mm, self.count_at)[0]
-            U32.pack_into(self.mm, self.count_at, count - 1 if count else 0)  # see remove_owners
+            count = self.load32(self.count_at)
+            self.store32(self.count_at, count - 1 if count else 0)  # see remove_owners
             return True
         finally:
             self._release()
@@ -259,7 +262,7 @@ class ClaimShard:
             for index in range(self.capacity):  # tombstones that end a chain become empty
                 if words[2 * index] == TOMBSTONE and words[2 * ((index + 1) % self.capacity)] == EMPTY:
                     self._vacate(index)
-            U32.pack_into(self.mm, self.count_at, live)
+            self.store32(self.count_at, live)
         return removed
 
     def close(self) -> None:
@@ -309,8 +312,7 @@ class ClaimTables:
     def create(cls, name: str, shards: int, capacity: int) -> ClaimTables:
         regions = _regions_at(shards)
         fd, mm = _ClaimSegment._create(name, regions + shards * _shard_size(capacity), regions)
-        U32.pack_into(mm, HEADER_SIZE, shards)
-        U32.pack_into(mm, HEADER_SIZE + 4, capacity)
+        mm[HEADER_SIZE : HEADER_SIZE + 8] = struct.pack("<II", shards, capacity)
         mm[_SECRET_AT : _SECRET_AT + _SECRET_SIZE] = secrets.token_bytes(_SECRET_SIZE)
         return cls(_ClaimSegment(name, fd, mm, True), create=True)
 

@@ -27,7 +27,7 @@ RECORD = struct.Struct("<IIQQI4x")
 STREAM = struct.Struct("<QQBxxxxxxxd")  # next seq, newest record position, ended, -, touched
 NONE = 0xFFFFFFFFFFFFFFFF
 PAD = 0xFFFFFFFF
-U64 = struct.Struct("<Q")
+PAD_WORD = struct.pack("<I", PAD)
 LOG_LOCK, INDEX_LOCK = 0, 1
 
 
@@ -60,7 +60,7 @@ class SharedEventLog(Segment, EventStore):
         log_at = align(index_at + TableRegion.size(capacity, STREAM.size), 4096)
         log_bytes = align(log_bytes)
         fd, mm = cls._create(name, log_at + log_bytes, index_at)
-        LOG_HEADER.pack_into(mm, HEADER_SIZE, log_bytes, 0, 0, index_at, log_at)
+        mm[HEADER_SIZE : HEADER_SIZE + LOG_HEADER.size] = LOG_HEADER.pack(log_bytes, 0, 0, index_at, log_at)
         TableRegion.format(mm, index_at, capacity, STREAM.size)
         return cls(name, fd, mm, True, ttl, max_stream_bytes)
 
@@ -103,21 +103,22 @@ class SharedEventLog(Segment, EventStore):
         need = RECORD.size + align(len(key) + len(data))
         if need > capacity // 4 or len(data) > self.max_stream_bytes:
             return previous  # too big to keep: it is sent, not stored
-        reserved: int = U64.unpack_from(mm, _RESERVED_AT)[0]
+        words = self.words  # the positions readers poll go in whole (ipc/atomic.py)
+        reserved = words.load64(_RESERVED_AT)
         at = reserved % capacity
         if at + need > capacity:  # records never straddle the end: pad to it
-            U64.pack_into(mm, _RESERVED_AT, reserved + capacity - at + need)
-            struct.pack_into("<I", mm, self.log_at + at, PAD)
+            words.store64(_RESERVED_AT, reserved + capacity - at + need)
+            mm[self.log_at + at : self.log_at + at + 4] = PAD_WORD
             reserved += capacity - at
             at = 0
         else:
-            U64.pack_into(mm, _RESERVED_AT, reserved + need)  # before the bytes: readers see the overwrite
+            words.store64(_RESERVED_AT, reserved + need)  # before the bytes: readers see the overwrite
         base = self.log_at + at
-        RECORD.pack_into(mm, base, need, len(key), seq, previous, len(data))
+        mm[base : base + RECORD.size] = RECORD.pack(need, len(key), seq, previous, len(data))
         start = base + RECORD.size
         mm[start : start + len(key)] = key
         mm[start + len(key) : start + len(key) + len(data)] = data
-        U64.pack_into(mm, _COMMITTED_AT, reserved + need)
+        words.store64(_COMMITTED_AT, reserved + need)
         return reserved
 
     def replay(self, session_id: str, last_event_id: str) -> tuple[str, list[tuple[str, bytes]], bool] | None:
@@ -137,7 +138,7 @@ class SharedEventLog(Segment, EventStore):
         found: list[tuple[int, int, bytes]] = []  # (position, seq, data), newest first
         budget = self.max_stream_bytes
         while position != NONE:
-            oldest_intact = U64.unpack_from(mm, _RESERVED_AT)[0] - capacity
+            oldest_intact = self.words.load64(_RESERVED_AT) - capacity
             if position < oldest_intact:
                 break  # overwritten since: older events are gone
             base = self.log_at + position % capacity
@@ -149,7 +150,7 @@ class SharedEventLog(Segment, EventStore):
             if budget < 0:
                 break  # the stream's older events are beyond its share
             data = mm[start + klen : start + klen + dlen]
-            if position < U64.unpack_from(mm, _RESERVED_AT)[0] - capacity:
+            if position < self.words.load64(_RESERVED_AT) - capacity:
                 break  # overwritten while it was read
             found.append((position, seq, data))
             position = previous

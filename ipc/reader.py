@@ -22,13 +22,12 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from ipc.cache import _STATE, STATE_OPEN, U32, SharedCache
+from ipc.cache import _STATE, STATE_OPEN, SharedCache
 from ipc.errors import SegmentError
 from ipc.segment import HEADER_SIZE, instance_prefix, instance_prefixes, pid_alive
 from runtime.protocol.versions import LATEST
 
 _STATE_AT = HEADER_SIZE + _STATE
-_unpack_u32 = U32.unpack_from
 
 
 def cache_name(prefix: str) -> str:
@@ -143,7 +142,7 @@ class CacheReader:
         self._until_clock -= 1
         if cache is None or self._until_clock <= 0:
             return self._get_checked(uri, None)
-        if _unpack_u32(cache.mm, _STATE_AT)[0] != STATE_OPEN:  # the server stopped: what is left may be stale
+        if cache.load32(_STATE_AT) != STATE_OPEN:  # the server stopped: what is left may be stale
             self._next_check = 0.0
             return None
         value = cache.get_resource(uri)
@@ -161,7 +160,7 @@ class CacheReader:
                 return None
             cache = self.cache
             assert cache is not None
-        if _unpack_u32(cache.mm, _STATE_AT)[0] != STATE_OPEN:
+        if cache.load32(_STATE_AT) != STATE_OPEN:
             self._next_check = 0.0
             return None
         value = cache.get_resource(uri) if uri is not None else cache.get_bytes(kb)  # type: ignore[arg-type]

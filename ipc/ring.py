@@ -19,7 +19,6 @@ TAIL_AT = 192  # u64, its own cache line: bytes ever consumed
 DATA_AT = 256
 FRAME = struct.Struct("<II")  # payload length (WRAP: skip to the start), reserved
 WRAP = 0xFFFFFFFF
-U64 = struct.Struct("<Q")
 
 
 class Ring(Segment):
@@ -28,6 +27,8 @@ class Ring(Segment):
     def __init__(self, name: str, fd: int, mm, created: bool) -> None:  # type: ignore[no-untyped-def]
         super().__init__(name, fd, mm, created)
         self.capacity = RING_HEADER.unpack_from(mm, HEADER_SIZE)[0]
+        # head and tail are loaded and stored whole (ipc/atomic.py): each side polls the other's
+        self.load64, self.store64 = self.words.load64, self.words.store64
         if self.capacity % 8 or DATA_AT + self.capacity > len(mm):
             self.close()
             raise SegmentError(f"{name}: the ring header is corrupt")
@@ -36,7 +37,7 @@ class Ring(Segment):
     def create(cls, name: str, capacity: int) -> Ring:
         capacity = align(capacity)
         fd, mm = cls._create(name, DATA_AT + capacity, DATA_AT)
-        RING_HEADER.pack_into(mm, HEADER_SIZE, capacity)
+        mm[HEADER_SIZE : HEADER_SIZE + RING_HEADER.size] = RING_HEADER.pack(capacity)
         return cls(name, fd, mm, True)
 
     @classmethod
@@ -52,27 +53,27 @@ class Ring(Segment):
             return False
         mm = self.mm
         with self.locked():
-            head = U64.unpack_from(mm, HEAD_AT)[0]
-            tail = U64.unpack_from(mm, TAIL_AT)[0]
+            head = self.load64(HEAD_AT)
+            tail = self.load64(TAIL_AT)
             at = head % capacity
             waste = capacity - at if at + need > capacity else 0
             if head + waste + need - tail > capacity:
                 return False
             if waste:
-                FRAME.pack_into(mm, DATA_AT + at, WRAP, 0)
+                mm[DATA_AT + at : DATA_AT + at + FRAME.size] = FRAME.pack(WRAP, 0)
                 head += waste
                 at = 0
-            FRAME.pack_into(mm, DATA_AT + at, len(payload), 0)
+            mm[DATA_AT + at : DATA_AT + at + FRAME.size] = FRAME.pack(len(payload), 0)
             mm[DATA_AT + at + FRAME.size : DATA_AT + at + FRAME.size + len(payload)] = payload
-            U64.pack_into(mm, HEAD_AT, head + need)  # publishes the frame (stores stay in order on x86-64)
+            self.store64(HEAD_AT, head + need)  # publishes the frame (stores stay in order on x86-64)
         return True
 
     def pop_all(self) -> list[bytes]:
         """Every frame written so far, oldest first (only the ring's one reader may call this)."""
         mm = self.mm
         capacity = self.capacity
-        head = U64.unpack_from(mm, HEAD_AT)[0]
-        tail = U64.unpack_from(mm, TAIL_AT)[0]
+        head = self.load64(HEAD_AT)
+        tail = self.load64(TAIL_AT)
         frames = []
         while tail < head:
             at = tail % capacity
@@ -86,9 +87,9 @@ class Ring(Segment):
             start = DATA_AT + at + FRAME.size
             frames.append(mm[start : start + length])
             tail += FRAME.size + align(length)
-        U64.pack_into(mm, TAIL_AT, tail)
+        self.store64(TAIL_AT, tail)
         return frames
 
     def pending(self) -> int:
         """Bytes written and not yet taken."""
-        return int(U64.unpack_from(self.mm, HEAD_AT)[0] - U64.unpack_from(self.mm, TAIL_AT)[0])
+        return self.load64(HEAD_AT) - self.load64(TAIL_AT)

@@ -23,6 +23,7 @@ from typing import Self
 
 import posix_ipc
 
+from ipc.atomic import Words
 from ipc.errors import SegmentError
 
 MAGIC = b"MCPRTSHM"
@@ -160,6 +161,7 @@ class Segment:
         self.name = name
         self.fd = fd
         self.mm = mm
+        self.words = Words(mm)  # the polled counters: see ipc/atomic.py
         self.created = created
         self._thread_locks: dict[int, threading.Lock] = {}
         self._closed = False
@@ -176,7 +178,8 @@ class Segment:
         os.fchmod(fd, 0o600)  # whatever the umask
         mm = mmap.mmap(fd, size)
         pid = os.getpid()
-        HEADER.pack_into(mm, 0, MAGIC, LAYOUT_VERSION, cls.KIND, header_size, size, pid, 0, time.time())
+        header = HEADER.pack(MAGIC, LAYOUT_VERSION, cls.KIND, header_size, size, pid, 0, time.time())
+        mm[: HEADER.size] = header
         return fd, mm
 
     @classmethod
@@ -228,6 +231,7 @@ class Segment:
         if self._closed:
             return
         self._closed = True
+        self.words.release()
         with contextlib.suppress(BufferError, ValueError):
             self.mm.close()
         with contextlib.suppress(OSError):

@@ -24,13 +24,13 @@ KEY_MAX = 64
 TABLE_HEADER = struct.Struct("<IIIIIIQ")  # capacity, key max, value max, slot size, count, epoch, versions
 TABLE_HEADER_SIZE = 64  # after the common header; slots start at region + 64
 SLOT = struct.Struct("<IBBHIIQd")  # seq, state, key length, -, hash, value length, version, expires at
+SLOT_REST = struct.Struct("<BBHIIQd")  # the slot header after its seq, which is stored on its own
 SLOT_HEADER = 32
-SEQ = struct.Struct("<I")
-U32 = struct.Struct("<I")
+EXPIRES = struct.Struct("<d")
 EMPTY, USED = 0, 1
 _COUNT_AT, _EPOCH_AT, _VERSIONS_AT = 16, 20, 24
 COUNT_AT = _COUNT_AT  # the live entry count (u32) at region base + COUNT_AT, for readers that poll it
-SPINS = 10_000  # reader retries before it falls back to the writers' lock (a writer died mid-write)
+SPINS = 2_000  # reader retries before it waits for the writers' lock (a writer descheduled or dead mid-write)
 
 
 def key_hash(key: bytes) -> int:
@@ -55,6 +55,8 @@ class TableRegion:
         self.value_size = value_max
         self.slot_size = slot_size
         self.slots = base + TABLE_HEADER_SIZE
+        # Seqs, the epoch and the count are loaded and stored whole (ipc/atomic.py): struct would not.
+        self.load32, self.store32 = segment.words.load32, segment.words.store32
 
     @staticmethod
     def size(capacity: int, value_max: int) -> int:
@@ -63,7 +65,8 @@ class TableRegion:
     @staticmethod
     def format(mm: mmap.mmap, base: int, capacity: int, value_max: int) -> None:
         slot_size = align(SLOT_HEADER + KEY_MAX + value_max)
-        TABLE_HEADER.pack_into(mm, base, capacity, KEY_MAX, value_max, slot_size, 0, 0, 0)
+        header = TABLE_HEADER.pack(capacity, KEY_MAX, value_max, slot_size, 0, 0, 0)
+        mm[base : base + TABLE_HEADER.size] = header
 
     def lock(self) -> AbstractContextManager[None]:
         return self.segment.locked(self.lock_byte)
@@ -72,33 +75,34 @@ class TableRegion:
 
     def _read(self, key: bytes, h: int, pick: Callable[[int, int, int, float], object]) -> object:
         """Find `key`; `pick(slot offset, value length, version, expires)` reads what the caller wants."""
-        mm = self.mm
+        load32 = self.load32
         epoch_at = self.base + _EPOCH_AT
         for _ in range(SPINS):
-            epoch = U32.unpack_from(mm, epoch_at)[0]
+            epoch = load32(epoch_at)
             if epoch & 1:
                 continue
             found, torn = self._probe(key, h, pick)
-            if not torn and U32.unpack_from(mm, epoch_at)[0] == epoch:
+            if not torn and load32(epoch_at) == epoch:
                 return found
         with self.lock():  # a writer died mid-write: read under the lock, trust nothing torn
-            epoch = U32.unpack_from(mm, epoch_at)[0]
+            epoch = load32(epoch_at)
             if epoch & 1:  # it died moving entries: the table is usable, at worst one entry is lost
-                U32.pack_into(mm, epoch_at, (epoch + 1) & 0xFFFFFFFF)
+                self.store32(epoch_at, epoch + 1)
             found, torn = self._probe(key, h, pick, locked=True)
             return None if torn else found
 
     def _probe(
         self, key: bytes, h: int, pick: Callable[[int, int, int, float], object], locked: bool = False
     ) -> tuple[object, bool]:
-        mm = self.mm
+        mm, load32 = self.mm, self.load32
         size = self.slot_size
         capacity = self.capacity
         index = h % capacity
         length = len(key)
         for _ in range(capacity):
             off = self.slots + index * size
-            seq, state, klen, _, slot_hash, vlen, version, expires = SLOT.unpack_from(mm, off)
+            seq = load32(off)  # before the fields it guards
+            _, state, klen, _, slot_hash, vlen, version, expires = SLOT.unpack_from(mm, off)
             if seq & 1:
                 if not locked:
                     return None, True
@@ -108,7 +112,7 @@ class TableRegion:
                 return None, False
             if slot_hash == h and klen == length and self._key_at(off, klen) == key:
                 value = pick(off, vlen, version, expires)
-                return value, SEQ.unpack_from(mm, off)[0] != seq
+                return value, load32(off) != seq
             index = (index + 1) % capacity
         return None, False
 
@@ -155,9 +159,9 @@ class TableRegion:
         h = key_hash(kb)
         mm, slots, size, capacity, length = self.mm, self.slots, self.slot_size, self.capacity, len(kb)
         epoch_at = self.base + _EPOCH_AT
-        unpack_slot, unpack_u32 = SLOT.unpack_from, U32.unpack_from
+        unpack_slot, load32 = SLOT.unpack_from, self.load32
         for _ in range(SPINS):
-            epoch = unpack_u32(mm, epoch_at)[0]
+            epoch = load32(epoch_at)
             if epoch & 1:
                 continue
             index = h % capacity
@@ -165,7 +169,8 @@ class TableRegion:
             torn = False
             for _ in range(capacity):
                 off = slots + index * size
-                seq, state, klen, _, slot_hash, _, version, expires = unpack_slot(mm, off)
+                seq = load32(off)
+                _, state, klen, _, slot_hash, _, version, expires = unpack_slot(mm, off)
                 if seq & 1:
                     torn = True
                     break
@@ -175,16 +180,16 @@ class TableRegion:
                 if slot_hash == h and klen == length and mm[start : start + klen] == kb:
                     if not (expires and expires < time.time()):
                         found = version
-                    torn = unpack_u32(mm, off)[0] != seq
+                    torn = load32(off) != seq
                     break
                 index = (index + 1) % capacity
-            if not torn and unpack_u32(mm, epoch_at)[0] == epoch:
+            if not torn and load32(epoch_at) == epoch:
                 return found
         found_locked = self.get_versioned(key)  # a writer died mid-write: the locked path copes
         return None if found_locked is None else found_locked[0]
 
     def __len__(self) -> int:
-        return int(U32.unpack_from(self.mm, self.base + _COUNT_AT)[0])
+        return self.load32(self.base + _COUNT_AT)
 
     def keys(self) -> list[str]:
         """The live keys (a snapshot: entries changing meanwhile may be missed or seen twice)."""
@@ -193,10 +198,11 @@ class TableRegion:
         now = time.time()
         for index in range(self.capacity):
             off = self.slots + index * self.slot_size
-            seq, state, klen, _, _, _, _, expires = SLOT.unpack_from(mm, off)
+            seq = self.load32(off)
+            _, state, klen, _, _, _, _, expires = SLOT.unpack_from(mm, off)
             if state == USED and not seq & 1 and not (expires and expires < now):
                 key = mm[off + SLOT_HEADER : off + SLOT_HEADER + klen]
-                if SEQ.unpack_from(mm, off)[0] == seq:
+                if self.load32(off) == seq:
                     found.append(key.decode(errors="replace"))
         return found
 
@@ -222,13 +228,13 @@ class TableRegion:
     def _write_slot(self, index: int, key: bytes, h: int, value: bytes, version: int, expires: float) -> None:
         mm = self.mm
         off = self.slots + index * self.slot_size
-        seq = SEQ.unpack_from(mm, off)[0] | 1
-        SEQ.pack_into(mm, off, seq)  # odd: readers retry
+        seq = self.load32(off) | 1
+        self.store32(off, seq)  # odd: readers retry
         start = off + SLOT_HEADER
         mm[start : start + len(key)] = key
         mm[start + KEY_MAX : start + KEY_MAX + len(value)] = value
-        SLOT.pack_into(mm, off, seq, USED, len(key), 0, h, len(value), version, expires)
-        SEQ.pack_into(mm, off, (seq + 1) & 0xFFFFFFFF)
+        mm[off + 4 : start] = SLOT_REST.pack(USED, len(key), 0, h, len(value), version, expires)
+        self.store32(off, seq + 1)
 
     def put(
         self, key: str, value: bytes, expires_at: float = 0.0, insert: bool = True, version: int | None = None
@@ -242,19 +248,19 @@ class TableRegion:
         if len(value) > self.value_size:
             raise ValueError(f"value of {len(value)} bytes; the limit is {self.value_size}")
         h = key_hash(kb)
-        mm = self.mm
+        words = self.segment.words
         with self.lock():
             index, present = self._find(kb, h)
-            count = U32.unpack_from(mm, self.base + _COUNT_AT)[0]
+            count = self.load32(self.base + _COUNT_AT)
             if not present and (version is not None or not insert or index < 0 or count >= self.capacity - 1):
                 return 0  # one slot always stays empty, so every probe ends
             if version is not None and self._slot_version(index) != version:
                 return 0
-            new = struct.unpack_from("<Q", mm, self.base + _VERSIONS_AT)[0] + 1
-            struct.pack_into("<Q", mm, self.base + _VERSIONS_AT, new)
+            new = words.load64(self.base + _VERSIONS_AT) + 1
+            words.store64(self.base + _VERSIONS_AT, new)
             self._write_slot(index, kb, h, value, new, expires_at)
             if not present:
-                U32.pack_into(mm, self.base + _COUNT_AT, count + 1)
+                self.store32(self.base + _COUNT_AT, count + 1)
         return int(new)
 
     def _slot_version(self, index: int) -> int:
@@ -271,10 +277,10 @@ class TableRegion:
             if not present:
                 return False
             off = self.slots + index * self.slot_size
-            seq = SEQ.unpack_from(mm, off)[0] | 1
-            SEQ.pack_into(mm, off, seq)
-            struct.pack_into("<d", mm, off + 24, expires_at)
-            SEQ.pack_into(mm, off, (seq + 1) & 0xFFFFFFFF)
+            seq = self.load32(off) | 1
+            self.store32(off, seq)
+            mm[off + 24 : off + 32] = EXPIRES.pack(expires_at)
+            self.store32(off, seq + 1)
         return True
 
     def remove(self, key: str) -> bool:
@@ -291,8 +297,8 @@ class TableRegion:
         """Empty slot `hole` and shift the entries after it back (Knuth's algorithm R), under an odd epoch."""
         mm = self.mm
         epoch_at = self.base + _EPOCH_AT
-        epoch = U32.unpack_from(mm, epoch_at)[0] | 1
-        U32.pack_into(mm, epoch_at, epoch)
+        epoch = self.load32(epoch_at) | 1
+        self.store32(epoch_at, epoch)
         capacity, size = self.capacity, self.slot_size
         index = hole
         while True:
@@ -308,22 +314,22 @@ class TableRegion:
             self._copy_slot(off, self.slots + hole * size, SLOT_HEADER + KEY_MAX + vlen)
             hole = index
         self._clear_slot(self.slots + hole * size)
-        U32.pack_into(mm, self.base + _COUNT_AT, U32.unpack_from(mm, self.base + _COUNT_AT)[0] - 1)
-        U32.pack_into(mm, epoch_at, (epoch + 1) & 0xFFFFFFFF)
+        self.store32(self.base + _COUNT_AT, self.load32(self.base + _COUNT_AT) - 1)
+        self.store32(epoch_at, epoch + 1)
 
     def _copy_slot(self, src: int, dst: int, length: int) -> None:
         mm = self.mm
-        seq = SEQ.unpack_from(mm, dst)[0] | 1
-        SEQ.pack_into(mm, dst, seq)
+        seq = self.load32(dst) | 1
+        self.store32(dst, seq)
         mm[dst + 4 : dst + length] = mm[src + 4 : src + length]
-        SEQ.pack_into(mm, dst, (seq + 1) & 0xFFFFFFFF)
+        self.store32(dst, seq + 1)
 
     def _clear_slot(self, off: int) -> None:
         mm = self.mm
-        seq = SEQ.unpack_from(mm, off)[0] | 1
-        SEQ.pack_into(mm, off, seq)
+        seq = self.load32(off) | 1
+        self.store32(off, seq)
         mm[off + 4 : off + SLOT_HEADER] = bytes(SLOT_HEADER - 4)
-        SEQ.pack_into(mm, off, (seq + 1) & 0xFFFFFFFF)
+        self.store32(off, seq + 1)
 
     def expire(self, now: float) -> list[str]:
         """Remove the entries whose expiry has passed; returns their keys."""

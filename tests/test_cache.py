@@ -169,6 +169,41 @@ def test_concurrent_writers_and_readers_never_see_a_torn_value() -> None:
         cache.close()
 
 
+def _replacer(name: str, seconds: float) -> None:
+    cache = SharedCache.attach(name)
+    end = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < end:
+        n += 1
+        cache.put("always", checked(n.to_bytes(8, "little") * (1 + n % 30)))
+    cache.close()
+
+
+def test_a_key_being_replaced_is_never_missed() -> None:
+    """Replacing an entry in place: readers see the old value or the new one, never a miss (a sequence
+    word or tag that passed through zero while stored would read as nothing there)."""
+    cache = SharedCache.create(_name("replace"), CacheLimits(bytes=4 * 65536, entries=256, shards=4))
+    cache.put("always", checked(b"first"))
+    ctx = multiprocessing.get_context("spawn")
+    writer = ctx.Process(target=_replacer, args=(cache.name, 1.5))
+    writer.start()
+    reads = missed = torn = 0
+    try:
+        while writer.is_alive():
+            value = cache.get("always")
+            reads += 1
+            if value is None:
+                missed += 1
+            elif not valid(value):
+                torn += 1
+    finally:
+        writer.join(10)
+        cache.unlink()
+        cache.close()
+    assert writer.exitcode == 0
+    assert reads > 1000 and (missed, torn) == (0, 0)
+
+
 # -- bad segments ---------------------------------------------------------------------------------------
 
 

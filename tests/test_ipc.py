@@ -175,6 +175,49 @@ def test_concurrent_writers_never_tear_a_read(prefix: str) -> None:
     assert reads > 1000 and torn == 0
 
 
+def _overwriter(name: str, seconds: float) -> None:
+    table = SharedTable.attach(name)
+    deadline = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < deadline:
+        n += 1
+        table.put("always", checked(n.to_bytes(8, "little") * (1 + n % 20)))
+    table.close()
+
+
+def test_a_key_being_overwritten_is_never_missed(prefix: str) -> None:
+    """Overwriting keeps the key present throughout: a lock-free reader sees the old value or the new one,
+    never no value (a store that passed through zero, as `struct.pack_into` does, read as an empty slot)."""
+    name = prefix + "-t"
+    table = SharedTable.create(name, 16, 256)
+    table.put("always", checked(b"first"))
+    writer = CTX.Process(target=_overwriter, args=(name, 1.5))
+    writer.start()
+    reads = missed = torn = 0
+    try:
+        while writer.is_alive():
+            value = table.get("always")
+            reads += 1
+            if value is None:
+                missed += 1
+            elif not intact(value):
+                torn += 1
+    finally:
+        writer.join(10)
+        table.unlink()
+        table.close()
+    assert writer.exitcode == 0
+    assert reads > 1000 and (missed, torn) == (0, 0)
+
+
+def test_no_shared_word_is_written_with_struct_pack_into() -> None:
+    """`struct.pack_into` zeroes its whole target before writing it, so a lock-free reader of that memory
+    can see zeros: ipc/ writes words through ipc/atomic.py and records with one slice assignment."""
+    ipc = Path(__file__).resolve().parent.parent / "ipc"
+    offenders = [p.name for p in sorted(ipc.glob("*.py")) if "pack_into(" in p.read_text().replace("`pack_into`", "")]
+    assert offenders == []
+
+
 # -- ring ----------------------------------------------------------------------------------------------------
 
 

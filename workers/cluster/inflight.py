@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 
 from ipc.claims import FULL, HELD, TOMBSTONE, ClaimTables
-from ipc.table import U32, SharedTable
+from ipc.table import SharedTable
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol.core import in_flight_error
 from workers.cluster.config import worker_key
@@ -45,7 +45,7 @@ class InflightRegistry:
         self.limit = self.shards[0].capacity // 2
         self.owner = owner_word(slot, nonce)
         # Each shard's entry count, read without a call into the table: looked at once per request.
-        self.counts = [functools.partial(U32.unpack_from, shard.mm, shard.count_at) for shard in self.shards]
+        self.counts = [functools.partial(shard.load32, shard.count_at) for shard in self.shards]
 
     def shard_of(self, session_id: str) -> int:
         return zlib.crc32(session_id.encode()) % len(self.shards)
@@ -125,7 +125,7 @@ class SharedInflight(dict[Any, Any]):
     def __contains__(self, request_id: object) -> bool:
         if dict.__contains__(self, request_id):
             return True
-        if not self.count()[0]:
+        if not self.count():
             return False  # the common case: no request of the shard awaits in any worker
         key = self.registry.key(self.session, request_id)  # type: ignore[arg-type]
         return self.registry.held_elsewhere(self.shard, key)
