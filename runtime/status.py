@@ -11,6 +11,7 @@ from ipc.errors import SegmentError
 from ipc.reader import find_cache, names_for_port
 from ipc.segment import instance_prefixes, pid_alive
 from ipc.table import SharedTable
+from ipc.vectors import SharedVectors, name_for_cache
 from workers.cluster import config as names
 
 
@@ -56,9 +57,27 @@ def _print_cache(port: int) -> bool:
         return False
     try:
         print(format_stats(cache.stats()))
+        _print_semantic(cache.name)
     finally:
         cache.close()
     return True
+
+
+def _print_semantic(cache_name: str) -> None:
+    """The semantic cache's counters, once some worker made its vectors (a tool with semantic_cache=)."""
+    try:
+        vectors = SharedVectors.attach(name_for_cache(cache_name))
+    except (SegmentError, OSError):
+        return
+    try:
+        s = vectors.stats()
+        print(
+            f"semantic cache: {s.entries}/{s.capacity} entries ({s.dim}-wide), hits {s.hits}, "
+            f"misses {s.misses} (hit rate {s.hit_rate:.1%}), stores {s.stores}, "
+            f"skipped {s.skipped}, evictions {s.evictions}, invalidations {s.invalidations}"
+        )
+    finally:
+        vectors.close()
 
 
 def _print_workers(table: SharedTable, port: int) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from ipc import vectors
 from ipc.cache import CacheLimits, SharedCache
 from ipc.claims import ClaimTables
 from ipc.errors import SegmentError
@@ -325,6 +326,7 @@ class Supervisor:
             self._check()
         if self.cache is not None:
             self.cache.clear()  # a restart may deploy new code: results of the old one must not outlive it
+            vectors.clear(vectors.name_for_cache(self.cache.name))  # the semantic cache's pointers to them
         log("rolling restart done")
 
     # -- main loop -----------------------------------------------------------------------------------------
@@ -401,6 +403,7 @@ class Supervisor:
         self.workers.clear()
         if self.cache is not None:
             self.cache.mark_closed()  # co-located readers stop trusting it (they may keep it mapped)
+            vectors.unlink(vectors.name_for_cache(self.cache.name))  # made by a worker, if any (ipc/vectors.py)
         for segment in self._segments:
             with contextlib.suppress(Exception):
                 segment.unlink()
