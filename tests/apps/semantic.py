@@ -81,5 +81,5 @@ def swap_versioned() -> str:
 
 
 @server.tool()
-def pid() -> int:
-    return os.getpid()
+def pid() -> str:
+    return str(os.getpid())
