@@ -209,12 +209,18 @@ class SharedVectors:
 
     def _best(self, tool: str, partition: int, query: Vector, threshold: float) -> Match | None:
         h = tool_hash(tool)
-        slots = np.flatnonzero(self._array(self.tools_at, np.uint32, self.capacity) == h)
+        mine = self._array(self.tools_at, np.uint32, self.capacity) == h
+        slots = np.flatnonzero(mine)
         if not len(slots):
             return None
         vectors = self._array(self.vectors_at, np.float32, self.capacity * self.dim).reshape(-1, self.dim)
-        scores = vectors[slots] @ query
-        for index in np.argsort(-scores)[:8]:  # the best few: a torn or foreign one gives way to the next
+        if len(slots) * 4 < self.capacity:
+            scores = vectors[slots] @ query  # few of this tool's: copy only theirs
+        else:
+            scores = (vectors @ query)[slots]  # most of them: one pass over the mapping, no copy
+        best = min(8, len(slots))  # the best few: a torn or foreign one gives way to the next
+        top = np.argpartition(-scores, best - 1)[:best] if len(slots) > best else np.arange(len(slots))
+        for index in top[np.argsort(-scores[top])]:
             if scores[index] < threshold:
                 return None
             match = self._checked(int(slots[index]), h, partition, query, threshold)

@@ -110,11 +110,40 @@ def report(tallies: dict[str, Tally], tool_ms: float) -> None:
         )
 
 
+def lookup_alone(entries: int, dim: int = 384, lookups: int = 200) -> None:
+    """`SharedVectors.best` over `entries` vectors of one tool in a real segment, in this process: the part
+    of a semantic lookup that grows with the cache (the embedding does not)."""
+    import numpy as np
+
+    from ipc.vectors import SharedVectors
+
+    name = f"/mcprt-bench-{os.getpid()}-vectors"
+    vectors = SharedVectors.create(name, entries, dim)
+    try:
+        rng = np.random.default_rng(1)
+        rows = rng.standard_normal((entries, dim)).astype(np.float32)
+        rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+        for i, row in enumerate(rows):
+            vectors.add("tool", 0, f"t:tool:{{\"i\":{i}}}", row)
+        times = []
+        for i in range(lookups):
+            query = rows[i % entries]
+            begun = time.perf_counter()
+            assert vectors.best("tool", 0, query, 0.99) is not None
+            times.append(time.perf_counter() - begun)
+        print(f"lookup alone at {entries} entries x {dim} floats: P50 {ms(times, 0.5)} ms, P99 {ms(times, 0.99)} ms")
+    finally:
+        vectors.close()
+        vectors.unlink()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--tool-ms", type=float, default=100.0, help="what one call of the tool costs (100)")
     args = parser.parse_args()
+    for entries in (1_000, 10_000):
+        lookup_alone(entries)
     process, url = start(args.tool_ms)
     try:
         report(asyncio.run(measure(url, args.rounds)), args.tool_ms)
