@@ -1,5 +1,5 @@
-"""The semantic cache's vectors: one shared-memory segment of fixed capacity holding, per entry, the embedding of a
-tool call's free-text arguments and the exact result-cache key of that call (ipc/VECTORS.md is the layout).
+"""The semantic cache's vectors: one shared-memory segment of fixed capacity holding, per entry, the embedding
+of a tool call's free-text arguments and the exact result-cache key of that call (layout: ipc/VECTORS.md).
 
 Every worker maps it. Lookups take no lock: numpy scores the vectors of one tool's entries straight from the
 mapping, and the best candidate is then re-read under its slot's sequence counter (a seqlock, as in
@@ -112,7 +112,8 @@ class SharedVectors:
             or lanes_at != HEADER_SIZE + VEC_HEADER_SIZE
             or seqs_at < lanes_at + LANES * LANE_SIZE
             or tools_at < seqs_at + 4 * capacity
-            or keys_at < tools_at + 4 * capacity
+            or tools_at % 8
+            or keys_at < tools_at + 8 * capacity
             or vectors_at < keys_at + stride * capacity
             or vectors_at % 64
             or vectors_at + 4 * dim * capacity != len(mm)
@@ -133,15 +134,16 @@ class SharedVectors:
             raise ValueError(f"embedding width must be between 1 and {MAX_DIM}")
         lanes_at = HEADER_SIZE + VEC_HEADER_SIZE
         seqs_at = lanes_at + LANES * LANE_SIZE
-        tools_at = seqs_at + 4 * capacity
-        keys_at = align(tools_at + 4 * capacity, 8)
+        tools_at = align(seqs_at + 4 * capacity, 8)
+        keys_at = tools_at + 8 * capacity
         vectors_at = align(keys_at + (KEY_HEAD_SIZE + KEY_MAX) * capacity, 64)
         size = vectors_at + 4 * dim * capacity
         fd, mm = _VectorSegment._create(name, size, lanes_at)
         if owner_pid is not None:  # the server's pid: the segment is reclaimed with the server's others
             mm[_PID : _PID + 4] = U32.pack(owner_pid)
-        header = (capacity, dim, KEY_MAX, STATE_INITIALISING, 0, 0, 0, 0, lanes_at, seqs_at, tools_at, keys_at,
-                  vectors_at)  # fmt: skip
+        counts = (0, 0, 0, 0)  # inserts, live, evictions, invalidations
+        offsets = (lanes_at, seqs_at, tools_at, keys_at, vectors_at)
+        header = (capacity, dim, KEY_MAX, STATE_INITIALISING, *counts, *offsets)
         mm[HEADER_SIZE : HEADER_SIZE + VEC_HEADER.size] = VEC_HEADER.pack(*header)
         vectors = cls(_VectorSegment(name, fd, mm, True))
         at = HEADER_SIZE + _STATE
@@ -196,8 +198,12 @@ class SharedVectors:
 
     # -- reads (no lock) -----------------------------------------------------------------------------------
 
-    def _array(self, at: int, dtype: type, count: int) -> np.ndarray:  # type: ignore[type-arg]
+    def _array(self, at: int, dtype: type, count: int) -> np.ndarray:
         return np.frombuffer(self.mm, dtype=dtype, count=count, offset=at)
+
+    def _tags(self) -> np.ndarray:
+        """Per slot: the tool's hash in the high 32 bits (0: empty), the key's CRC-32 in the low ones."""
+        return self._array(self.tools_at, np.uint64, self.capacity)
 
     def best(self, tool: str, partition: int, query: Vector, threshold: float) -> Match | None:
         """The entry of `tool` and `partition` whose vector is closest to `query` (unit vectors: cosine),
@@ -209,15 +215,13 @@ class SharedVectors:
 
     def _best(self, tool: str, partition: int, query: Vector, threshold: float) -> Match | None:
         h = tool_hash(tool)
-        mine = self._array(self.tools_at, np.uint32, self.capacity) == h
-        slots = np.flatnonzero(mine)
+        slots = np.flatnonzero(self._tags() >> 32 == h)
         if not len(slots):
             return None
         vectors = self._array(self.vectors_at, np.float32, self.capacity * self.dim).reshape(-1, self.dim)
-        if len(slots) * 4 < self.capacity:
-            scores = vectors[slots] @ query  # few of this tool's: copy only theirs
-        else:
-            scores = (vectors @ query)[slots]  # most of them: one pass over the mapping, no copy
+        # Few of this tool's: copy only theirs; most: one pass over the mapping, no copy.
+        few = len(slots) * 4 < self.capacity
+        scores = vectors[slots] @ query if few else (vectors @ query)[slots]
         best = min(8, len(slots))  # the best few: a torn or foreign one gives way to the next
         top = np.argpartition(-scores, best - 1)[:best] if len(slots) > best else np.arange(len(slots))
         for index in top[np.argsort(-scores[top])]:
@@ -234,7 +238,7 @@ class SharedVectors:
         s1 = U32.unpack_from(mm, seq_at)[0]
         if s1 & 1:
             return None  # being written (or its writer died): not trusted
-        tool = U32.unpack_from(mm, self.tools_at + 4 * slot)[0]
+        tool = U64.unpack_from(mm, self.tools_at + 8 * slot)[0] >> 32
         key_at = self.keys_at + self.stride * slot
         length, _, part = KEY_HEAD.unpack_from(mm, key_at)
         key = bytes(mm[key_at + KEY_HEAD_SIZE : key_at + KEY_HEAD_SIZE + min(length, KEY_MAX)])
@@ -285,36 +289,37 @@ class SharedVectors:
         h = tool_hash(tool)
         row = np.ascontiguousarray(vector, np.float32).tobytes()
         with self.segment.locked(0):
-            slot = self._same_key(h, kb)
+            tag = h << 32 | zlib.crc32(kb)
+            slot = self._same_key(tag, kb)
             header = HEADER_SIZE
             inserts, live, evictions = struct.unpack_from("<QQQ", self.mm, header + _INSERTS)
             if slot is None:
                 slot = inserts % self.capacity
                 self._set_u64(_INSERTS, inserts + 1)
-                if U32.unpack_from(self.mm, self.tools_at + 4 * slot)[0]:
+                if U64.unpack_from(self.mm, self.tools_at + 8 * slot)[0]:
                     self._set_u64(_EVICTIONS, evictions + 1)
                 else:
                     self._set_u64(_LIVE, live + 1)
-            self._write(slot, h, partition, kb, row)
+            self._write(slot, tag, partition, kb, row)
         self.count(2)
         return True
 
-    def _same_key(self, h: int, kb: bytes) -> int | None:
-        for slot in np.flatnonzero(self._array(self.tools_at, np.uint32, self.capacity) == h):
+    def _same_key(self, tag: int, kb: bytes) -> int | None:
+        for slot in np.flatnonzero(self._tags() == tag):  # same tool and key hash: compare the bytes
             key_at = self.keys_at + self.stride * int(slot)
             length = KEY_HEAD.unpack_from(self.mm, key_at)[0]
             if length == len(kb) and self.mm[key_at + KEY_HEAD_SIZE : key_at + KEY_HEAD_SIZE + length] == kb:
                 return int(slot)
         return None
 
-    def _write(self, slot: int, h: int, partition: int, kb: bytes, row: bytes) -> None:
+    def _write(self, slot: int, tag: int, partition: int, kb: bytes, row: bytes) -> None:
         mm = self.mm
         seq_at = self.seqs_at + 4 * slot
         seq = U32.unpack_from(mm, seq_at)[0]
         seq += seq & 1  # odd: its writer died mid-write; start from the next even value
         mm[seq_at : seq_at + 4] = U32.pack((seq + 1) & 0xFFFFFFFF)
-        tools_at = self.tools_at + 4 * slot
-        mm[tools_at : tools_at + 4] = U32.pack(h)
+        tools_at = self.tools_at + 8 * slot
+        mm[tools_at : tools_at + 8] = U64.pack(tag)
         key_at = self.keys_at + self.stride * slot
         mm[key_at : key_at + KEY_HEAD_SIZE] = KEY_HEAD.pack(len(kb), 0, partition)
         mm[key_at + KEY_HEAD_SIZE : key_at + KEY_HEAD_SIZE + len(kb)] = kb
@@ -328,8 +333,8 @@ class SharedVectors:
         seq = U32.unpack_from(mm, seq_at)[0]
         seq += seq & 1
         mm[seq_at : seq_at + 4] = U32.pack((seq + 1) & 0xFFFFFFFF)
-        tools_at = self.tools_at + 4 * slot
-        mm[tools_at : tools_at + 4] = U32.pack(0)
+        tools_at = self.tools_at + 8 * slot
+        mm[tools_at : tools_at + 8] = U64.pack(0)
         key_at = self.keys_at + self.stride * slot
         mm[key_at : key_at + KEY_HEAD_SIZE] = KEY_HEAD.pack(0, 0, 0)
         mm[seq_at : seq_at + 4] = U32.pack((seq + 2) & 0xFFFFFFFF)
@@ -355,7 +360,7 @@ class SharedVectors:
         prefix = f"t:{tool}:".encode()
         removed = 0
         with self.segment.locked(0):
-            for slot in np.flatnonzero(self._array(self.tools_at, np.uint32, self.capacity) == h):
+            for slot in np.flatnonzero(self._tags() >> 32 == h):
                 key_at = self.keys_at + self.stride * int(slot)
                 start = key_at + KEY_HEAD_SIZE
                 if self.mm[start : start + len(prefix)] == prefix:
@@ -370,7 +375,7 @@ class SharedVectors:
 
     def clear(self) -> None:
         with self.segment.locked(0):
-            for slot in np.flatnonzero(self._array(self.tools_at, np.uint32, self.capacity)):
+            for slot in np.flatnonzero(self._tags()):
                 self._clear(int(slot))
             self._set_u64(_LIVE, 0)
 

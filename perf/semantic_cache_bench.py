@@ -1,5 +1,5 @@
-"""The semantic result cache on paraphrased calls: hit rate, false hits and latency, against the exact cache and
-against no cache, in one run, on one server (`--workers 1`, MiniLM int8 on one thread).
+"""The semantic result cache on paraphrased calls: hit rate, false hits and latency, against the exact cache
+and against no cache, in one run, on one server (`--workers 1`, MiniLM int8 on one thread).
 
     .venv/bin/python -m perf.semantic_cache_bench [--rounds 2] [--tool-ms 100]
 
@@ -17,7 +17,6 @@ import asyncio
 import os
 import statistics
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -44,7 +43,7 @@ def start(tool_ms: float) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "MCPRT_BENCH_TOOL_MS": str(tool_ms)}
     command = [PY, "-m", "runtime", "serve", "perf.apps.semantic:server", "--http", f"127.0.0.1:{port}"]
-    process = subprocess.Popen(command + ["--workers", "1"], cwd=ROOT, env=env, stderr=subprocess.PIPE)
+    process = subprocess.Popen([*command, "--workers", "1"], cwd=ROOT, env=env, stderr=subprocess.PIPE)
     assert process.stderr is not None
     for line in process.stderr:
         if b"serving" in line:
@@ -94,7 +93,10 @@ def ms(values: list[float], q: float) -> str:
 
 def report(tallies: dict[str, Tally], tool_ms: float) -> None:
     floor = statistics.mean(tallies["plain"].later)
-    print(f"tool cost {tool_ms:g} ms; later calls: {len(PARAPHRASES)} paraphrases + {len(DIFFERENT)} others per round")
+    print(
+        f"tool cost {tool_ms:g} ms; later calls: {len(PARAPHRASES)} paraphrases + {len(DIFFERENT)} others "
+        "per round"
+    )
     print(
         "| tool | paraphrases hit | false hits | later call mean ms (vs no cache) | hit P50 / P99 ms "
         "| miss P50 / P99 ms | exact repeat P50 / P99 ms |"
@@ -105,7 +107,8 @@ def report(tallies: dict[str, Tally], tool_ms: float) -> None:
         print(
             f"| `{tool}` | {t.paraphrase_hits}/{t.paraphrases} ({t.paraphrase_hits / t.paraphrases:.0%}) "
             f"| {t.false_hits}/{t.different} | {mean * 1e3:.2f} ({mean / floor:.2f}x) "
-            f"| {ms(t.hit_later, 0.5)} / {ms(t.hit_later, 0.99)} | {ms(t.miss_later, 0.5)} / {ms(t.miss_later, 0.99)} "
+            f"| {ms(t.hit_later, 0.5)} / {ms(t.hit_later, 0.99)} "
+            f"| {ms(t.miss_later, 0.5)} / {ms(t.miss_later, 0.99)} "
             f"| {ms(t.repeats, 0.5)} / {ms(t.repeats, 0.99)} |"
         )
 
@@ -124,14 +127,17 @@ def lookup_alone(entries: int, dim: int = 384, lookups: int = 200) -> None:
         rows = rng.standard_normal((entries, dim)).astype(np.float32)
         rows /= np.linalg.norm(rows, axis=1, keepdims=True)
         for i, row in enumerate(rows):
-            vectors.add("tool", 0, f"t:tool:{{\"i\":{i}}}", row)
+            vectors.add("tool", 0, f't:tool:{{"i":{i}}}', row)
         times = []
         for i in range(lookups):
             query = rows[i % entries]
             begun = time.perf_counter()
             assert vectors.best("tool", 0, query, 0.99) is not None
             times.append(time.perf_counter() - begun)
-        print(f"lookup alone at {entries} entries x {dim} floats: P50 {ms(times, 0.5)} ms, P99 {ms(times, 0.99)} ms")
+        print(
+            f"lookup alone at {entries} entries x {dim} floats: "
+            f"P50 {ms(times, 0.5)} ms, P99 {ms(times, 0.99)} ms"
+        )
     finally:
         vectors.close()
         vectors.unlink()
@@ -148,8 +154,8 @@ def main() -> None:
     try:
         report(asyncio.run(measure(url, args.rounds)), args.tool_ms)
     finally:
-        stop(process)  # type: ignore[arg-type]
+        stop(process)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

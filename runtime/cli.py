@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--semantic-cache-entries",
         type=_positive,
         default=DEFAULT_SEMANTIC_ENTRIES,
-        help=f"vectors of tools with semantic_cache=, all workers; oldest replaced ({DEFAULT_SEMANTIC_ENTRIES})",
+        help=f"vectors of semantic_cache= tools, all workers; oldest go first ({DEFAULT_SEMANTIC_ENTRIES})",
     )
     status = commands.add_parser("status", help="the workers and the cache of a running `serve --http`")
     status.add_argument("--http", metavar="HOST:PORT", default="127.0.0.1:8000", help="its address")

@@ -403,7 +403,8 @@ class Supervisor:
         self.workers.clear()
         if self.cache is not None:
             self.cache.mark_closed()  # co-located readers stop trusting it (they may keep it mapped)
-            vectors.unlink(vectors.name_for_cache(self.cache.name))  # made by a worker, if any (ipc/vectors.py)
+            # The semantic cache's vectors, made by a worker once a tool has semantic_cache= (ipc/vectors.py).
+            vectors.unlink(vectors.name_for_cache(self.cache.name))
         for segment in self._segments:
             with contextlib.suppress(Exception):
                 segment.unlink()

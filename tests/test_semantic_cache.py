@@ -156,7 +156,9 @@ def test_only_free_text_is_compared_by_meaning() -> None:
 
 
 @pytest.mark.parametrize("margin", [1e-4])
-async def test_the_threshold_is_honoured_at_its_edge(tiny_dir: Path, embedder: OnnxEmbedder, margin: float) -> None:
+async def test_the_threshold_is_honoured_at_its_edge(
+    tiny_dir: Path, embedder: OnnxEmbedder, margin: float
+) -> None:
     score = cosine(embedder, PARIS, PARIS_LONGER)
     assert 0.5 < score < 0.9999
     server = start(tiny_dir, MCPRT_TEST_LOW=str(score - margin), MCPRT_TEST_HIGH=str(score + margin))

@@ -1,6 +1,7 @@
 """The semantic cache benchmark's server: one tool per cache mode, each standing for a backend call of
-MCPRT_BENCH_TOOL_MS milliseconds (100), each answering with the query it computed, so a client can tell a cached
-answer (another query's) from its own. `round` is compared exactly: each round starts with empty caches."""
+MCPRT_BENCH_TOOL_MS milliseconds (100), each answering with the query it computed, so a client can tell a
+cached answer (another query's) from its own. `round` is compared exactly: each round starts with empty
+caches."""
 
 from __future__ import annotations
 

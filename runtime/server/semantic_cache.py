@@ -1,5 +1,5 @@
-"""The semantic result cache: `@server.tool(semantic_cache=0.92)` answers a call whose free-text arguments mean
-what an earlier call's meant (cosine similarity of their embeddings at least 0.92) with that call's result.
+"""The semantic result cache: `@server.tool(semantic_cache=0.92)` answers a call whose free-text arguments
+mean what an earlier call's meant (the cosine similarity of their embeddings is 0.92 or more) with its result.
 
 Order of a call of such a tool: the exact key in the shared result cache (microseconds, on the loop); then
 the arguments are validated (invalid ones never reach the cache); then, on this module's own thread, the
@@ -182,7 +182,11 @@ class SemanticResults:
             return Found()
         rendered = comparable(tool, arguments)
         fits = getattr(embedder, "fits", None)
-        if rendered is None or len(rendered.text) > MAX_TEXT_CHARS or (fits is not None and not fits(rendered.text)):
+        if (
+            rendered is None
+            or len(rendered.text) > MAX_TEXT_CHARS
+            or (fits is not None and not fits(rendered.text))
+        ):
             vectors.count(SKIPPED)
             return Found()
         vector = embedder.embed([rendered.text])[0]
@@ -215,9 +219,11 @@ class SemanticResults:
                     elif hasattr(made, "embed"):
                         self._embedder = made  # type: ignore[assignment]
                     else:
-                        self._embedder = made()  # type: ignore[operator]
+                        self._embedder = made()
                 except Exception:
-                    log.exception("semantic cache: the embedder failed to load; calls run uncached by meaning")
+                    log.exception(
+                        "semantic cache: the embedder failed to load; calls run uncached by meaning"
+                    )
                     self._broken = True
             return self._embedder
 
@@ -235,13 +241,19 @@ class SemanticResults:
                 if dim is None:
                     vectors = SharedVectors.attach(name)
                 else:
-                    vectors = SharedVectors.attach_or_create(name, self.settings.entries, dim, cache.creator_pid)
+                    vectors = SharedVectors.attach_or_create(
+                        name, self.settings.entries, dim, cache.creator_pid
+                    )
             except Exception as exc:
                 if dim is not None:
-                    log.warning("semantic cache: cannot map %s (%s); calls run uncached by meaning", name, exc)
+                    log.warning(
+                        "semantic cache: cannot map %s (%s); calls run uncached by meaning", name, exc
+                    )
                 return None
             if vectors.dim != (dim or vectors.dim):
-                log.warning("semantic cache: %s holds %d-wide vectors, this embedder makes %d", name, vectors.dim, dim)
+                log.warning(
+                    "semantic cache: %s holds %d-wide vectors, this embedder makes %d", name, vectors.dim, dim
+                )
                 vectors.close()
                 return None
             vectors.lane = cache.lane

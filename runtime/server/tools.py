@@ -104,8 +104,8 @@ class ToolSpec:
             raise ValueError(f"tool {self.name!r}: cache_ttl must be a positive number of seconds")
         if semantic_cache is not None:
             annotations = _semantic_annotations(self.name, semantic_cache, annotations)
-            if cache_ttl is None:
-                cache_ttl = float("inf")  # results live in the exact cache: until the tool is registered again
+            if cache_ttl is None:  # results live in the exact cache: until the tool is registered again
+                cache_ttl = float("inf")
         self.cache_ttl = cache_ttl
         # The cosine similarity at or above which a call is answered with an earlier call's result.
         self.semantic_cache = semantic_cache
@@ -226,7 +226,9 @@ def _semantic_annotations(
     hints: dict[str, Any] = msgspec.to_builtins(annotations) if annotations is not None else {}
     for hint in ("readOnlyHint", "idempotentHint"):
         if hints.get(hint) is False:
-            raise ValueError(f"tool {name!r}: semantic_cache needs a read-only, idempotent tool ({hint} is false)")
+            raise ValueError(
+                f"tool {name!r}: semantic_cache needs a read-only, idempotent tool ({hint} is false)"
+            )
         hints[hint] = True
     return hints
 
