@@ -16,7 +16,6 @@ reclaimed like the server's other segments.
 
 from __future__ import annotations
 
-import contextlib
 import struct
 import time
 import zlib
@@ -24,7 +23,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import posix_ipc
 
 from ipc.errors import SegmentError
 from ipc.segment import HEADER_SIZE, LOCK_FREE_READS, Segment, align
@@ -54,11 +52,6 @@ ATTACH_SECONDS = 2.0  # how long a process waits for another one that is creatin
 
 _STATE, _INSERTS, _LIVE, _EVICTIONS, _INVALIDATIONS = 12, 16, 24, 32, 40  # offsets in the vectors header
 _PID = 24  # offset of the creator pid in the common header
-
-
-def name_for_cache(cache_name: str) -> str:
-    """`/mcprt-1000-8000-cache` -> `/mcprt-1000-8000-vectors`."""
-    return cache_name.removesuffix("-cache") + "-vectors"
 
 
 def tool_hash(name: str) -> int:
@@ -378,11 +371,6 @@ class SharedVectors:
             for slot in np.flatnonzero(self._tags()):
                 self._clear(int(slot))
             self._set_u64(_LIVE, 0)
-
-
-def unlink(name: str) -> None:
-    with contextlib.suppress(posix_ipc.ExistentialError):
-        posix_ipc.unlink_shared_memory(name)
 
 
 def clear(name: str) -> None:

@@ -11,7 +11,6 @@ from ipc.errors import SegmentError
 from ipc.reader import find_cache, names_for_port
 from ipc.segment import instance_prefixes, pid_alive
 from ipc.table import SharedTable
-from ipc.vectors import SharedVectors, name_for_cache
 from workers.cluster import config as names
 
 
@@ -66,8 +65,11 @@ def _print_cache(port: int) -> bool:
 def _print_semantic(cache_name: str) -> None:
     """The semantic cache's counters, once some worker made its vectors (a tool with semantic_cache=)."""
     try:
+        from ipc.names import name_for_cache
+        from ipc.vectors import SharedVectors
+
         vectors = SharedVectors.attach(name_for_cache(cache_name))
-    except (SegmentError, OSError):
+    except (ImportError, SegmentError, OSError):  # no numpy: no worker can have made them
         return
     try:
         s = vectors.stats()

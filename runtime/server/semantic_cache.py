@@ -31,17 +31,16 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ipc.vectors import MAX_ENTRIES, Match, SharedVectors, name_for_cache
-
 if TYPE_CHECKING:
     from ipc.cache import SharedCache
-    from ipc.vectors import Vector
+    from ipc.vectors import Match, SharedVectors, Vector
     from router.embed import Embedder
     from runtime.server.tools import ToolSpec
 
 log = logging.getLogger("mcprt.semantic_cache")
 
 DEFAULT_ENTRIES = 4096
+MAX_ENTRIES = 1 << 20  # ipc.vectors.MAX_ENTRIES (imported only once numpy is needed)
 MAX_TEXT_CHARS = 4000  # beyond the model's window in any case; bounds the tokenizer's work
 INSTALL_HINT = "pip install 'mcprt[router]'"
 _EXACT_KEYWORDS = frozenset({"enum", "const", "format", "pattern"})
@@ -236,6 +235,9 @@ class SemanticResults:
             if self._vectors is not None:  # another cache (a server served again): map its vectors
                 self._vectors.close()
                 self._vectors = None
+            from ipc.names import name_for_cache
+            from ipc.vectors import SharedVectors
+
             name = name_for_cache(cache.name)
             try:
                 if dim is None:

@@ -8,9 +8,9 @@ import signal
 import socket
 import sys
 
-from ipc import vectors
 from ipc.cache import CacheLimits, SharedCache
 from ipc.errors import SegmentError
+from ipc.names import unlink_vectors
 from ipc.segment import claim_prefix
 from runtime.server.app import Server
 from workers.cluster.config import ClusterConfig, cache_name
@@ -53,7 +53,7 @@ async def serve_http(
     http = await serve(endpoint, host, port, limits=limits, sock=sock or listen_exclusive(host, port))
     owned = _own_cache(app, http.port, cache) if cluster is None and cache is not None else None
     # The semantic cache's vectors, made at their first use (ipc/vectors.py), go with the result cache.
-    owned_vectors = functools.partial(vectors.unlink, vectors.name_for_cache(owned.name if owned else ""))
+    owned_vectors = functools.partial(unlink_vectors, owned.name if owned else "")
     if owned is not None:
         period.last_resort.append(owned.unlink)  # even when the stop hangs: no segment left behind
         period.last_resort.append(owned_vectors)
