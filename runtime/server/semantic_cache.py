@@ -157,8 +157,14 @@ class SemanticResults:
     # -- on the loop ---------------------------------------------------------------------------------------
 
     async def find(self, tool: ToolSpec, arguments: dict[str, Any], cache: SharedCache) -> Found:
+        """An earlier result for a call that means the same, else what to store; a failure of the cache
+        itself (the embedder, the mapping) is logged and the call runs as if there were none."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.thread(), self._find, tool, arguments, cache)
+        try:
+            return await loop.run_in_executor(self.thread(), self._find, tool, arguments, cache)
+        except Exception:
+            log.exception("semantic cache: the lookup failed; the call runs")
+            return Found()
 
     def remember(self, tool: ToolSpec, found: Found, key: str, cache: SharedCache) -> None:
         """After a miss whose result is now in the result cache: store its vector (in the thread)."""
@@ -202,9 +208,12 @@ class SemanticResults:
         return Found(None, vector, rendered.partition)
 
     def _remember(self, tool: str, partition: int, key: str, vector: Vector, cache: SharedCache) -> None:
-        vectors = self._mapped(cache, len(vector))
-        if vectors is not None and not vectors.add(tool, partition, key, vector):
-            vectors.count(SKIPPED)  # the exact key is too long to point to
+        try:
+            vectors = self._mapped(cache, len(vector))
+            if vectors is not None and not vectors.add(tool, partition, key, vector):
+                vectors.count(SKIPPED)  # the exact key is too long to point to
+        except Exception:  # the call was answered; the next one like it runs again
+            log.exception("semantic cache: storing a vector failed")
 
     def _embedder_or_none(self) -> Embedder | None:
         with self._ready:
