@@ -418,8 +418,11 @@ class Supervisor:
 
 
 def _clear_vectors(cache_name: str) -> None:
+    name = name_for_cache(cache_name)
+    if not os.path.exists("/dev/shm" + name):
+        return  # no tool with semantic_cache= was called: numpy need not be imported
     try:
         from ipc import vectors
     except ImportError:  # no numpy: no worker can have made them
         return
-    vectors.clear(name_for_cache(cache_name))
+    vectors.clear(name)
