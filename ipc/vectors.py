@@ -116,6 +116,14 @@ class SharedVectors:
         self.lanes_at, self.seqs_at, self.tools_at = lanes_at, seqs_at, tools_at
         self.keys_at, self.vectors_at = keys_at, vectors_at
         self.lane = LANES - 1
+        # Whole-word views for the words lock-free readers poll (sequence counters, tags): `unpack_from`
+        # assembles a word byte by byte, and `pack_into` zeroes its target first; an aligned memoryview
+        # element is one load or store. (The same as ipc/atomic.py on main.)
+        whole = memoryview(mm)
+        self._bytes = whole[: len(mm) // 8 * 8]
+        whole.release()
+        self._u32 = self._bytes.cast("I")
+        self._u64 = self._bytes.cast("Q")
 
     # -- life cycle ----------------------------------------------------------------------------------------
 
@@ -184,6 +192,8 @@ class SharedVectors:
         self.mm[at : at + 4] = U32.pack(STATE_CLOSED)
 
     def close(self) -> None:
+        for view in (self._u32, self._u64, self._bytes):
+            view.release()
         self.segment.close()
 
     def unlink(self) -> None:
@@ -228,16 +238,16 @@ class SharedVectors:
     def _checked(self, slot: int, h: int, partition: int, query: Vector, threshold: float) -> Match | None:
         mm = self.mm
         seq_at = self.seqs_at + 4 * slot
-        s1 = U32.unpack_from(mm, seq_at)[0]
+        s1 = self._u32[seq_at >> 2]
         if s1 & 1:
             return None  # being written (or its writer died): not trusted
-        tool = U64.unpack_from(mm, self.tools_at + 8 * slot)[0] >> 32
+        tool = self._u64[(self.tools_at >> 3) + slot] >> 32
         key_at = self.keys_at + self.stride * slot
         length, _, part = KEY_HEAD.unpack_from(mm, key_at)
         key = bytes(mm[key_at + KEY_HEAD_SIZE : key_at + KEY_HEAD_SIZE + min(length, KEY_MAX)])
         at = self.vectors_at + 4 * self.dim * slot
         vector = np.frombuffer(bytes(mm[at : at + 4 * self.dim]), np.float32)
-        if U32.unpack_from(mm, seq_at)[0] != s1:
+        if self._u32[seq_at >> 2] != s1:
             return None  # changed while read
         if tool != h or part != partition:
             return None
@@ -270,7 +280,7 @@ class SharedVectors:
     def count(self, what: int) -> None:
         """0 hit, 1 miss, 2 store, 3 skipped, in this process's lane."""
         at = self.lanes_at + self.lane * LANE_SIZE + 8 * what
-        self.mm[at : at + 8] = U64.pack(U64.unpack_from(self.mm, at)[0] + 1)
+        self._u64[at >> 3] += 1
 
     # -- writes (under the lock) ---------------------------------------------------------------------------
 
@@ -289,7 +299,7 @@ class SharedVectors:
             if slot is None:
                 slot = inserts % self.capacity
                 self._set_u64(_INSERTS, inserts + 1)
-                if U64.unpack_from(self.mm, self.tools_at + 8 * slot)[0]:
+                if self._u64[(self.tools_at >> 3) + slot]:
                     self._set_u64(_EVICTIONS, evictions + 1)
                 else:
                     self._set_u64(_LIVE, live + 1)
@@ -308,33 +318,30 @@ class SharedVectors:
     def _write(self, slot: int, tag: int, partition: int, kb: bytes, row: bytes) -> None:
         mm = self.mm
         seq_at = self.seqs_at + 4 * slot
-        seq = U32.unpack_from(mm, seq_at)[0]
+        seq = self._u32[seq_at >> 2]
         seq += seq & 1  # odd: its writer died mid-write; start from the next even value
-        mm[seq_at : seq_at + 4] = U32.pack((seq + 1) & 0xFFFFFFFF)
-        tools_at = self.tools_at + 8 * slot
-        mm[tools_at : tools_at + 8] = U64.pack(tag)
+        self._u32[seq_at >> 2] = (seq + 1) & 0xFFFFFFFF
+        self._u64[(self.tools_at >> 3) + slot] = tag
         key_at = self.keys_at + self.stride * slot
         mm[key_at : key_at + KEY_HEAD_SIZE] = KEY_HEAD.pack(len(kb), 0, partition)
         mm[key_at + KEY_HEAD_SIZE : key_at + KEY_HEAD_SIZE + len(kb)] = kb
         at = self.vectors_at + 4 * self.dim * slot
         mm[at : at + len(row)] = row
-        mm[seq_at : seq_at + 4] = U32.pack((seq + 2) & 0xFFFFFFFF)
+        self._u32[seq_at >> 2] = (seq + 2) & 0xFFFFFFFF
 
     def _clear(self, slot: int) -> None:
         mm = self.mm
         seq_at = self.seqs_at + 4 * slot
-        seq = U32.unpack_from(mm, seq_at)[0]
+        seq = self._u32[seq_at >> 2]
         seq += seq & 1
-        mm[seq_at : seq_at + 4] = U32.pack((seq + 1) & 0xFFFFFFFF)
-        tools_at = self.tools_at + 8 * slot
-        mm[tools_at : tools_at + 8] = U64.pack(0)
+        self._u32[seq_at >> 2] = (seq + 1) & 0xFFFFFFFF
+        self._u64[(self.tools_at >> 3) + slot] = 0
         key_at = self.keys_at + self.stride * slot
         mm[key_at : key_at + KEY_HEAD_SIZE] = KEY_HEAD.pack(0, 0, 0)
-        mm[seq_at : seq_at + 4] = U32.pack((seq + 2) & 0xFFFFFFFF)
+        self._u32[seq_at >> 2] = (seq + 2) & 0xFFFFFFFF
 
     def _set_u64(self, offset: int, value: int) -> None:
-        at = HEADER_SIZE + offset
-        self.mm[at : at + 8] = U64.pack(value)
+        self._u64[(HEADER_SIZE + offset) >> 3] = value
 
     def remove(self, slot: int, key: str) -> None:
         """Clear `slot` if it still holds `key` (its result is gone from the result cache)."""
