@@ -252,3 +252,19 @@ async def test_the_flag_sets_the_hints_and_refuses_a_tool_that_says_otherwise(se
     for bad in (0, 1.5, -0.1, True):
         with pytest.raises(ValueError, match="cosine similarity"):
             app.tool(name="t", semantic_cache=bad)(lambda query: query)
+
+
+async def test_mcprt_cache_clear_empties_the_vectors_too(server: RunningServer) -> None:
+    async with Client(server.url) as client:
+        first = await call(client, "forecast", query="cheap hotels in rome")
+        assert await call(client, "forecast", query="rome cheap hotels in") == first
+        assert status(server)["entries"] > 0
+        cleared = subprocess.run(
+            [sys.executable, "-m", "runtime", "cache", "clear", "--http", f"127.0.0.1:{server.port}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert cleared.returncode == 0, cleared.stderr
+        assert status(server)["entries"] == 0
+        assert await call(client, "forecast", query="rome cheap hotels in") != first
