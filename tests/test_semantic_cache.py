@@ -8,9 +8,12 @@ on real paraphrases."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -268,3 +271,21 @@ async def test_mcprt_cache_clear_empties_the_vectors_too(server: RunningServer) 
         assert cleared.returncode == 0, cleared.stderr
         assert status(server)["entries"] == 0
         assert await call(client, "forecast", query="rome cheap hotels in") != first
+
+
+async def test_a_rolling_restart_empties_the_vectors_with_the_cache(tiny_dir: Path) -> None:
+    server = start(tiny_dir, workers=2)
+    try:
+        async with Client(server.url) as client:
+            first = await call(client, "forecast", query="population of berlin today")
+        assert status(server)["entries"] == 1
+        os.kill(server.process.pid, signal.SIGHUP)  # new code may be deployed: old results must go
+        deadline = time.monotonic() + 60
+        while not any("rolling restart done" in line for line in server.lines):
+            assert time.monotonic() < deadline, server.lines
+            time.sleep(0.1)
+        assert status(server)["entries"] == 0
+        async with Client(server.url) as client:
+            assert await call(client, "forecast", query="berlin today population of") != first
+    finally:
+        server.stop()
