@@ -132,7 +132,8 @@ class SemanticResults:
         self._embedder: Embedder | None = None
         self._vectors: SharedVectors | None = None
         self._vectors_of: str | None = None  # the result cache's name the mapping belongs to
-        self._ready = threading.Lock()
+        self._ready = threading.Lock()  # the embedder, made once
+        self._mapping = threading.Lock()  # the vectors: never waits for the embedder to load
         self._broken = False  # the embedder failed to load: calls run as if there were no semantic cache
 
     def reconfigure(self, settings: SemanticCache) -> None:
@@ -149,7 +150,7 @@ class SemanticResults:
             thread, self._thread = self._thread, None
         if thread is not None:
             thread.shutdown(wait=False, cancel_futures=True)
-        with self._ready:
+        with self._mapping:
             if self._vectors is not None:
                 self._vectors.close()
                 self._vectors = None
@@ -238,7 +239,7 @@ class SemanticResults:
     def _mapped(self, cache: SharedCache, dim: int | None) -> SharedVectors | None:
         """The shared vectors of this result cache: attached, or created when `dim` is known (None: attach
         only if some process made them)."""
-        with self._ready:
+        with self._mapping:
             if self._vectors is not None and self._vectors_of == cache.name:
                 return self._vectors
             if self._vectors is not None:  # another cache (a server served again): map its vectors
