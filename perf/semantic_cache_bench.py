@@ -143,11 +143,27 @@ def lookup_alone(entries: int, dim: int = 384, lookups: int = 200) -> None:
         vectors.unlink()
 
 
+def scores() -> None:
+    """The cosine similarity of each labelled pair as the cache computes it (MiniLM int8, `query: ...`)."""
+    from router.embed import shared_default_embedder
+
+    embedder = shared_default_embedder()
+    for label, pairs in (("paraphrases", PARAPHRASES), ("different meanings", DIFFERENT)):
+        values = []
+        for first, later in pairs:
+            a, b = embedder.embed([f"query: {first}", f"query: {later}"])
+            values.append(float(a @ b))
+        print(
+            f"{label}: cosine {min(values):.3f} to {max(values):.3f}, median {statistics.median(values):.3f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--tool-ms", type=float, default=100.0, help="what one call of the tool costs (100)")
     args = parser.parse_args()
+    scores()
     for entries in (1_000, 10_000):
         lookup_alone(entries)
     process, url = start(args.tool_ms)
