@@ -15,6 +15,7 @@ import importlib.util
 import logging
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -74,6 +75,10 @@ class OnnxEmbedder:
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         return normalize(pooled.astype(np.float32))
 
+    def fits(self, text: str) -> bool:
+        """Whether the model reads all of `text` (it is not cut at `max_tokens`)."""
+        return not self._tokenizer.encode(text).overflowing
+
 
 def normalize(vectors: Vectors) -> Vectors:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -129,3 +134,17 @@ def quantized(source: Path, folder: Path | None = None) -> Path:
 def default_embedder(threads: int = 1) -> OnnxEmbedder:
     model, tokenizer = minilm_paths()
     return OnnxEmbedder(quantized(model), tokenizer, threads=threads)
+
+
+_shared: OnnxEmbedder | None = None
+_shared_made = threading.Lock()
+
+
+def shared_default_embedder() -> OnnxEmbedder:
+    """One MiniLM int8 per process for whoever needs the default (ONNX Runtime sessions are thread-safe):
+    loaded once, on first use, by the thread that asks."""
+    global _shared
+    with _shared_made:
+        if _shared is None:
+            _shared = default_embedder(threads=1)
+        return _shared

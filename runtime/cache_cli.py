@@ -54,7 +54,17 @@ def inspect_cache(port: int, what: str, key: str | None, limit: int) -> int:
             sys.stdout.buffer.write(value + b"\n")
         elif what == "clear":
             cache.clear()
+            _clear_vectors(name)  # the semantic cache's entries pointed into it
             print(f"{name}: cleared")
     finally:
         cache.close()
     return 0
+
+
+def _clear_vectors(cache_name: str) -> None:
+    try:
+        from ipc import vectors
+        from ipc.names import name_for_cache
+    except ImportError:  # no numpy: no semantic cache
+        return
+    vectors.clear(name_for_cache(cache_name))

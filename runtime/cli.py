@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from runtime.config import ServeConfig, parse_host_port
 from runtime.protocol.scan import DEFAULT_MAX_MESSAGE_BYTES
+from runtime.server.semantic_cache import DEFAULT_ENTRIES as DEFAULT_SEMANTIC_ENTRIES
 from runtime.server.tool_search import LIMIT_MAX
 from runtime.tasks import DEFAULT_MAX_TASKS
 
@@ -161,6 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("--cache-entries", type=int, default=65_536, help="index entries (65536)")
     cache.add_argument("--cache-shards", type=int, default=16, help="shards: writer locks (16)")
     cache.add_argument("--cache-max-value", type=_size, default="1M", help="largest cached result (1M)")
+    cache.add_argument(
+        "--semantic-cache-entries",
+        type=_positive,
+        default=DEFAULT_SEMANTIC_ENTRIES,
+        help=f"vectors of semantic_cache= tools, all workers; oldest go first ({DEFAULT_SEMANTIC_ENTRIES})",
+    )
     status = commands.add_parser("status", help="the workers and the cache of a running `serve --http`")
     status.add_argument("--http", metavar="HOST:PORT", default="127.0.0.1:8000", help="its address")
     inspect = commands.add_parser("cache", help="inspect the shared result cache of a running server")
@@ -224,6 +231,19 @@ def configure_app(app: Any, config: ServeConfig) -> None:
         app.tasks.max_tasks = config.max_tasks
     if config.tool_search or config.tool_search_deferred:
         add_tool_search(app, config)
+    if config.semantic_cache_entries != DEFAULT_SEMANTIC_ENTRIES:  # else the application's own stands
+        set_semantic_entries(app, config.semantic_cache_entries)
+
+
+def set_semantic_entries(app: Any, entries: int) -> None:
+    from dataclasses import replace
+
+    try:
+        app.semantic_settings = replace(app.semantic_settings, entries=entries)
+    except ValueError as exc:
+        raise SystemExit(f"mcprt: {exc}") from None
+    if app.semantic is not None:
+        app.semantic.reconfigure(app.semantic_settings)
 
 
 def _cache_limits(config: ServeConfig) -> Any:

@@ -72,6 +72,7 @@ class ServeConfig(msgspec.Struct, frozen=True, kw_only=True):
     cache_entries: int
     cache_shards: int
     cache_max_value: int
+    semantic_cache_entries: int
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ServeConfig:

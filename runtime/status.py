@@ -56,9 +56,30 @@ def _print_cache(port: int) -> bool:
         return False
     try:
         print(format_stats(cache.stats()))
+        _print_semantic(cache.name)
     finally:
         cache.close()
     return True
+
+
+def _print_semantic(cache_name: str) -> None:
+    """The semantic cache's counters, once some worker made its vectors (a tool with semantic_cache=)."""
+    try:
+        from ipc.names import name_for_cache
+        from ipc.vectors import SharedVectors
+
+        vectors = SharedVectors.attach(name_for_cache(cache_name))
+    except (ImportError, SegmentError, OSError):  # no numpy: no worker can have made them
+        return
+    try:
+        s = vectors.stats()
+        print(
+            f"semantic cache: {s.entries}/{s.capacity} entries ({s.dim}-wide), hits {s.hits}, "
+            f"misses {s.misses} (hit rate {s.hit_rate:.1%}), stores {s.stores}, "
+            f"skipped {s.skipped}, evictions {s.evictions}, invalidations {s.invalidations}"
+        )
+    finally:
+        vectors.close()
 
 
 def _print_workers(table: SharedTable, port: int) -> None:

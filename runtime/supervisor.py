@@ -27,6 +27,7 @@ from ipc.cache import CacheLimits, SharedCache
 from ipc.claims import ClaimTables
 from ipc.errors import SegmentError
 from ipc.eventlog import SharedEventLog
+from ipc.names import name_for_cache, unlink_vectors
 from ipc.ring import Ring
 from ipc.segment import claim_prefix
 from ipc.table import SharedTable
@@ -325,6 +326,7 @@ class Supervisor:
             self._check()
         if self.cache is not None:
             self.cache.clear()  # a restart may deploy new code: results of the old one must not outlive it
+            _clear_vectors(self.cache.name)  # the semantic cache's pointers to them
         log("rolling restart done")
 
     # -- main loop -----------------------------------------------------------------------------------------
@@ -401,6 +403,8 @@ class Supervisor:
         self.workers.clear()
         if self.cache is not None:
             self.cache.mark_closed()  # co-located readers stop trusting it (they may keep it mapped)
+            # The semantic cache's vectors, made by a worker once a tool has semantic_cache= (ipc/vectors.py).
+            unlink_vectors(self.cache.name)
         for segment in self._segments:
             with contextlib.suppress(Exception):
                 segment.unlink()
@@ -411,3 +415,14 @@ class Supervisor:
             os.close(write)
         for sock in self._listeners:
             sock.close()
+
+
+def _clear_vectors(cache_name: str) -> None:
+    name = name_for_cache(cache_name)
+    if not os.path.exists("/dev/shm" + name):
+        return  # no tool with semantic_cache= was called: numpy need not be imported
+    try:
+        from ipc import vectors
+    except ImportError:  # no numpy: no worker can have made them
+        return
+    vectors.clear(name)

@@ -30,6 +30,8 @@ from runtime.server.inline import run_inline
 from runtime.server.pagination import make_cursor, page, read_cursor
 from runtime.server.registry import CompletionSpec, Handler, PromptSpec, ResourceSpec
 from runtime.server.runner import Then
+from runtime.server.semantic_cache import SemanticCache, SemanticResults
+from runtime.server.semantic_cache import check_installed as check_semantic_installed
 from runtime.server.tool_search import ServerSearch, ToolSearch, enable_tool_search
 from runtime.server.tools import ArgumentsInvalid, ToolSpec
 from runtime.server.uritemplate import UriTemplate, is_template
@@ -63,6 +65,7 @@ class Server:
         tasks: TaskRunner | None = None,
         max_batch_messages: int = MAX_BATCH_MESSAGES,
         tool_search: bool | ToolSearch = False,
+        semantic_cache: SemanticCache | None = None,
     ) -> None:
         self.info: dict[str, Any] = {"name": name, "version": version}
         for key, value in (("title", title), ("description", description), ("websiteUrl", website_url)):
@@ -105,6 +108,10 @@ class Server:
         self.tasks.on_status = self._task_status
         # Built-in search_tools (and search_resources, search_prompts): runtime/server/tool_search.py.
         self.tool_search: ServerSearch | None = None
+        # The semantic result cache (runtime/server/semantic_cache.py), made for the first tool with
+        # semantic_cache=; `semantic_cache=` here sets its embedder and capacity.
+        self.semantic_settings = semantic_cache or SemanticCache()
+        self.semantic: SemanticResults | None = None
         if tool_search:
             enable_tool_search(self, tool_search)
 
@@ -114,8 +121,10 @@ class Server:
         """Register a tool. Its input schema comes from the parameters' type hints, its output schema from the
         return annotation. Options: title, description, annotations, icons, input_schema, output_schema,
         meta, task_support, cache_ttl (seconds: calls are answered from the shared cache; for read-only,
-        idempotent tools; math.inf: until the tool is re-registered). Usable bare (`@server.tool`) or called
-        (`@server.tool(title=...)`)."""
+        idempotent tools; math.inf: until the tool is re-registered), semantic_cache (a cosine similarity,
+        e.g. 0.92: a call whose free-text arguments mean the same as an earlier call's is answered with its
+        result; implies the read-only and idempotent hints, and cache_ttl=math.inf unless given). Usable
+        bare (`@server.tool`) or called (`@server.tool(title=...)`)."""
         if callable(name):
             return self.add_tool(name)
 
@@ -129,6 +138,9 @@ class Server:
         spec = ToolSpec(fn, Context, **options)
         if spec.name in self._tools:
             raise ValueError(f"tool {spec.name!r} is already registered")
+        if spec.semantic_cache is not None and self.semantic is None:
+            check_semantic_installed(self.semantic_settings)  # one clear error now, not at the first call
+            self.semantic = SemanticResults(self.semantic_settings)
         self._tools[spec.name] = spec
         self._uncache_tool(spec.name)
         self._changed("tools")
@@ -143,6 +155,8 @@ class Server:
         if self.cache is not None:
             # Key prefixes are matched as bytes: "t:<name>:" then the canonical arguments.
             self.cache.remove_kind(KIND_TOOL, tool_key(name, b"").encode())
+            if self.semantic is not None:
+                self.semantic.invalidate(name, self.cache)
 
     def resource(
         self,
@@ -468,6 +482,8 @@ class Server:
         self.tasks.close()  # before the transport closes the stores
         if self.tool_search is not None:
             self.tool_search.shutdown()
+        if self.semantic is not None:
+            self.semantic.shutdown()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
@@ -598,19 +614,48 @@ class Server:
             channel = _TaskChannel(self, ctx.session, record.task_id)
             ctx = Context(self, ctx.session, ctx.call, channel, ctx.loop)
             ctx.task_id = record.task_id
-        if tool.signature.context_param is not None:
-            kwargs[tool.signature.context_param] = ctx
-        if tool.is_async:
-            pending = tool.fn(**kwargs)
-        else:
-            pending = ctx.loop.run_in_executor(self.executor, functools.partial(tool.fn, **kwargs))
-        work = Then(pending, convert, tool.error_result)
+        if store is not None and tool.semantic_cache is not None and self.semantic is not None:
+            # After an exact miss and with valid arguments only: an earlier call that means the same.
+            return self._semantic_tool_result(ctx, tool, kwargs, arguments, store, revision)
+        work = Then(self._start_tool(ctx, tool, kwargs), convert, tool.error_result)
         if store is not None:
             return _stored_tool_result(work, *store, tool.cache_ttl, revision)  # type: ignore[arg-type]
         if not as_task:
             return work
         self.tasks.start(record, work)
         return {"task": record.wire()}
+
+    def _start_tool(self, ctx: Context, tool: ToolSpec, kwargs: dict[str, Any]) -> Any:
+        if tool.signature.context_param is not None:
+            kwargs[tool.signature.context_param] = ctx
+        if tool.is_async:
+            return tool.fn(**kwargs)
+        return ctx.loop.run_in_executor(self.executor, functools.partial(tool.fn, **kwargs))
+
+    async def _semantic_tool_result(
+        self,
+        ctx: Context,
+        tool: ToolSpec,
+        kwargs: dict[str, Any],
+        arguments: dict[str, Any],
+        store: tuple[SharedCache, str, int],
+        revision: Revision,
+    ) -> Any:
+        """The result of an earlier call whose arguments mean the same, else the tool's own, stored under the
+        exact key with its vector beside it (an error result is never stored)."""
+        semantic = self.semantic
+        assert semantic is not None
+        cache, key, generation = store
+        found = await semantic.find(tool, arguments, cache)
+        if found.hit is not None:
+            return found.hit if revision.has_everything else downgrade.tool_result(found.hit, revision)
+        result = await Then(self._start_tool(ctx, tool, kwargs), tool.result, tool.error_result)
+        data = result if type(result) is bytes else rpc.encode(result)
+        if not getattr(result, "is_error", False):
+            ttl = None if tool.cache_ttl == float("inf") else tool.cache_ttl
+            if cache.put(key, data, ttl, KIND_TOOL, generation):
+                semantic.remember(tool, found, key, cache)
+        return data if revision.has_everything else downgrade.tool_result(data, revision)
 
     # -- tasks ---------------------------------------------------------------------------------------------
 

@@ -73,6 +73,7 @@ class ToolSpec:
         "plain",
         "result",
         "results",
+        "semantic_cache",
         "signature",
         "structured",
         "task_support",
@@ -95,12 +96,19 @@ class ToolSpec:
         meta: dict[str, Any] | None = None,
         task_support: str | None = None,
         cache_ttl: float | None = None,
+        semantic_cache: float | None = None,
     ) -> None:
         self.name = name or fn.__name__
         check_tool_name(self.name)
         if cache_ttl is not None and not cache_ttl > 0:
             raise ValueError(f"tool {self.name!r}: cache_ttl must be a positive number of seconds")
+        if semantic_cache is not None:
+            annotations = _semantic_annotations(self.name, semantic_cache, annotations)
+            if cache_ttl is None:  # results live in the exact cache: until the tool is registered again
+                cache_ttl = float("inf")
         self.cache_ttl = cache_ttl
+        # The cosine similarity at or above which a call is answered with an earlier call's result.
+        self.semantic_cache = semantic_cache
         self.fn = fn
         self.is_async = inspect.iscoroutinefunction(fn)
         self.await_free = cannot_suspend(fn)  # runs inline, without a task (runtime.server.inline)
@@ -206,6 +214,23 @@ class ToolSpec:
     def arguments_error(self, exc: Exception) -> str:
         """SEP-1303: tell the model what was wrong so it can correct the call."""
         return f"Invalid arguments for tool {self.name!r}: {_describe(exc)}"
+
+
+def _semantic_annotations(
+    name: str, threshold: float, annotations: t.ToolAnnotations | dict[str, Any] | None
+) -> dict[str, Any]:
+    """A tool answered with another call's result must be read-only and idempotent: the flag sets both hints
+    (clients see what the cache assumes), and refuses a tool that says otherwise."""
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 < threshold <= 1:
+        raise ValueError(f"tool {name!r}: semantic_cache must be a cosine similarity in (0, 1], e.g. 0.92")
+    hints: dict[str, Any] = msgspec.to_builtins(annotations) if annotations is not None else {}
+    for hint in ("readOnlyHint", "idempotentHint"):
+        if hints.get(hint) is False:
+            raise ValueError(
+                f"tool {name!r}: semantic_cache needs a read-only, idempotent tool ({hint} is false)"
+            )
+        hints[hint] = True
+    return hints
 
 
 def _shaped(result: Callable[[Any], Any], revision: Revision) -> Callable[[Any], Any]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 import socket
 import sys
 
 from ipc.cache import CacheLimits, SharedCache
 from ipc.errors import SegmentError
+from ipc.names import unlink_vectors
 from ipc.segment import claim_prefix
 from runtime.server.app import Server
 from workers.cluster.config import ClusterConfig, cache_name
@@ -50,8 +52,11 @@ async def serve_http(
         sock = socket.socket(fileno=cluster.listen_fd)
     http = await serve(endpoint, host, port, limits=limits, sock=sock or listen_exclusive(host, port))
     owned = _own_cache(app, http.port, cache) if cluster is None and cache is not None else None
+    # The semantic cache's vectors, made at their first use (ipc/vectors.py), go with the result cache.
+    owned_vectors = functools.partial(unlink_vectors, owned.name if owned else "")
     if owned is not None:
         period.last_resort.append(owned.unlink)  # even when the stop hangs: no segment left behind
+        period.last_resort.append(owned_vectors)
     loop = asyncio.get_running_loop()
     stop: asyncio.Future[None] = loop.create_future()
 
@@ -91,7 +96,9 @@ async def serve_http(
             app.cache = None
             owned.mark_closed()
             owned.unlink()
+            owned_vectors()
             period.last_resort.remove(owned.unlink)  # the name may soon be another server's
+            period.last_resort.remove(owned_vectors)
             owned.close()
 
 
