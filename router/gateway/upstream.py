@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -106,6 +107,7 @@ class Upstream:
         self.connects = 0  # successful connections so far (1 + reconnections)
         self.first_attempt = asyncio.Event()  # the first attempt succeeded or failed
         self.inflight: dict[int, Context] = {}  # forwarded requests, for the stdio relay
+        self._keys = itertools.count()
         self._task: asyncio.Task[None] | None = None
         self._resync: asyncio.Task[None] | None = None
         self._dirty: set[str] = set()
@@ -256,7 +258,7 @@ class Upstream:
         client = self.client
         if client is None or self.state != "ready":
             raise self.unavailable()
-        key = id(object())
+        key = next(self._keys)
         if ctx is not None:
             self.inflight[key] = ctx
         caller = _CALLER.set((self, ctx) if ctx is not None else None)

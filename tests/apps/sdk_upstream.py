@@ -53,24 +53,49 @@ async def ask_user(ctx: Context) -> str:
     return f"no name ({answer.action})"
 
 
+CANCELLED: list[float] = []  # the seconds of each `sleep` that was cancelled
+
+
+@server.tool()
+async def roots(ctx: Context) -> list[str]:
+    """The client's roots, asked during this call (roots/list)."""
+    result = await ctx.session.list_roots()
+    return [str(root.uri) for root in result.roots]
+
+
 @server.tool()
 async def sleep(seconds: float) -> str:
     """Sleep, to be cancelled."""
-    await asyncio.sleep(seconds)
+    try:
+        await asyncio.sleep(seconds)
+    except BaseException:  # the SDK cancels the handler on notifications/cancelled (anyio's own exception)
+        CANCELLED.append(seconds)
+        raise
     return "slept"
 
 
 @server.tool()
+def cancelled() -> list[float]:
+    """The `sleep` calls cancelled so far."""
+    return CANCELLED
+
+
+GROWN: list[str] = []
+
+
+@server.tool()
 async def grow(ctx: Context) -> str:
-    """Register a new tool `grown` and tell the client the list changed."""
+    """Register a new tool `grown_<n>` and tell the client the list changed; returns its name."""
+    name = f"grown_{len(GROWN) + 1}"
+    GROWN.append(name)
 
     def grown() -> str:
         """A tool registered at run time."""
-        return "grown"
+        return name
 
-    server.add_tool(grown)
+    server.add_tool(grown, name=name)
     await ctx.session.send_tool_list_changed()
-    return "grew"
+    return name
 
 
 @server.resource("sdk://greeting", mime_type="text/plain")
