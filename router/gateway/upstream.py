@@ -19,6 +19,7 @@ import contextlib
 import contextvars
 import itertools
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -130,14 +131,14 @@ class Upstream:
                 self.client, self.state, self.failures, self.retry_at = client, "ready", 0, None
                 self.connects += 1
                 self.first_attempt.set()
-                log.info("gateway: upstream %r connected (%s)", self.name, self.config.target)
+                _say(f"upstream {self.name!r} connected ({self.config.target})")
                 await client.lost.wait()
-                log.warning("gateway: upstream %r disconnected", self.name)
+                _say(f"upstream {self.name!r} disconnected")
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # refused, exited, timed out, a bad answer: tried again later
                 self.failures += 1
-                log.warning("gateway: upstream %r failed (%s)", self.name, _reason(exc))
+                _say(f"upstream {self.name!r} failed ({_reason(exc)})")
             finally:
                 if self.client is client:
                     self.client = None
@@ -150,7 +151,7 @@ class Upstream:
             attempts = self.reconnect.max_attempts
             if attempts and self.failures >= attempts:
                 self.state = "failed"
-                log.error("gateway: upstream %r given up after %d failed attempts", self.name, self.failures)
+                _say(f"upstream {self.name!r} given up after {self.failures} failed attempts")
                 return
             delay = self.reconnect.delay(max(1, self.failures))
             self.state, self.retry_at = "down", loop.time() + delay
@@ -390,6 +391,11 @@ def _progress_to(ctx: Context) -> Callable[[float, float | None, str | None], No
 
 def _never(params: Any) -> Any:
     raise rpc.McpError(rpc.INTERNAL_ERROR, "replaced by the gateway's relay")
+
+
+def _say(message: str) -> None:
+    """A change of an upstream's state, on stderr as mcprt reports its own (never to a client)."""
+    print(f"mcprt gateway: {message}", file=sys.stderr, flush=True)
 
 
 def _reason(exc: BaseException) -> str:
