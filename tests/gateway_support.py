@@ -81,7 +81,7 @@ class Logged:
                         return match
                 checked = len(self.lines)
                 left = deadline - time.monotonic()
-                if left <= 0 or self.process.poll() is not None and checked == len(self.lines):
+                if left <= 0 or (self.process.poll() is not None and checked == len(self.lines)):
                     raise AssertionError(f"no line matching {pattern!r} in {''.join(self.lines)!r}")
                 self._seen.wait(min(left, 0.2))
 

@@ -72,7 +72,13 @@ def front(url: str, **options: Any) -> Client:
 
 def direct(target: str | list[str]) -> Client:
     """Our Client on an upstream itself, with the capabilities the gateway declares to it."""
-    return Client(target, sampling_handler=sampled, elicitation_handler=lambda p: ELICITED, roots=ROOTS, accept_tasks=False)
+    return Client(
+        target,
+        sampling_handler=sampled,
+        elicitation_handler=lambda p: ELICITED,
+        roots=ROOTS,
+        accept_tasks=False,
+    )
 
 
 def texts(result: t.CallToolResult) -> list[str]:
@@ -114,9 +120,15 @@ SDK_CALLS: dict[str, dict[str, Any]] = {
 }
 
 
-async def test_every_upstream_tool_is_listed_and_forwarded(gateway: GatewayServer, everything_http: EverythingHttp) -> None:
+async def test_every_upstream_tool_is_listed_and_forwarded(
+    gateway: GatewayServer, everything_http: EverythingHttp
+) -> None:
     upstream_names: dict[str, set[str]] = {}
-    for prefix, target in (("ev", stdio_everything()), ("evhttp", everything_http.url), ("sdk", sdk_upstream())):
+    for prefix, target in (
+        ("ev", stdio_everything()),
+        ("evhttp", everything_http.url),
+        ("sdk", sdk_upstream()),
+    ):
         async with direct(target) as client:
             await asyncio.sleep(0.3)  # server-everything registers its conditional tools after initialize
             upstream_names[prefix] = {tool.name for tool in await client.list_tools()}
@@ -167,7 +179,9 @@ async def test_forwarded_results_match_the_upstream_called_directly(gateway: Gat
 
 
 @pytest.mark.parametrize("prefix", ["ev", "evhttp", "sdk"])
-async def test_sampling_and_elicitation_reach_the_downstream_client(gateway: GatewayServer, prefix: str) -> None:
+async def test_sampling_and_elicitation_reach_the_downstream_client(
+    gateway: GatewayServer, prefix: str
+) -> None:
     asked: list[tuple[str, Any]] = []
 
     def sampling(params: t.CreateMessageRequestParams) -> dict[str, Any]:
@@ -191,7 +205,9 @@ async def test_sampling_and_elicitation_reach_the_downstream_client(gateway: Gat
     assert [kind for kind, _ in asked] == ["sampling", "elicitation"]
 
 
-async def test_a_client_without_sampling_gets_the_upstreams_refusal_not_a_hang(gateway: GatewayServer) -> None:
+async def test_a_client_without_sampling_gets_the_upstreams_refusal_not_a_hang(
+    gateway: GatewayServer,
+) -> None:
     from runtime.protocol.jsonrpc import McpError
 
     async with Client(gateway.url) as client:  # declares neither sampling nor elicitation
@@ -206,7 +222,9 @@ async def test_a_client_without_sampling_gets_the_upstreams_refusal_not_a_hang(g
 
 async def test_roots_asked_during_a_call_come_from_the_downstream_client(gateway: GatewayServer) -> None:
     async with front(gateway.url) as client:
-        assert (await client.call_tool("sdk_roots", {})).structured_content == {"result": ["file:///work/project"]}
+        assert (await client.call_tool("sdk_roots", {})).structured_content == {
+            "result": ["file:///work/project"]
+        }
     from runtime.protocol.jsonrpc import McpError
 
     async with Client(gateway.url) as client:  # no roots capability: the upstream's request is refused
@@ -233,7 +251,9 @@ async def test_progress_and_logs_of_the_sdk_server(gateway: GatewayServer) -> No
     async with front(gateway.url, on_log=logs.append) as client:
         await client.set_log_level("info")
         result = await client.call_tool(
-            "sdk_count", {"steps": 3}, progress=lambda value, total, message: progress.append((value, message))
+            "sdk_count",
+            {"steps": 3},
+            progress=lambda value, total, message: progress.append((value, message)),
         )
     assert texts(result) == ["counted to 3"]
     assert progress == [(1, "step 1"), (2, "step 2"), (3, "step 3")]
@@ -275,8 +295,12 @@ async def test_resources_templates_and_prompts_are_namespaced(gateway: GatewaySe
         assert {"ev_simple-prompt", "evhttp_args-prompt", "sdk_review"} <= prompts
         prompt = await client.get_prompt("sdk_review", {"code": "x = 1"})
         assert prompt.messages[0].content.text == "Please review: x = 1"  # type: ignore[union-attr]
-        completion = await client.complete({"type": "ref/prompt", "name": "ev_completable-prompt"}, "department", "E")
-        direct_completion = await upstream.complete({"type": "ref/prompt", "name": "completable-prompt"}, "department", "E")
+        completion = await client.complete(
+            {"type": "ref/prompt", "name": "ev_completable-prompt"}, "department", "E"
+        )
+        direct_completion = await upstream.complete(
+            {"type": "ref/prompt", "name": "completable-prompt"}, "department", "E"
+        )
         assert completion.completion.values == direct_completion.completion.values != []
         # A resource link in a tool result names the resource through the gateway, and it reads.
         links = await client.call_tool("ev_get-resource-links", {"count": 1})

@@ -40,7 +40,9 @@ def upstream_processes(gateway: GatewayServer) -> list[psutil.Process]:
     return [p for p in children if any("index.js" in part for part in p.cmdline())]
 
 
-async def until_answered(client: Client, name: str, arguments: dict[str, object], seconds: float = 15.0) -> t.CallToolResult:
+async def until_answered(
+    client: Client, name: str, arguments: dict[str, object], seconds: float = 15.0
+) -> t.CallToolResult:
     """Call until the result is no error (the upstream is back), at most `seconds`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
@@ -64,7 +66,9 @@ def stdio_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayS
     server.stop()
 
 
-async def test_a_killed_stdio_upstream_gives_a_clear_error_and_is_reconnected(stdio_gateway: GatewayServer) -> None:
+async def test_a_killed_stdio_upstream_gives_a_clear_error_and_is_reconnected(
+    stdio_gateway: GatewayServer,
+) -> None:
     async with Client(stdio_gateway.url) as client:
         assert texts(await client.call_tool("ev_echo", {"message": "before"})) == "Echo: before"
         [first] = upstream_processes(stdio_gateway)

@@ -10,7 +10,14 @@ what it asks; app.py is the Server that lists and forwards.
 from __future__ import annotations
 
 from router.gateway.app import Gateway, load_gateway
-from router.gateway.config import ConfigError, GatewayConfig, Reconnect, UpstreamConfig, load_config, parse_config
+from router.gateway.config import (
+    ConfigError,
+    GatewayConfig,
+    Reconnect,
+    UpstreamConfig,
+    load_config,
+    parse_config,
+)
 
 __all__ = [
     "ConfigError",

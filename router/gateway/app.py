@@ -53,11 +53,11 @@ class Gateway(Server):
     `server_options` are `Server`'s (tool_search, page_size, request_timeout, ...)."""
 
     def __init__(self, config: GatewayConfig, **server_options: Any) -> None:
-        super().__init__(
-            config.name, config.version, instructions=config.instructions, **server_options
-        )
+        super().__init__(config.name, config.version, instructions=config.instructions, **server_options)
         self.config = config
-        self.upstreams = {name: Upstream(server, config.reconnect, self) for name, server in config.servers.items()}
+        self.upstreams = {
+            name: Upstream(server, config.reconnect, self) for name, server in config.servers.items()
+        }
         self._started: asyncio.Task[None] | None = None
         # Which upstream each registry entry came from, and its name there: (kind, gateway name) -> ...
         self._origin: dict[tuple[str, str], tuple[Upstream, str]] = {}
@@ -140,7 +140,9 @@ class Gateway(Server):
         if kind == "tools":
             self._replace(upstream, "tools", await self._listed(upstream, "tools/list", "tools", offered))
         elif kind == "prompts":
-            self._replace(upstream, "prompts", await self._listed(upstream, "prompts/list", "prompts", offered))
+            self._replace(
+                upstream, "prompts", await self._listed(upstream, "prompts/list", "prompts", offered)
+            )
         elif kind == "resources":
             resources = await self._listed(upstream, "resources/list", "resources", offered)
             templates = await self._listed(upstream, "resources/templates/list", "resourceTemplates", offered)
@@ -164,29 +166,35 @@ class Gateway(Server):
     def _replace(self, upstream: Upstream, kind: str, items: list[dict[str, Any]]) -> None:
         """Make the registry's entries of `kind` from `upstream` those of `items`; one list_changed if any
         entry came, went or changed."""
-        registry: dict[str, Any] = {
+        registries: dict[str, dict[str, Any]] = {
             "tools": self._tools,
             "resources": self._resources,
             "templates": self._templates,
             "prompts": self._prompts,
-        }[kind]
+        }
+        registry = registries[kind]
         fresh: dict[str, tuple[str, Any]] = {}
         for item in items:
             made = self._entry(upstream, kind, item)
             if made is not None:
                 fresh[made[0]] = (made[1], made[2])
         changed = False
-        for key, (origin, name) in list(self._origin.items()):
-            if key[0] == kind and origin is upstream and key[1] not in fresh:
-                del self._origin[key]
-                registry.pop(key[1], None)
-                self._task_only.discard(key[1])
+        for origin_key, (origin, _) in list(self._origin.items()):
+            if origin_key[0] == kind and origin is upstream and origin_key[1] not in fresh:
+                del self._origin[origin_key]
+                registry.pop(origin_key[1], None)
+                self._task_only.discard(origin_key[1])
                 changed = True
         for key, (original, spec) in fresh.items():
             current = registry.get(key)
             owner = self._origin.get((kind, key))
             if current is not None and (owner is None or owner[0] is not upstream):
-                log.warning("gateway: %s %r of upstream %r is hidden by another of that name", kind, key, upstream.name)
+                log.warning(
+                    "gateway: %s %r of upstream %r is hidden by another of that name",
+                    kind,
+                    key,
+                    upstream.name,
+                )
                 continue
             self._origin[(kind, key)] = (upstream, original)
             if current is not None and current.definition == spec.definition:
@@ -202,10 +210,12 @@ class Gateway(Server):
         """(gateway key, upstream name or URI, registry spec) of one listed item; None: unusable."""
         server = upstream.name
         if kind in ("tools", "prompts"):
-            original = item.get("name")
-            key = prefixed_name(server, original) if isinstance(original, str) else None
-            if key is None:
-                log.warning("gateway: %s %r of upstream %r has no valid prefixed name", kind, original, server)
+            name = item.get("name")
+            key = prefixed_name(server, name) if isinstance(name, str) else None
+            if key is None or not isinstance(name, str):
+                log.warning(
+                    "gateway: %s %r of upstream %r has no valid prefixed name", kind, name, server
+                )
                 return None
             definition = {**item, "name": key}
             if kind == "tools":
@@ -214,8 +224,8 @@ class Gateway(Server):
                     self._task_only.add(key)
                 else:
                     self._task_only.discard(key)
-                return key, original, self._templates_of.tool(key, definition)
-            return key, original, self._templates_of.prompt(key, definition)
+                return key, name, self._templates_of.tool(key, definition)
+            return key, name, self._templates_of.prompt(key, definition)
         field = "uri" if kind == "resources" else "uriTemplate"
         original = item.get(field)
         if not isinstance(original, str) or not original:
@@ -256,7 +266,7 @@ class Gateway(Server):
     async def _forward(self, arguments: dict[str, Any], ctx: Context) -> Any:
         """The handler of every forwarded tool: the upstream's result, its resource URIs prefixed."""
         assert ctx.call is not None
-        name = ctx.call.message.params.name  # type: ignore[union-attr]
+        name = ctx.call.message.params.name
         upstream, original = self._origin[("tools", name)]
         raw = await upstream.call_tool(original, arguments, ctx, name in self._task_only)
         if b'"uri"' not in raw:
@@ -421,7 +431,9 @@ class _Templates:
             template=None,
             cache=False,
         )
-        self._prompt = PromptSpec(prompt, Context, name="forwarded", title=None, description=None, icons=None, meta=None)
+        self._prompt = PromptSpec(
+            prompt, Context, name="forwarded", title=None, description=None, icons=None, meta=None
+        )
 
     def tool(self, name: str, definition: dict[str, Any]) -> ToolSpec:
         spec = copy.copy(self._tool)

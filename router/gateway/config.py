@@ -18,8 +18,8 @@
     timeout = 120                        # s for one forwarded request (60)
 
 `${NAME}` in a command, url, header or env value is replaced by that environment variable (a missing one is
-a configuration error), so credentials stay out of the file. A command runs in the directory of the file (or in
-`cwd`, read from there).
+a configuration error), so credentials stay out of the file. A command runs in the directory of the file
+(or in `cwd`, read from there).
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from typing import Any
 
 import msgspec
 
-# A server's name prefixes tool and prompt names (`<server>_<tool>`, tools.mdx: A-Z a-z 0-9 _ - .) and resource
-# URIs (`<server>+<uri>`, an RFC 3986 scheme prefix): lowercase letters, digits and '-', so that neither an
-# underscore nor a '+' in it could make two prefixed names meet.
+# A server's name prefixes tool and prompt names (`<server>_<tool>`, tools.mdx: A-Z a-z 0-9 _ - .) and
+# resource URIs (`<server>+<uri>`, an RFC 3986 scheme prefix): lowercase letters, digits and '-', so that
+# neither an underscore nor a '+' in it could make two prefixed names meet.
 SERVER_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}\Z")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
@@ -131,7 +131,10 @@ def parse_config(data: dict[str, Any], base: Path | None = None) -> GatewayConfi
     """A checked GatewayConfig from the TOML document's table; `base`: where relative paths start."""
     servers = data.get("servers")
     if isinstance(servers, dict):
-        data = {**data, "servers": {k: {**v, "name": k} if isinstance(v, dict) else v for k, v in servers.items()}}
+        data = {
+            **data,
+            "servers": {k: {**v, "name": k} if isinstance(v, dict) else v for k, v in servers.items()},
+        }
     try:
         config = msgspec.convert(_expanded(data), GatewayConfig)
     except msgspec.ValidationError as exc:
@@ -169,7 +172,9 @@ def _variable(match: re.Match[str]) -> str:
     name = match.group(1)
     value = os.environ.get(name)
     if value is None:
-        raise ConfigError(f"environment variable {name} is not set (named as ${{{name}}} in the configuration)")
+        raise ConfigError(
+            f"environment variable {name} is not set (named as ${{{name}}} in the configuration)"
+        )
     return value
 
 

@@ -2,11 +2,11 @@
 
 - tools and prompts: `<server>_<name>`. Server names hold no '_' (config.SERVER_NAME), so the first '_'
   splits it again; the result must still be a valid tool name (tools.mdx: 1-128 of A-Z a-z 0-9 _ - .).
-- resources and templates: `<server>+<uri>`, e.g. `everything+demo://resource/static/document/a.md`. The prefix
-  joins the URI's own scheme (RFC 3986: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )), so the result
-  is still a URI, a template stays a template, and the first '+' gives back the server and the upstream's URI.
-  URIs inside results (resource contents, resource links, embedded resources) are prefixed the same way, so a
-  client reads them through the gateway.
+- resources and templates: `<server>+<uri>`, e.g. `everything+demo://resource/static/document/a.md`. The
+  prefix joins the URI's own scheme (RFC 3986: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )), so
+  the result is still a URI, a template stays a template, and the first '+' gives back the server and the
+  upstream's URI. URIs inside results (resource contents, resource links, embedded resources) are prefixed
+  the same way, so a client reads them through the gateway.
 """
 
 from __future__ import annotations

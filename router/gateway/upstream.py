@@ -201,7 +201,9 @@ class Upstream:
         """The upstream's lists changed: list them again, once for a burst of notifications."""
         self._dirty.update(kinds)
         if self._resync is None or self._resync.done():
-            self._resync = asyncio.get_running_loop().create_task(self._resync_all(), context=contextvars.Context())
+            self._resync = asyncio.get_running_loop().create_task(
+                self._resync_all(), context=contextvars.Context()
+            )
 
     async def _resync_all(self) -> None:
         while self._dirty and self.state == "ready":
