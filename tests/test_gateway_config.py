@@ -103,3 +103,31 @@ def test_names_and_uris_round_trip() -> None:
     for uri in ("demo://resource/1", "git+ssh://host/repo", "file:///a%20b", "demo://r/{id}"):
         assert split_uri(prefixed_uri("ev", uri)) == ("ev", uri)
     assert split_uri("demo://no-prefix") is None
+
+
+async def test_the_example_configuration_runs() -> None:
+    """examples/gateway.toml as the README shows it (the npm server left out: no network in tests)."""
+    import msgspec
+
+    from router.gateway import Gateway
+    from runtime.client.client import Client
+    from tests.conftest import ROOT
+
+    config = load_config(ROOT / "examples" / "gateway.toml")
+    assert set(config.servers) == {"hello", "weather", "everything"}
+    servers = {
+        name: msgspec.structs.replace(server, command=[sys.executable, *(server.command or [])[1:]])
+        for name, server in config.servers.items()
+        if name != "everything"
+    }
+    gateway = Gateway(msgspec.structs.replace(config, servers=servers))
+    try:
+        async with Client.in_memory(gateway) as client:
+            names = {tool.name for tool in await client.list_tools()}
+            assert {"hello_greet", "weather_forecast"} <= names
+            greeting = await client.call_tool("hello_greet", {"name": "gateway"})
+            assert greeting.content[0].text == "Hello, gateway!"  # type: ignore[union-attr]
+            forecast = await client.call_tool("weather_forecast", {"city": "Paris"})
+            assert forecast.structured_content == {"city": "Paris", "celsius": 21.5}
+    finally:
+        await gateway.aclose()
