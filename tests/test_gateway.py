@@ -379,3 +379,33 @@ async def test_the_gateway_over_stdio(config: Path) -> None:
     async with front([sys.executable, "-m", "runtime", "gateway", str(config), "--stdio"]) as client:
         assert texts(await client.call_tool("ev_echo", {"message": "stdio"})) == ["Echo: stdio"]
         assert texts(await client.call_tool("sdk_ask_llm", {"question": "?"})) == ["sampled-by-downstream"]
+
+
+async def test_concurrent_sampling_over_http_goes_to_each_callers_own_client(gateway: GatewayServer) -> None:
+    """Over HTTP the upstream's request arrives on the forwarded POST's own stream: with calls of two clients
+    in flight on one upstream connection at once, each sampling request reaches the client whose call it
+    serves, never the other."""
+    gate = asyncio.Event()
+    arrived = 0
+
+    def answering(label: str) -> Any:
+        async def sampling(params: t.CreateMessageRequestParams) -> dict[str, Any]:
+            nonlocal arrived
+            arrived += 1
+            if arrived == 2:
+                gate.set()
+            await asyncio.wait_for(gate.wait(), 10)  # both requests are outstanding upstream at once
+            return {"role": "assistant", "content": {"type": "text", "text": f"answer-{label}"}, "model": "m"}
+
+        return sampling
+
+    async with (
+        Client(gateway.url, sampling_handler=answering("a")) as first,
+        Client(gateway.url, sampling_handler=answering("b")) as second,
+    ):
+        one, two = await asyncio.gather(
+            first.call_tool("evhttp_trigger-sampling-request", {"prompt": "a"}),
+            second.call_tool("evhttp_trigger-sampling-request", {"prompt": "b"}),
+        )
+    assert "answer-a" in texts(one)[0] and "answer-b" not in texts(one)[0]
+    assert "answer-b" in texts(two)[0] and "answer-a" not in texts(two)[0]
