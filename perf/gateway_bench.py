@@ -28,7 +28,9 @@ from typing import IO
 
 from perf.servers import ROOT, STDIO
 
-EVERYTHING_JS = ROOT / "tests/node/everything/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
+EVERYTHING_JS = (
+    ROOT / "tests/node/everything/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
+)
 UPSTREAMS: dict[str, tuple[list[str], str, str]] = {
     # name: (command, tool, arguments)
     "mcprt": (STDIO["mcprt"], "echo", '{"text":"hello"}'),
@@ -136,7 +138,7 @@ def bench(name: str, seconds: float, config_dir: Path) -> dict[str, dict[str, fl
     command, tool, arguments = UPSTREAMS[name]
     config = config_dir / f"{name}.toml"
     config.write_text(
-        f"[servers.up]\ncommand = {json.dumps(command)}\ncwd = {json.dumps(str(ROOT))}\nlog_level = \"error\"\n"
+        f'[servers.up]\ncommand = {json.dumps(command)}\ncwd = {json.dumps(str(ROOT))}\nlog_level = "error"\n'
     )
     gateway_command = [sys.executable, "-m", "runtime", "gateway", str(config), "--stdio"]
     direct_call = call_line(tool, arguments)
@@ -160,7 +162,9 @@ def bench(name: str, seconds: float, config_dir: Path) -> dict[str, dict[str, fl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=3.0, help="per measurement and run (3)")
     parser.add_argument("--runs", type=int, default=3, help="runs; the median run of each is reported (3)")
     parser.add_argument("--upstreams", default="mcprt,everything", help="mcprt,everything")
@@ -176,8 +180,9 @@ def main() -> None:
                 print(f"  {label:<14}{row['p50_us']:>10.0f}{row['p99_us']:>10.0f}{row['per_s']:>10.0f}")
             overheads = sorted(run["gateway"]["p50_us"] - run["direct"]["p50_us"] for run in runs)
             ratios = sorted(run["gateway"]["p50_us"] / run["direct"]["p50_us"] for run in runs)
+            middle = overheads[len(overheads) // 2]
             print(
-                f"  overhead per forwarded call (P50 gateway - direct): {overheads[len(overheads) // 2]:.0f} us"
+                f"  overhead per forwarded call (P50 gateway - direct): {middle:.0f} us"
                 f" (runs {', '.join(f'{o:.0f}' for o in overheads)}); gateway/direct P50 ratio "
                 f"{ratios[len(ratios) // 2]:.2f}"
             )

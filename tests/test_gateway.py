@@ -117,6 +117,7 @@ SDK_CALLS: dict[str, dict[str, Any]] = {
     "sleep": {"seconds": 0.01},
     "cancelled": {},
     "grow": {},
+    "touch": {"uri": "sdk://greeting"},
 }
 
 
@@ -409,3 +410,30 @@ async def test_concurrent_sampling_over_http_goes_to_each_callers_own_client(gat
         )
     assert "answer-a" in texts(one)[0] and "answer-b" not in texts(one)[0]
     assert "answer-b" in texts(two)[0] and "answer-a" not in texts(two)[0]
+
+
+async def test_a_subscription_is_forwarded_and_its_updates_come_back_prefixed(gateway: GatewayServer) -> None:
+    updates: list[Any] = []
+
+    def heard(method: str, params: Any) -> None:
+        if method == "notifications/resources/updated":
+            updates.append(params["uri"])
+
+    logs: list[t.LoggingMessageNotificationParams] = []
+    async with front(gateway.url, on_notification=heard, on_log=logs.append) as client:
+        await client.set_log_level("info")
+        # The SDK server offers no resources/subscribe: the gateway records it and passes its updates on.
+        await client.subscribe("sdk+sdk://greeting")
+        await client.call_tool("sdk_touch", {"uri": "sdk://greeting"})
+        for _ in range(100):
+            if updates:
+                break
+            await asyncio.sleep(0.05)
+        # server-everything does: the subscription goes upstream with its own URI (it logs what it got).
+        await client.subscribe("ev+demo://resource/static/document/features.md")
+    assert updates == ["sdk+sdk://greeting"]
+    received = [str(log.data) for log in logs if log.logger == "ev"]
+    assert any(
+        "Received Subscribe Resource request for URI: demo://resource/static/document/features.md" in d
+        for d in received
+    ), received

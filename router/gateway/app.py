@@ -213,9 +213,7 @@ class Gateway(Server):
             name = item.get("name")
             key = prefixed_name(server, name) if isinstance(name, str) else None
             if key is None or not isinstance(name, str):
-                log.warning(
-                    "gateway: %s %r of upstream %r has no valid prefixed name", kind, name, server
-                )
+                log.warning("gateway: %s %r of upstream %r has no valid prefixed name", kind, name, server)
                 return None
             definition = {**item, "name": key}
             if kind == "tools":
@@ -352,14 +350,15 @@ class Gateway(Server):
         return routes
 
     async def _subscribe(self, ctx: Context, params: t.SubscribeRequestParams) -> dict[str, Any]:
-        """Subscribed here (the session hears resources/updated) and upstream (which sends it), once."""
+        """Subscribed here (the session hears resources/updated) and upstream (which sends it), once, if the
+        upstream offers subscriptions."""
         await self.until_ready()
         target = self._upstream_of_uri(params.uri)
         if target is None:
             raise McpError(rpc.RESOURCE_NOT_FOUND, f"Resource not found: {params.uri}", {"uri": params.uri})
         upstream, original = target
         subscribed = self._subscribed[upstream.name]
-        if original not in subscribed:
+        if original not in subscribed and _subscribable(upstream):
             await self._ask(upstream, "resources/subscribe", {"uri": original}, ctx)
             subscribed.add(original)
         if params.uri not in ctx.session.state.subscriptions:
@@ -451,6 +450,13 @@ class _Templates:
         spec.name, spec.definition = name, definition
         spec.description = definition.get("description")
         return spec
+
+
+def _subscribable(upstream: Upstream) -> bool:
+    """Whether the upstream takes resources/subscribe; one that does not may still send updates."""
+    caps = upstream.client.server_capabilities if upstream.client is not None else None
+    resources = caps.resources if caps is not None else None
+    return resources is not None and bool(resources.subscribe)
 
 
 def _as_arguments(arguments: dict[str, Any]) -> dict[str, Any]:

@@ -98,6 +98,13 @@ async def grow(ctx: Context) -> str:
     return name
 
 
+@server.tool()
+async def touch(uri: str, ctx: Context) -> str:
+    """Tell the client that a resource changed (notifications/resources/updated)."""
+    await ctx.session.send_resource_updated(uri)
+    return "touched"
+
+
 @server.resource("sdk://greeting", mime_type="text/plain")
 def greeting() -> str:
     return "hello from the SDK"
