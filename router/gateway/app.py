@@ -39,6 +39,7 @@ from runtime.protocol.jsonrpc import McpError, notification_message
 from runtime.protocol.versions import REVISIONS, Revision
 from runtime.server.app import Send, Server
 from runtime.server.context import Context
+from runtime.server.failures import ToolError
 from runtime.server.registry import PromptSpec, ResourceSpec
 from runtime.server.tools import ToolSpec
 
@@ -265,7 +266,10 @@ class Gateway(Server):
         """The handler of every forwarded tool: the upstream's result, its resource URIs prefixed."""
         assert ctx.call is not None
         name = ctx.call.message.params.name
-        upstream, original = self._origin[("tools", name)]
+        origin = self._origin.get(("tools", name))
+        if origin is None:  # removed by its upstream's list_changed while this call was on its way
+            raise ToolError(f"tool {name!r} is no longer offered by its upstream server")
+        upstream, original = origin
         raw = await upstream.call_tool(original, arguments, ctx, name in self._task_only)
         if b'"uri"' not in raw:
             return raw  # the common case: passed on as the upstream encoded it
