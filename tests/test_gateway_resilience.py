@@ -153,3 +153,27 @@ async def test_each_worker_connects_to_the_upstreams_itself(tmp_path: Path) -> N
         assert os.getpid() not in parents and gateway.process.pid not in parents  # started by the workers
     finally:
         gateway.stop()
+
+
+async def test_a_forwarded_request_is_cut_at_the_servers_timeout(tmp_path: Path) -> None:
+    from tests.gateway_support import SDK_ENV, sdk_upstream
+
+    config = write_config(
+        tmp_path / "gateway.toml", {"sdk": f"command = {toml_list(sdk_upstream())}\n{SDK_ENV}\ntimeout = 0.5"}
+    )
+    gateway = GatewayServer(config)
+    try:
+        async with Client(gateway.url) as client:
+            assert texts(await client.call_tool("sdk_sleep", {"seconds": 0.05})) == "slept"  # within it
+            late = await client.call_tool("sdk_sleep", {"seconds": 3})
+            assert late.is_error
+            assert "upstream server 'sdk' did not answer within 0.5 s" in texts(late)
+            cancelled: object = None
+            for _ in range(40):  # the upstream was told notifications/cancelled
+                cancelled = (await client.call_tool("sdk_cancelled", {})).structured_content
+                if cancelled == {"result": [3.0]}:
+                    break
+                await asyncio.sleep(0.05)
+            assert cancelled == {"result": [3.0]}
+    finally:
+        gateway.stop()

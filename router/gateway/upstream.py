@@ -164,7 +164,8 @@ class Upstream:
         client = _UpstreamClient(
             target,
             name="mcprt-gateway",
-            timeout=config.timeout,
+            # initialize waits as long as the whole attempt may take; forwarded requests pass their own
+            timeout=self.reconnect.connect_timeout,
             # Declared to every upstream: a forwarded call's request is relayed to the downstream client,
             # which is checked for the capability then (see _relay).
             roots=[],
@@ -266,7 +267,9 @@ class Upstream:
             self.inflight[key] = ctx
         caller = _CALLER.set((self, ctx) if ctx is not None else None)
         try:
-            return await client.request(method, params, result_type=result_type, progress=progress)
+            return await client.request(
+                method, params, result_type=result_type, timeout=self.config.timeout, progress=progress
+            )
         except TimeoutError:
             raise Unavailable(
                 f"upstream server {self.name!r} did not answer within {self.config.timeout:g} s"
