@@ -66,6 +66,32 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "app", nargs="?", default=DEFAULT_APP, help=f"module:attr or file.py:attr ({DEFAULT_APP})"
     )
+    serve.set_defaults(gateway=None)
+    add_serve_options(serve)
+    gateway = commands.add_parser(
+        "gateway", help="serve one MCP endpoint in front of the upstream servers of a gateway.toml"
+    )
+    gateway.add_argument("gateway", metavar="gateway.toml", help="the upstream servers (README: Gateway)")
+    gateway.set_defaults(app="")
+    add_serve_options(gateway)
+    status = commands.add_parser("status", help="the workers and the cache of a running `serve --http`")
+    status.add_argument("--http", metavar="HOST:PORT", default="127.0.0.1:8000", help="its address")
+    inspect = commands.add_parser("cache", help="inspect the shared result cache of a running server")
+    inspect.add_argument("--http", metavar="HOST:PORT", default="127.0.0.1:8000", help="its address")
+    inspect.add_argument(
+        "what",
+        nargs="?",
+        default="stats",
+        choices=["stats", "keys", "get", "read", "clear"],
+        help="stats (default); keys: the entries; get KEY: a value; read URI: a resource; clear",
+    )
+    inspect.add_argument("key", nargs="?", help="the key (get) or the resource URI (read)")
+    inspect.add_argument("--limit", type=int, default=100, help="entries shown by `keys` (100)")
+    return parser
+
+
+def add_serve_options(serve: argparse.ArgumentParser) -> None:
+    """The options of `mcprt serve`, shared by `mcprt gateway` (a gateway is served like any application)."""
     mode = serve.add_mutually_exclusive_group()
     mode.add_argument("--stdio", action="store_true", help="serve over stdin/stdout (the default)")
     mode.add_argument("--http", metavar="HOST:PORT", help="serve Streamable HTTP (e.g. 127.0.0.1:8000)")
@@ -168,20 +194,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_SEMANTIC_ENTRIES,
         help=f"vectors of semantic_cache= tools, all workers; oldest go first ({DEFAULT_SEMANTIC_ENTRIES})",
     )
-    status = commands.add_parser("status", help="the workers and the cache of a running `serve --http`")
-    status.add_argument("--http", metavar="HOST:PORT", default="127.0.0.1:8000", help="its address")
-    inspect = commands.add_parser("cache", help="inspect the shared result cache of a running server")
-    inspect.add_argument("--http", metavar="HOST:PORT", default="127.0.0.1:8000", help="its address")
-    inspect.add_argument(
-        "what",
-        nargs="?",
-        default="stats",
-        choices=["stats", "keys", "get", "read", "clear"],
-        help="stats (default); keys: the entries; get KEY: a value; read URI: a resource; clear",
-    )
-    inspect.add_argument("key", nargs="?", help="the key (get) or the resource URI (read)")
-    inspect.add_argument("--limit", type=int, default=100, help="entries shown by `keys` (100)")
-    return parser
 
 
 def _size(value: str) -> int:
@@ -223,6 +235,26 @@ def add_tool_search(app: Any, config: ServeConfig) -> None:
         enable_tool_search(app, settings)
     except (ToolSearchUnavailable, ValueError) as exc:
         raise SystemExit(f"mcprt: {exc}") from None
+
+
+def load_gateway(path: str) -> Any:
+    """`mcprt gateway`: the Gateway of a gateway.toml (router/gateway), a Server like any application."""
+    from router.gateway import ConfigError, Gateway
+
+    try:
+        return Gateway.from_toml(path)
+    except ConfigError as exc:
+        raise SystemExit(f"mcprt gateway: {exc}") from None
+
+
+def check_gateway(path: str) -> None:
+    """Refuse a gateway.toml that cannot be used before any worker starts (one line, no traceback)."""
+    from router.gateway import ConfigError, load_config
+
+    try:
+        load_config(path)
+    except ConfigError as exc:
+        raise SystemExit(f"mcprt gateway: {exc}") from None
 
 
 def configure_app(app: Any, config: ServeConfig) -> None:
@@ -285,7 +317,7 @@ def serve(config: ServeConfig, cluster: ClusterConfig | None = None) -> int:
         from workers.stdio import claim_stdio
 
         fds = claim_stdio()
-    app = load_app(config.app)
+    app = load_gateway(config.gateway) if config.gateway is not None else load_app(config.app)
     configure_app(app, config)
     if config.http:
         from workers.streamable.serve import run_http
@@ -322,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return inspect_cache(parse_host_port(args.http)[1], args.what, args.key, args.limit)
     if args.command == "serve":
+        return serve(ServeConfig.from_args(args))
+    if args.command == "gateway":
+        check_gateway(args.gateway)
         return serve(ServeConfig.from_args(args))
     return 0
 

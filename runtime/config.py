@@ -73,6 +73,7 @@ class ServeConfig(msgspec.Struct, frozen=True, kw_only=True):
     cache_shards: int
     cache_max_value: int
     semantic_cache_entries: int
+    gateway: str | None = None  # `mcprt gateway`: the gateway.toml (absolute) served instead of `app`
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ServeConfig:
@@ -84,6 +85,8 @@ class ServeConfig(msgspec.Struct, frozen=True, kw_only=True):
             values[name] = tuple(values[name]) if values[name] else None
         if values["workers"] is None:
             values["workers"] = len(os.sched_getaffinity(0))
+        if values["gateway"] is not None:  # a worker may start elsewhere: the path is made absolute now
+            values["gateway"] = os.path.abspath(values["gateway"])
         if values["grace"] is None:
             values["grace"] = HTTP_GRACE if args.http else STDIO_GRACE
         return cls(**values)
