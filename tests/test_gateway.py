@@ -144,7 +144,8 @@ async def test_every_upstream_tool_is_listed_and_forwarded(
         calls = [(f"{p}_{name}", args) for p in ("ev", "evhttp") for name, args in EVERYTHING_CALLS.items()]
         calls += [(f"sdk_{name}", args) for name, args in SDK_CALLS.items()]
         # Concurrently, but one at a time for the tools that ask the client something: over stdio the
-        # gateway relays such a request only while a single call is in flight on that upstream (README).
+        # gateway relays such a request only while the calls in flight on that upstream serve one session,
+        # and every test of this module shares these upstreams (README).
         asking = {name for name, _ in calls if any(word in name for word in ASKING)}
         results_by_name = dict(
             zip(
@@ -410,6 +411,29 @@ async def test_concurrent_sampling_over_http_goes_to_each_callers_own_client(gat
         )
     assert "answer-a" in texts(one)[0] and "answer-b" not in texts(one)[0]
     assert "answer-b" in texts(two)[0] and "answer-a" not in texts(two)[0]
+
+
+async def test_concurrent_sampling_of_one_session_over_stdio_is_relayed(gateway: GatewayServer) -> None:
+    """Over stdio nothing on the wire says which call an upstream's request serves, but calls of one
+    downstream session share its client: with two of them in flight at once, both sampling requests reach it."""
+    gate = asyncio.Event()
+    arrived = 0
+
+    async def sampling(params: t.CreateMessageRequestParams) -> dict[str, Any]:
+        nonlocal arrived
+        arrived += 1
+        if arrived == 2:
+            gate.set()
+        await asyncio.wait_for(gate.wait(), 10)  # both requests are outstanding upstream at once
+        return {"role": "assistant", "content": {"type": "text", "text": "answer"}, "model": "m"}
+
+    async with Client(gateway.url, sampling_handler=sampling) as client:
+        one, two = await asyncio.gather(
+            client.call_tool("ev_trigger-sampling-request", {"prompt": "a"}),
+            client.call_tool("ev_trigger-sampling-request", {"prompt": "b"}),
+        )
+    assert not one.isError and not two.isError
+    assert "answer" in texts(one)[0] and "answer" in texts(two)[0]
 
 
 async def test_a_subscription_is_forwarded_and_its_updates_come_back_prefixed(gateway: GatewayServer) -> None:

@@ -7,8 +7,9 @@ middle of a forwarded call goes to the downstream request that call serves (its 
 - progress: by the progress token the Client put on the forwarded request (exact);
 - sampling, elicitation, roots/list and log messages: over HTTP, from the POST's own SSE stream, which a
   context variable set around the forwarded request identifies (exact); over stdio (one pipe, no relation on
-  the wire), the one forwarded call in flight on that connection. With no call in flight, roots/list is
-  answered with the configuration's `roots` and a log message goes to every session; with several in flight
+  the wire), the forwarded calls in flight on that connection, when they all serve one downstream session
+  (its client answers for any of them). With no call in flight, roots/list is answered with the
+  configuration's `roots` and a log message goes to every session; with calls of several sessions in flight
   a sampling or elicitation request is refused (the gateway cannot tell whose user to ask).
 """
 
@@ -310,8 +311,9 @@ class Upstream:
         current = _CALLER.get()
         if current is not None and current[0] is self:
             return current[1]
-        if len(self.inflight) == 1:
-            return next(iter(self.inflight.values()))
+        calls = list(self.inflight.values())
+        if calls and all(ctx.session_id == calls[0].session_id for ctx in calls[1:]):
+            return calls[0]  # one call, or several of one downstream session: its client answers either way
         return None
 
     def _notified(self, method: str, params: Any) -> None:
