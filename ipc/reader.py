@@ -4,6 +4,7 @@ shared memory (no JSON-RPC, no socket), with a fallback to the server's normal t
     from ipc.reader import CacheReader, ColocatedClient
     reader = CacheReader.for_port(8000)           # the server of `mcprt serve --http 127.0.0.1:8000`
     reader.get("test://static-text")              # the resources/read result (JSON bytes) or None
+    reader.search("read a file")                  # a repeated search_tools result (ipc/search_keys.py)
     client = ColocatedClient("http://127.0.0.1:8000/mcp")
     client.read_resource("test://static-text")    # from the cache, else over HTTP (which fills the cache)
 
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit
 
 from ipc.cache import _STATE, STATE_OPEN, U32, SharedCache
 from ipc.errors import SegmentError
+from ipc.search_keys import DEFAULT_LIMIT, search_key
 from ipc.segment import HEADER_SIZE, instance_prefix, instance_prefixes, pid_alive
 from runtime.protocol.versions import LATEST
 
@@ -136,6 +138,13 @@ class CacheReader:
         """The value cached under a raw key (see `ipc.cache.resource_key`/`tool_key`), or None."""
         self._until_clock -= 1
         return self._get_checked(None, key.encode())
+
+    def search(self, query: str, limit: int = DEFAULT_LIMIT, kind: str = "tools") -> bytes | None:
+        """The stored `search_tools` result for `query` (`search_resources`/`search_prompts` by `kind`): the
+        tools/call result JSON of the last search the server ran for exactly that query and limit, or None
+        (ipc/search_keys.py; dropped when the server's tools change)."""
+        self._until_clock -= 1
+        return self._get_checked(None, search_key(query, limit, kind).encode())
 
     def get(self, uri: str) -> bytes | None:
         """The cached resources/read result of `uri` (ready-to-send JSON), or None."""

@@ -5,6 +5,7 @@
 //   import { CacheReader } from "./cache-reader.mjs";
 //   const reader = CacheReader.forPort(8000);      // the server of `mcprt serve --http 127.0.0.1:8000`
 //   const bytes = reader.get("test://static-text"); // Buffer (resources/read result JSON) or null
+//   reader.search("read a file");                    // a repeated search_tools result, or null
 
 import fs from "node:fs";
 import zlib from "node:zlib";
@@ -26,6 +27,11 @@ const SPINS = 10000;
 const GENERATIONS = 8; // the server takes /mcprt-<uid>-<port>.<g>-cache when another user squats the name
 
 export class CacheError extends Error {}
+
+/** The key of a stored search_tools (search_resources, search_prompts) result: ipc/search_keys.py. */
+export function searchKey(query, limit = 5, kind = "tools") {
+  return `s:${kind}:${limit}:${query}`;
+}
 
 function pidAlive(pid) {
   try {
@@ -167,6 +173,11 @@ export class CacheReader {
   /** The cached resources/read result of `uri` (a Buffer of JSON), or null. */
   get(uri) {
     return this.getKey("r:" + uri);
+  }
+
+  /** The stored search_tools result for exactly `query` and `limit` (a Buffer of JSON), or null. */
+  search(query, { limit = 5, kind = "tools", view = false } = {}) {
+    return this.getKey(searchKey(query, limit, kind), { view });
   }
 
   scratch(n) {

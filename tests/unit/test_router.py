@@ -68,13 +68,13 @@ def test_shared_words_embed_closer(embedder: OnnxEmbedder) -> None:
     assert a @ b > a @ c
 
 
-@pytest.mark.parametrize("hnsw_above", [10_000, 8])
-def test_index_add_remove_replace(hnsw_above: int) -> None:
+@pytest.mark.parametrize("ivf_above", [10_000, 8])
+def test_index_add_remove_replace(ivf_above: int) -> None:
     rng = np.random.default_rng(1)
     vectors = normalize(rng.standard_normal((40, 16)).astype(np.float32))
-    index = VectorIndex(16, hnsw_above=hnsw_above)
+    index = VectorIndex(16, ivf_above=ivf_above)
     index.add(list(range(40)), vectors)
-    assert index.kind == ("hnsw" if hnsw_above < 40 else "flat")
+    assert index.kind == ("ivf" if ivf_above < 40 else "flat")
     assert index.search(vectors[5], 1)[0].id == 5
     index.remove([5])
     assert all(hit.id != 5 for hit in index.search(vectors[5], 40))
