@@ -76,6 +76,7 @@ def find_cache(names: list[str], *, stopped: bool = False) -> SharedCache:
 
 
 CLOCK_EVERY = 64
+SLOTS_KEPT = 4096  # queries whose place in the segment a reader remembers
 
 
 class CacheReader:
@@ -91,6 +92,7 @@ class CacheReader:
         self.hits = 0
         self.misses = 0
         self.error: str | None = None  # why the reader is detached, if it is
+        self._search_slots: dict[tuple[str, int, str], tuple[bytes, int, int, int, int]] = {}
         self._attach(strict=True)
 
     @classmethod
@@ -107,6 +109,7 @@ class CacheReader:
             return False
         self.name = cache.name
         self.cache = cache
+        self._search_slots = {}  # slots are positions in one segment
         self.error = None
         return True
 
@@ -141,10 +144,29 @@ class CacheReader:
 
     def search(self, query: str, limit: int = DEFAULT_LIMIT, kind: str = "tools") -> bytes | None:
         """The stored `search_tools` result for `query` (`search_resources`/`search_prompts` by `kind`): the
-        tools/call result JSON of the last search the server ran for exactly that query and limit, or None
-        (ipc/search_keys.py; dropped when the server's tools change)."""
+        structuredContent JSON (`{"tools":[...]}`) of the last search the server ran for exactly that query
+        and limit, or None
+        (ipc/search_keys.py; dropped when the server's tools change). Each query's slot is worked out once
+        (bounded), as `get` does for URIs."""
+        cache = self.cache
         self._until_clock -= 1
-        return self._get_checked(None, search_key(query, limit, kind).encode())
+        if cache is None or self._until_clock <= 0:
+            return self._get_checked(None, search_key(query, limit, kind).encode())
+        if _unpack_u32(cache.mm, _STATE_AT)[0] != STATE_OPEN:  # the server stopped: what is left may be stale
+            self._next_check = 0.0
+            return None
+        slots = self._search_slots
+        slot = slots.get((query, limit, kind))
+        if slot is None:
+            slot = cache.slot(search_key(query, limit, kind).encode())
+            if len(slots) < SLOTS_KEPT:
+                slots[(query, limit, kind)] = slot
+        value = cache.get_slot(slot)
+        if value is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
 
     def get(self, uri: str) -> bytes | None:
         """The cached resources/read result of `uri` (ready-to-send JSON), or None."""

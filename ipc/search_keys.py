@@ -5,7 +5,9 @@
 
 kind is `tools`, `resources` or `prompts`; limit the `limit` argument as the caller sent it (5 when it
 sent none; the result has at most `limit_max` entries whatever it asked); query the exact string it sent. The value is the
-tools/call result, JSON: `{"content":[...],"structuredContent":{"tools":[...]},...}`.
+result's `structuredContent`, UTF-8 JSON: `{"tools":[{"name","description","inputSchema","score"},...]}`
+(`{"resources":[...]}`, `{"prompts":[...]}`), best first; `{"tools":[]}` when nothing matched. The result's
+text block is the same JSON, so the value is half of what the tools/call result would be.
 """
 
 from __future__ import annotations

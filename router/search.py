@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from router.embed import Embedder
-from router.index import VectorIndex
+from router.index import IVF_ABOVE, VectorIndex
 from router.lexical import Bm25, words
 
 Method = Literal["dense", "bm25", "hybrid"]
@@ -78,6 +78,7 @@ class Catalog:
         saturation: float = HYBRID_SATURATION,
         dense_text: Callable[[Entry], str] = summary,
         lexical_text: Callable[[Entry], str] = document,
+        ivf_above: int = IVF_ABOVE,
     ) -> None:
         if method != "bm25" and embedder is None:
             raise ValueError(f"method {method!r} needs an embedder")
@@ -91,7 +92,7 @@ class Catalog:
         self._entries: dict[int, Entry] = {}
         self._ids: dict[str, int] = {}
         self._next_id = 0
-        self._index = VectorIndex(embedder.dim) if embedder is not None else None
+        self._index = VectorIndex(embedder.dim, ivf_above=ivf_above) if embedder is not None else None
         self._bm25 = Bm25()
         self._words: dict[int, list[str]] = {}  # each entry's BM25 document, split once
         self._bm25_rows = np.zeros(0, np.int64)  # BM25 row -> entry id
@@ -99,6 +100,10 @@ class Catalog:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    @property
+    def index(self) -> VectorIndex | None:
+        return self._index
 
     def upsert(self, entries: list[Entry]) -> None:
         if not entries:

@@ -80,11 +80,11 @@ def test_a_search_is_read_back_by_the_python_reader(conn: Conn, reader: CacheRea
     assert reader.search(query) is None  # nothing searched yet
     over_http = call(conn, "search_tools", {"query": query})
     assert names(over_http)[0] == "read_file"
-    assert json.loads(reader.search(query) or b"null") == over_http
+    assert json.loads(reader.search(query) or b"null") == over_http["structuredContent"]
     # The key names the limit as asked (the default 5 above; this app cuts any limit to its limit_max, 4).
     assert reader.search(query, limit=50) is None
     cut = call(conn, "search_tools", {"query": query, "limit": 50})
-    assert json.loads(reader.get_key(search_key(query, 50)) or b"null") == cut
+    assert json.loads(reader.get_key(search_key(query, 50)) or b"null") == cut["structuredContent"]
     assert reader.search(query + " ") is None  # the exact query string, nothing near it
 
 
@@ -103,7 +103,7 @@ def test_the_node_reader_reads_the_same_route(server: RunningServer, conn: Conn,
     assert done.returncode == 0, done.stderr
     values = [base64.b64decode(v) if v is not None else None for v in json.loads(done.stdout)]
     assert values == [reader.search(query, limit=2), None]
-    assert names(json.loads(values[0] or b"null"))[0] == "send_slack_message"
+    assert json.loads(values[0] or b"null")["tools"][0]["name"] == "send_slack_message"
 
 
 def test_a_tool_added_or_removed_drops_the_stored_routes(conn: Conn, reader: CacheReader) -> None:
@@ -115,7 +115,7 @@ def test_a_tool_added_or_removed_drops_the_stored_routes(conn: Conn, reader: Cac
     assert reader.search(query) is None  # gone with the registry change, before any new search
     added = call(conn, "search_tools", {"query": query})
     assert names(added)[0] == "zebra_stripes"
-    assert names(json.loads(reader.search(query) or b"null"))[0] == "zebra_stripes"
+    assert json.loads(reader.search(query) or b"null")["tools"][0]["name"] == "zebra_stripes"
     call(conn, "unregister", {"name": "zebra_stripes"})
     assert reader.search(query) is None  # a route to a removed tool is never served
     assert "zebra_stripes" not in names(call(conn, "search_tools", {"query": query}))

@@ -46,3 +46,11 @@ def ping() -> str:
 
 
 register()
+
+ROUTE_SIZED = "x" * int(os.environ.get("MCPRT_BENCH_RESOURCE_BYTES", "4000"))
+
+
+@server.resource("bench://route-sized", mime_type="text/plain")
+def route_sized() -> str:
+    """A cached resource of about a route's size: the readers' `get` of it is the same path, for reference."""
+    return ROUTE_SIZED

@@ -334,11 +334,11 @@ class _Searchable:
         generation = cache.generation(key) if cache is not None else 0
         found = await self.owner.run(lambda: self.find(query, limit))
         structured = {kind: found}
-        text = encode(structured).decode() if found else f"No {kind[:-1]} matches this query."
-        result = t.CallToolResult(content=[t.TextContent(text=text)], structured_content=structured)
+        data = encode(structured)
+        text = data.decode() if found else f"No {kind[:-1]} matches this query."
         if cache is not None:  # for co-located readers (ipc/search_keys.py); the server itself always searches
-            cache.put(key, encode(result), kind=KIND_TOOL, generation=generation)
-        return result
+            cache.put(key, data, kind=KIND_TOOL, generation=generation)
+        return t.CallToolResult(content=[t.TextContent(text=text)], structured_content=structured)
 
 
 def _logged(job: Callable[[], Any]) -> None:
