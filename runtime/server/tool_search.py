@@ -17,6 +17,7 @@ import asyncio
 import importlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ log = logging.getLogger("mcprt.tool_search")
 INSTALL_HINT = "pip install 'mcprt[router]'"
 DEFAULT_LIMIT = 5
 LIMIT_MAX = 20
+FOLLOW_AFTER = 0.1  # seconds from a registry change to the background update of a built catalog
 MAX_QUERY_CHARS = 1000  # the model reads at most 128 tokens; this bounds the BM25 half's work
 
 SEARCH_TOOLS = "search_tools"
@@ -202,6 +204,16 @@ class ServerSearch:
     def submit(self, job: Callable[[], Any]) -> None:
         self.thread().submit(_logged, job)
 
+    def submit_if_running(self, job: Callable[[], Any]) -> None:
+        """`submit`, unless the server stopped meanwhile (a late timer must not start the thread again)."""
+        with self._thread_made:
+            thread = self._thread
+        if thread is not None:
+            try:
+                thread.submit(_logged, job)
+            except RuntimeError:  # shut down between the check and the submit
+                pass
+
     def embedder(self) -> Embedder | None:
         """The embedder, made on first use (in the search thread: loading MiniLM takes a moment)."""
         if self.config.method == "bm25":
@@ -268,6 +280,7 @@ class _Searchable:
         self.catalog: Catalog | None = None
         self.results: dict[str, dict[str, Any]] = {}  # by catalog key: what a match answers with
         self._stale = True  # the registry changed since the catalog last followed it
+        self._apply_took = 0.0  # seconds the last update of the catalog took
         self._cached = False  # a search may have stored results in the shared cache since the last change
         self._scheduled = False
         self._lock = threading.Lock()
@@ -281,7 +294,13 @@ class _Searchable:
             schedule = built and not self._scheduled
             self._scheduled = self._scheduled or schedule
         if schedule:  # a built catalog follows the registry in the background; an unbuilt one waits
-            self.owner.submit(self.apply)
+            # A moment later, so that a burst of registrations (an app importing, an upstream reconnecting)
+            # is applied once, not once per registration; a search meanwhile applies it itself.
+            # At least twice the last update's time: on a large catalog the background share stays <= 1/3.
+            delay = max(FOLLOW_AFTER, 2 * self._apply_took)
+            timer = threading.Timer(delay, self.owner.submit_if_running, (self.apply,))
+            timer.daemon = True
+            timer.start()
 
     def uncache(self) -> None:
         """After `record`: co-located readers must not get a route to a tool that is gone. The scan of the
@@ -297,6 +316,7 @@ class _Searchable:
         """In the search thread: bring the catalog up to the registry as it is now (incremental)."""
         with self._lock:
             stale, self._stale, self._scheduled = self._stale, False, False
+        begun = time.perf_counter()
         try:
             if self.catalog is None:
                 from router.search import Catalog
@@ -310,6 +330,7 @@ class _Searchable:
                 snapshot = self.entries_of(self.owner)
                 self.catalog.replace([entry for entry, _ in snapshot.values()])
                 self.results = {key: result for key, (_, result) in snapshot.items()}
+                self._apply_took = time.perf_counter() - begun
         except BaseException:
             self.catalog = None  # half updated: the next job builds it again from the registry
             raise
