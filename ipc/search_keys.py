@@ -4,10 +4,11 @@
     s:<kind>:<limit>:<query>     e.g.  s:tools:5:will it rain in London tomorrow
 
 kind is `tools`, `resources` or `prompts`; limit the `limit` argument as the caller sent it (5 when it
-sent none; the result has at most `limit_max` entries whatever it asked); query the exact string it sent. The value is the
-result's `structuredContent`, UTF-8 JSON: `{"tools":[{"name","description","inputSchema","score"},...]}`
-(`{"resources":[...]}`, `{"prompts":[...]}`), best first; `{"tools":[]}` when nothing matched. The result's
-text block is the same JSON, so the value is half of what the tools/call result would be.
+sent none; the result has at most `limit_max` entries whatever it asked); query the exact string it sent.
+The value is the result's `structuredContent`, UTF-8 JSON, best first:
+`{"tools":[{"name","description","inputSchema","score"},...]}` (`{"resources":[...]}`, `{"prompts":[...]}`;
+an empty list when nothing matched). The result's text block is the same JSON, so the value is half of
+what the whole tools/call result would be.
 """
 
 from __future__ import annotations

@@ -35,7 +35,6 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -192,8 +191,6 @@ def over_http(size: int, texts: list[str], searches: int) -> None:
 
 
 def crossover(sizes: list[int], model: Embedder, query_vectors: Vectors) -> None:
-    import faiss
-
     largest = synthesise(max(sizes), model)
     print("size: search ms P50 at k=10 / k=200 (CPU time), build s, recall@10 against exact")
     for size in sizes:
@@ -202,25 +199,31 @@ def crossover(sizes: list[int], model: Embedder, query_vectors: Vectors) -> None
         exact.add(list(range(size)), vectors)
         truth = [set(exact.search_arrays(q, 10)[1].tolist()) for q in query_vectors]
         cells = [f"{size:>7}"]
-        for label, index, build in (
-            ("flat", exact, 0.0),
-            ("ivf", *built(lambda: ivf(vectors))),
-            ("hnsw", *built(lambda: hnsw(vectors))),
+        for label, (index, build) in (
+            ("flat", (exact, 0.0)),
+            ("ivf", built(ivf, vectors)),
+            ("hnsw", built(hnsw, vectors)),
         ):
-            assert isinstance(index, VectorIndex | faiss.Index)
-            search = searcher(index)
-            k10 = cpu_median(lambda i: search(query_vectors[i % len(query_vectors)], 10))
-            k200 = cpu_median(lambda i: search(query_vectors[i % len(query_vectors)], 200))
-            found = [set(search(q, 10).tolist()) for q in query_vectors]
-            recall = float(np.mean([len(f & t) / 10 for f, t in zip(found, truth, strict=True)]))
-            cells.append(f"{label} {k10 * 1e3:.3f}/{k200 * 1e3:.3f} ms build {build:.2f} s recall {recall:.3f}")
+            cells.append(
+                f"{label} {measure_index(searcher(index), query_vectors, truth)} build {build:.2f} s"
+            )
         print(" | ".join(cells), flush=True)
 
 
-def built(make: Callable[[], Any]) -> tuple[Any, float]:
+def built(make: Callable[[Vectors], Any], vectors: Vectors) -> tuple[Any, float]:
     start = time.process_time()
-    index = make()
+    index = make(vectors)
     return index, time.process_time() - start
+
+
+def measure_index(
+    search: Callable[[Vectors, int], np.ndarray], queries: Vectors, truth: list[set[int]]
+) -> str:
+    k10 = cpu_median(lambda i: search(queries[i % len(queries)], 10))
+    k200 = cpu_median(lambda i: search(queries[i % len(queries)], 200))
+    found = [set(search(q, 10).tolist()) for q in queries]
+    recall = float(np.mean([len(f & t) / 10 for f, t in zip(found, truth, strict=True)]))
+    return f"{k10 * 1e3:.3f}/{k200 * 1e3:.3f} ms recall {recall:.3f}"
 
 
 def ivf(vectors: Vectors) -> VectorIndex:
@@ -275,10 +278,12 @@ def readers(texts: list[str], gets: int) -> None:
         memo = {query: stored}
         floor = timed(lambda i: memo.get(query), gets, warm=2000)
         reader.close()
+        size_of = len(reader_value(port))
         print(
-            f"repeated search_tools, a {len(stored)}-byte route ({size} tools), P50 / P99: over HTTP {ms(peer)}"
+            f"repeated search_tools, a {len(stored)}-byte route ({size} tools), P50 / P99: "
+            f"over HTTP {ms(peer)}"
             f"\n  Python reader: search {us(python)} (P50 x{peer[0] / python[0]:.0f} faster than HTTP); "
-            f"get of a cached {len(reader_value(port))}-byte resource {us(resource)}; dict lookup floor {us(floor)}",
+            f"get of a cached {size_of}-byte resource {us(resource)}; dict lookup floor {us(floor)}",
             flush=True,
         )
         if NODE.exists():
@@ -313,7 +318,9 @@ def us(pair: tuple[float, float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", help="comma-separated catalog sizes")
     parser.add_argument("--searches", type=int, default=300)
     parser.add_argument("--no-http", action="store_true")
@@ -334,7 +341,9 @@ def main() -> None:
         crossover([int(s) for s in args.sizes.split(",")] if args.sizes else CROSSOVER, model, query_vectors)
         return
     one = timed(lambda i: model.embed([texts[i % len(texts)]]), min(args.searches, 200))
-    print(f"embedding one query (MiniLM int8, 1 thread): {ms(one)} (mean {embed_each * 1e3:.2f} ms)", flush=True)
+    print(
+        f"embedding one query (MiniLM int8, 1 thread): {ms(one)} (mean {embed_each * 1e3:.2f} ms)", flush=True
+    )
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else SIZES
     for size in sizes:
         route(size, model, texts, query_vectors, args.searches)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
+
 import numpy as np
 
 from router.embed import Embedder, Vectors, cache_dir, minilm_paths, normalize
@@ -54,7 +55,9 @@ def real_tools() -> list[Entry]:
     named = []
     for e in real:
         server, name = e.name.split("/", 1)
-        named.append(Entry(name if counts[name] == 1 else f"{server}_{name}", e.description, e.schema, e.title))
+        named.append(
+            Entry(name if counts[name] == 1 else f"{server}_{name}", e.description, e.schema, e.title)
+        )
     return named
 
 
@@ -107,9 +110,9 @@ def synthesise(size: int, embedder: Embedder, seed: int = 5) -> Synthetic:
     where = places()
     tool_rows = np.arange(size) % len(tools)
     place_rows = np.array([where[n // len(tools)][0] for n in range(size)], np.int64)
-    rows = tool_vectors[tool_rows] + WORKSPACE_WEIGHT * place_vectors[place_rows]
+    rows: Vectors = tool_vectors[tool_rows] + np.float32(WORKSPACE_WEIGHT) * place_vectors[place_rows]
     rows += np.random.default_rng(seed).normal(0, NOISE, rows.shape).astype(np.float32)
-    return Synthetic(entries, normalize(rows.astype(np.float32)))
+    return Synthetic(entries, normalize(rows))
 
 
 def _sentence(text: str) -> str:
@@ -132,4 +135,3 @@ class TableEmbedder:
         missing = [t for t, v in zip(texts, known, strict=True) if v is None]
         made = iter(self.inner.embed(missing))
         return np.stack([v if v is not None else next(made) for v in known])
-

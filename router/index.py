@@ -134,7 +134,6 @@ class VectorIndex:
 
     def _stored(self) -> tuple[np.ndarray, np.ndarray]:
         """The ids and vectors the index holds (read back from it: no second copy is kept)."""
-        import faiss
 
         if self._index is None or not self._ids:
             return np.zeros(0, np.int64), np.zeros((0, self.dim), np.float32)
@@ -152,7 +151,7 @@ class VectorIndex:
         if self._target(size) == "ivf":
             lists = max(1, int(LISTS_PER_ROOT * math.sqrt(size)))
             quantizer = faiss.IndexFlatIP(self.dim)
-            index = faiss.IndexIVFFlat(quantizer, self.dim, lists, faiss.METRIC_INNER_PRODUCT)
+            index: Any = faiss.IndexIVFFlat(quantizer, self.dim, lists, faiss.METRIC_INNER_PRODUCT)
             index.cp.seed = self._seed
             index.cp.min_points_per_centroid = 1  # train on what there is; a warning would say only that
             index.cp.niter = KMEANS_ITERATIONS
@@ -161,7 +160,8 @@ class VectorIndex:
             chosen = vectors if size <= sample else vectors[rng.choice(size, sample, replace=False)]
             index.train(np.ascontiguousarray(chosen))
             index.nprobe = self._nprobe
-            index.set_direct_map_type(faiss.DirectMap.Hashtable)  # remove and reconstruct by id
+            hashtable = faiss.DirectMap.Hashtable  # type: ignore[attr-defined]  # missing from faiss's stubs
+            index.set_direct_map_type(hashtable)  # remove and reconstruct by id
             self._kind = "ivf"
             self._trained_at = size
         else:

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import sys
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any

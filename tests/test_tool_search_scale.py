@@ -18,7 +18,9 @@ from router.embed import OnnxEmbedder
 from runtime import Server
 from runtime.server.tool_search import ToolSearch
 
-WORDS = str.split("read write file disk send slack message channel weather city forecast deploy cluster zebra")
+WORDS = str.split(
+    "read write file disk send slack message channel weather city forecast deploy cluster zebra"
+)
 MANY = 2_000
 
 
@@ -49,7 +51,9 @@ async def test_registering_many_tools_is_linear_and_all_are_found(tiny_dir: Path
     server = Server("many", tool_search=ToolSearch(embedder=embedder, threshold=0.0))
     search_tools = server._tools["search_tools"].fn
     _tool(server, "send_slack_message", "send slack message channel")
-    await search_tools("slack")  # the catalog exists: registrations from now on are followed in the background
+    await search_tools(
+        "slack"
+    )  # the catalog exists: registrations from now on are followed in the background
     registering = _register(server, MANY)
     # A snapshot of the registry per registration made this O(n²) (5,000 tools: ~60 s against 4 s plain);
     # now the background updates coalesce and take at most about a third of the time.

@@ -6,14 +6,20 @@ the server's own tools, resources and prompts for a request with the semantic ro
 name. The router extra is optional: without it, enabling tool search raises `ToolSearchUnavailable`.
 
 Each kind has a catalog, built at its first search and then kept in step with the registry: a registration or
-removal records the new registry (the snapshot), and the next job in the search thread applies it
-incrementally (only new or changed entries are embedded). Every catalog job, loading the model included, runs
-on one thread of its own: never on the event loop, one search at a time, one ONNX and FAISS thread.
+removal marks the registry changed, and the next job in the search thread takes its snapshot and applies it
+incrementally (only new or changed entries are embedded; a burst of registrations is one job). Every catalog
+job, loading the model included, runs on one thread of its own: never on the event loop, one search at a
+time, one ONNX and FAISS thread.
+
+With a shared result cache (Streamable HTTP), every search's result is stored there too, under the key of
+ipc/search_keys.py, for co-located readers (`ipc.reader.CacheReader.search`); a registry change of that kind
+removes them all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import threading
@@ -209,10 +215,8 @@ class ServerSearch:
         with self._thread_made:
             thread = self._thread
         if thread is not None:
-            try:
+            with contextlib.suppress(RuntimeError):  # shut down between the check and the submit
                 thread.submit(_logged, job)
-            except RuntimeError:  # shut down between the check and the submit
-                pass
 
     def embedder(self) -> Embedder | None:
         """The embedder, made on first use (in the search thread: loading MiniLM takes a moment)."""
@@ -357,7 +361,9 @@ class _Searchable:
         structured = {kind: found}
         data = encode(structured)
         text = data.decode() if found else f"No {kind[:-1]} matches this query."
-        if cache is not None:  # for co-located readers (ipc/search_keys.py); the server itself always searches
+        if (
+            cache is not None
+        ):  # for co-located readers (ipc/search_keys.py); the server itself always searches
             cache.put(key, data, kind=KIND_TOOL, generation=generation)
         return t.CallToolResult(content=[t.TextContent(text=text)], structured_content=structured)
 
