@@ -150,8 +150,11 @@ class CacheReader:
         (bounded), as `get` does for URIs."""
         cache = self.cache
         self._until_clock -= 1
-        if cache is None or self._until_clock <= 0:
-            return self._get_checked(None, search_key(query, limit, kind).encode())
+        if cache is None or (self._until_clock <= 0 and self._due()):
+            if not self._alive():
+                return None
+            cache = self.cache
+            assert cache is not None
         if _unpack_u32(cache.mm, _STATE_AT)[0] != STATE_OPEN:  # the server stopped: what is left may be stale
             self._next_check = 0.0
             return None

@@ -84,6 +84,22 @@ def timed(call: Callable[[int], object], n: int, warm: int = 10) -> tuple[float,
     return percentiles(times)
 
 
+def interleaved(calls: list[Callable[[], object]], n: int, warm: int = 2000) -> list[tuple[float, float]]:
+    """P50/P99 of each call, timed in turn in one loop, so that each sees the same moments of the machine's
+    load (timed one series after the other, whichever ran first had the worse P99 here); the samples go to
+    preallocated arrays (appending to growing lists put the lists' reallocations into the tail)."""
+    clock = time.perf_counter
+    times = np.zeros((len(calls), n))
+    for i in range(-warm, n):
+        for row, call in enumerate(calls):
+            start = clock()
+            call()
+            elapsed = clock() - start
+            if i >= 0:
+                times[row, i] = elapsed
+    return [(float(np.median(t)), float(np.percentile(t, 99))) for t in times]
+
+
 def ms(pair: tuple[float, float]) -> str:
     return f"{pair[0] * 1e3:6.2f} / {pair[1] * 1e3:6.2f} ms"
 
@@ -273,10 +289,10 @@ def readers(texts: list[str], gets: int) -> None:
         assert json.loads(stored) == json.loads(answer)["structuredContent"]
         client.request("resources/read", {"uri": RESOURCE})  # a cached value of about the same size
         assert reader.get(RESOURCE) is not None
-        python = timed(lambda i: reader.search(query), gets, warm=2000)
-        resource = timed(lambda i: reader.get(RESOURCE), gets, warm=2000)
         memo = {query: stored}
-        floor = timed(lambda i: memo.get(query), gets, warm=2000)
+        python, resource, floor = interleaved(
+            [lambda: reader.search(query), lambda: reader.get(RESOURCE), lambda: memo.get(query)], gets
+        )
         reader.close()
         size_of = len(reader_value(port))
         print(

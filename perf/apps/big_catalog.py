@@ -2,8 +2,9 @@
 
 Served with `mcprt serve perf.apps.big_catalog:server --http ... --tool-search`. The catalog's vectors come
 from perf/route_catalog.py's table (the same the in-process benchmark uses); queries are embedded with the
-real MiniLM int8 on the search thread. The catalog is built at start (warm); /route-ready is not needed:
-the first search waits for the build.
+real MiniLM int8 on the search thread. The catalog is built at start (warm); the first search waits for
+the build. `ping` is the transport's floor; `bench://route-sized`, a cached resource of a route's size, the
+readers' reference.
 """
 
 from __future__ import annotations
