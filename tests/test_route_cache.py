@@ -105,6 +105,27 @@ def test_the_node_reader_reads_the_same_route(server: RunningServer, conn: Conn,
     assert json.loads(values[0] or b"null")["tools"][0]["name"] == "send_slack_message"
 
 
+def test_the_node_reader_searches_under_the_same_key(server: RunningServer, conn: Conn) -> None:
+    if not NODE.exists():
+        pytest.skip("Node 22 is not installed (tools/conformance/install.sh)")
+    query = "weather forecast for a café city"  # not ASCII: the key is UTF-8 on both sides
+    over_http = call(conn, "search_tools", {"query": query, "limit": 3})
+    reader_module = ROOT / "ipc" / "node" / "cache-reader.mjs"
+    script = (
+        f"import {{ CacheReader, searchKey }} from {json.dumps(str(reader_module))};"
+        f"const reader = new CacheReader({json.dumps(name_for_port(server.port))});"
+        f"const found = reader.search({json.dumps(query)}, {{ limit: 3 }});"
+        f"console.log(JSON.stringify([searchKey({json.dumps(query)}, 3), found && found.toString()]));"
+    )
+    done = subprocess.run(
+        [str(NODE), "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    key, value = json.loads(done.stdout)
+    assert key == search_key(query, 3)
+    assert json.loads(value) == over_http["structuredContent"]
+
+
 def test_a_tool_added_or_removed_drops_the_stored_routes(conn: Conn, reader: CacheReader) -> None:
     query = "zebra stripes"
     before = call(conn, "search_tools", {"query": query})
