@@ -149,7 +149,7 @@ class VectorIndex:
             vectors = np.concatenate([vectors, extra[1]])
         size = len(ids)
         if self._target(size) == "ivf":
-            lists = max(1, int(LISTS_PER_ROOT * math.sqrt(size)))
+            lists = max(1, min(size, int(LISTS_PER_ROOT * math.sqrt(size))))  # k-means needs n >= clusters
             quantizer = faiss.IndexFlatIP(self.dim)
             index: Any = faiss.IndexIVFFlat(quantizer, self.dim, lists, faiss.METRIC_INNER_PRODUCT)
             index.cp.seed = self._seed
