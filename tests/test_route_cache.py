@@ -126,6 +126,58 @@ def test_the_node_reader_searches_under_the_same_key(server: RunningServer, conn
     assert json.loads(value) == over_http["structuredContent"]
 
 
+# A Node reader that stays up: one `search` per line on stdin, one JSON line out (the value, or null).
+NODE_LOOP = """
+import fs from "node:fs";
+import { CacheReader } from %s;
+const reader = new CacheReader(%s, { recheckMs: 0 });
+const query = %s;
+const buf = Buffer.alloc(64);
+while (fs.readSync(0, buf, 0, 64, null) > 0) {
+  const value = reader.search(query);
+  fs.writeSync(1, JSON.stringify(value === null ? null : value.toString()) + "\\n");
+}
+"""
+
+
+def test_the_node_reader_never_serves_a_remembered_route_that_changed(
+    server: RunningServer, conn: Conn
+) -> None:
+    if not NODE.exists():
+        pytest.skip("Node 22 is not installed (tools/conformance/install.sh)")
+    query = "zebra stripes in the database"
+    reader_module = json.dumps(str(ROOT / "ipc" / "node" / "cache-reader.mjs"))
+    script = NODE_LOOP % (reader_module, json.dumps(name_for_port(server.port)), json.dumps(query))
+    node = subprocess.Popen(
+        [str(NODE), "--input-type=module", "-e", script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert node.stdin is not None and node.stdout is not None
+
+    def node_search() -> Any:
+        node.stdin.write("get\n")  # type: ignore[union-attr]
+        node.stdin.flush()  # type: ignore[union-attr]
+        line = node.stdout.readline()  # type: ignore[union-attr]
+        assert line, "the Node reader exited"
+        return None if json.loads(line) is None else json.loads(json.loads(line))
+
+    try:
+        first = call(conn, "search_tools", {"query": query})["structuredContent"]
+        assert node_search() == first
+        assert node_search() == first  # remembered: the same record, not read again
+        call(conn, "register", {"name": "zebra_database", "description": "zebra stripes database"})
+        assert node_search() is None  # the remembered value is not served once its entry is gone
+        second = call(conn, "search_tools", {"query": query})["structuredContent"]
+        assert second != first and second["tools"][0]["name"] == "zebra_database"
+        assert node_search() == second  # a new record (a new version): read again
+        call(conn, "unregister", {"name": "zebra_database"})
+    finally:
+        node.stdin.close()
+        node.wait(10)
+
+
 def test_a_tool_added_or_removed_drops_the_stored_routes(conn: Conn, reader: CacheReader) -> None:
     query = "zebra stripes"
     before = call(conn, "search_tools", {"query": query})
