@@ -145,9 +145,8 @@ class CacheReader:
     def search(self, query: str, limit: int = DEFAULT_LIMIT, kind: str = "tools") -> bytes | None:
         """The stored `search_tools` result for `query` (`search_resources`/`search_prompts` by `kind`): the
         structuredContent JSON (`{"tools":[...]}`) of the last search the server ran for exactly that query
-        and limit, or None
-        (ipc/search_keys.py; dropped when the server's tools change). Each query's slot is worked out once
-        (bounded), as `get` does for URIs."""
+        and limit, or None (ipc/search_keys.py; dropped when the server's tools change). Each query's slot
+        is worked out once (bounded), as `get` does for URIs."""
         cache = self.cache
         self._until_clock -= 1
         if cache is None or (self._until_clock <= 0 and self._due()):

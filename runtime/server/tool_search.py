@@ -361,9 +361,8 @@ class _Searchable:
         structured = {kind: found}
         data = encode(structured)
         text = data.decode() if found else f"No {kind[:-1]} matches this query."
-        if (
-            cache is not None
-        ):  # for co-located readers (ipc/search_keys.py); the server itself always searches
+        if cache is not None:
+            # For co-located readers (ipc/search_keys.py); the server itself always searches.
             cache.put(key, data, kind=KIND_TOOL, generation=generation)
         return t.CallToolResult(content=[t.TextContent(text=text)], structured_content=structured)
 
