@@ -144,9 +144,10 @@ def route(size: int, model: Embedder, texts: list[str], query_vectors: Vectors, 
     per10k = 10_000 / size
     print(
         f"{size:>7} tools: route (index {index.kind}) {ms(ours)}; exact flat {ms(peer)} "
-        f"(x{peer[0] / ours[0]:.2f}); numpy dot floor {ms(bottom)} | build {build:.2f} s "
-        f"({build * per10k:.2f} s per 10k), index {index.memory_bytes() / 1e6:.1f} MB, "
-        f"process +{grown / 1e6:.0f} MB ({grown * per10k / 1e6:.0f} MB per 10k)",
+        f"(x{peer[0] / ours[0]:.2f}); numpy dot floor {ms(bottom)} | build {build:.2f} s"
+        f"{f' ({build * per10k:.2f} s per 10k)' if size >= 10_000 else ''}, index "
+        f"{index.memory_bytes() / 1e6:.1f} MB, process +{grown / 1e6:.0f} MB"
+        f"{f' ({grown * per10k / 1e6:.0f} MB per 10k)' if size >= 10_000 else ''}",
         flush=True,
     )
 
