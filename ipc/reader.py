@@ -4,6 +4,7 @@ shared memory (no JSON-RPC, no socket), with a fallback to the server's normal t
     from ipc.reader import CacheReader, ColocatedClient
     reader = CacheReader.for_port(8000)           # the server of `mcprt serve --http 127.0.0.1:8000`
     reader.get("test://static-text")              # the resources/read result (JSON bytes) or None
+    reader.search("read a file")                  # a repeated search_tools result (ipc/search_keys.py)
     client = ColocatedClient("http://127.0.0.1:8000/mcp")
     client.read_resource("test://static-text")    # from the cache, else over HTTP (which fills the cache)
 
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit
 
 from ipc.cache import _STATE, STATE_OPEN, SharedCache
 from ipc.errors import SegmentError
+from ipc.search_keys import DEFAULT_LIMIT, search_key
 from ipc.segment import HEADER_SIZE, instance_prefix, instance_prefixes, pid_alive
 from runtime.protocol.versions import LATEST
 
@@ -73,6 +75,7 @@ def find_cache(names: list[str], *, stopped: bool = False) -> SharedCache:
 
 
 CLOCK_EVERY = 64
+SLOTS_KEPT = 4096  # queries whose place in the segment a reader remembers
 
 
 class CacheReader:
@@ -88,6 +91,7 @@ class CacheReader:
         self.hits = 0
         self.misses = 0
         self.error: str | None = None  # why the reader is detached, if it is
+        self._search_slots: dict[tuple[str, int, str], tuple[bytes, int, int, int, int]] = {}
         self._attach(strict=True)
 
     @classmethod
@@ -104,6 +108,7 @@ class CacheReader:
             return False
         self.name = cache.name
         self.cache = cache
+        self._search_slots = {}  # slots are positions in one segment
         self.error = None
         return True
 
@@ -135,6 +140,34 @@ class CacheReader:
         """The value cached under a raw key (see `ipc.cache.resource_key`/`tool_key`), or None."""
         self._until_clock -= 1
         return self._get_checked(None, key.encode())
+
+    def search(self, query: str, limit: int = DEFAULT_LIMIT, kind: str = "tools") -> bytes | None:
+        """The stored `search_tools` result for `query` (`search_resources`/`search_prompts` by `kind`): the
+        structuredContent JSON (`{"tools":[...]}`) of the last search the server ran for exactly that query
+        and limit, or None (ipc/search_keys.py; dropped when the server's tools change). Each query's slot
+        is worked out once (bounded), as `get` does for URIs."""
+        cache = self.cache
+        self._until_clock -= 1
+        if cache is None or (self._until_clock <= 0 and self._due()):
+            if not self._alive():
+                return None
+            cache = self.cache
+            assert cache is not None
+        if _unpack_u32(cache.mm, _STATE_AT)[0] != STATE_OPEN:  # the server stopped: what is left may be stale
+            self._next_check = 0.0
+            return None
+        slots = self._search_slots
+        slot = slots.get((query, limit, kind))
+        if slot is None:
+            slot = cache.slot(search_key(query, limit, kind).encode())
+            if len(slots) < SLOTS_KEPT:
+                slots[(query, limit, kind)] = slot
+        value = cache.get_slot(slot)
+        if value is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
 
     def get(self, uri: str) -> bytes | None:
         """The cached resources/read result of `uri` (ready-to-send JSON), or None."""

@@ -70,10 +70,22 @@ def _stemmer() -> Callable[[str], str]:
 
 
 _stem = _stemmer()
+_stems: dict[str, str | None] = {}  # lower-cased word -> its stem, None for a stop word
+STEMS_KEPT = 200_000  # a bound on that memo (a catalog's vocabulary is a few thousand words)
 
 
 def words(text: str) -> list[str]:
-    return [_stem(w.lower()) for w in _WORD.findall(text) if w.lower() not in _STOP]
+    out = []
+    for word in _WORD.findall(text):
+        stem = _stems.get(word, "")
+        if stem == "":
+            lower = word.lower()
+            stem = None if lower in _STOP else _stem(lower)
+            if len(_stems) < STEMS_KEPT:
+                _stems[word] = stem
+        if stem is not None:
+            out.append(stem)
+    return out
 
 
 class Bm25:
@@ -82,6 +94,10 @@ class Bm25:
         self._size = 0
 
     def index(self, documents: list[str]) -> None:
+        self.index_words([words(d) for d in documents])
+
+    def index_words(self, documents: list[list[str]]) -> None:
+        """Index documents already split by `words` (a catalog keeps them, so a change re-splits nothing)."""
         import bm25s
 
         # bm25s sets its own logger to DEBUG, which prints a line per index build once logging is configured.
@@ -92,7 +108,7 @@ class Bm25:
             return
         model = bm25s.BM25()
         # An empty document still needs a token so that rows stay aligned with ids.
-        model.index([words(d) or ["\x00"] for d in documents], show_progress=False)
+        model.index([d or ["\x00"] for d in documents], show_progress=False)
         self._model = model
 
     def scores(self, query: str) -> npt.NDArray[np.float32]:

@@ -18,8 +18,8 @@ from typing import Any, Literal
 import numpy as np
 
 from router.embed import Embedder
-from router.index import VectorIndex
-from router.lexical import Bm25
+from router.index import IVF_ABOVE, VectorIndex
+from router.lexical import Bm25, words
 
 Method = Literal["dense", "bm25", "hybrid"]
 
@@ -78,6 +78,7 @@ class Catalog:
         saturation: float = HYBRID_SATURATION,
         dense_text: Callable[[Entry], str] = summary,
         lexical_text: Callable[[Entry], str] = document,
+        ivf_above: int = IVF_ABOVE,
     ) -> None:
         if method != "bm25" and embedder is None:
             raise ValueError(f"method {method!r} needs an embedder")
@@ -91,13 +92,18 @@ class Catalog:
         self._entries: dict[int, Entry] = {}
         self._ids: dict[str, int] = {}
         self._next_id = 0
-        self._index = VectorIndex(embedder.dim) if embedder is not None else None
+        self._index = VectorIndex(embedder.dim, ivf_above=ivf_above) if embedder is not None else None
         self._bm25 = Bm25()
-        self._bm25_rows: list[int] = []
+        self._words: dict[int, list[str]] = {}  # each entry's BM25 document, split once
+        self._bm25_rows = np.zeros(0, np.int64)  # BM25 row -> entry id
         self._bm25_stale = True
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    @property
+    def index(self) -> VectorIndex | None:
+        return self._index
 
     def upsert(self, entries: list[Entry]) -> None:
         if not entries:
@@ -109,6 +115,8 @@ class Catalog:
                 key = self._ids[entry.name] = self._next_id
                 self._next_id += 1
             self._entries[key] = entry
+            if self.method != "dense":
+                self._words[key] = words(self._lexical_text(entry))
             ids.append(key)
         if self._index is not None and self._embedder is not None and self.method != "bm25":
             self._index.add(ids, self._embedder.embed([self._dense_text(e) for e in entries]))
@@ -118,6 +126,7 @@ class Catalog:
         ids = [self._ids.pop(n) for n in names if n in self._ids]
         for key in ids:
             del self._entries[key]
+            self._words.pop(key, None)
         if self._index is not None:
             self._index.remove(ids)
         self._bm25_stale = bool(ids) or self._bm25_stale
@@ -140,7 +149,8 @@ class Catalog:
         if self.method != "bm25" and self._index is not None and self._embedder is not None:
             vector = self._embedder.embed([query])[0]
             depth = min(len(self._entries), limit if self.method == "dense" else CANDIDATES)
-            dense = {hit.id: hit.score for hit in self._index.search(vector, depth)}
+            scores, ids = self._index.search_arrays(vector, depth)
+            dense = dict(zip(ids.tolist(), scores.tolist(), strict=True))
             if self.method == "dense":
                 return dense
         lexical = self._lexical(query)
@@ -155,8 +165,8 @@ class Catalog:
 
     def _lexical(self, query: str) -> dict[int, float]:
         if self._bm25_stale:
-            self._bm25_rows = list(self._entries)
-            self._bm25.index([self._lexical_text(self._entries[k]) for k in self._bm25_rows])
+            self._bm25_rows = np.fromiter(self._entries, np.int64, len(self._entries))
+            self._bm25.index_words([self._words[k] for k in self._bm25_rows.tolist()])
             self._bm25_stale = False
         scores = self._bm25.scores(query)
         if not len(scores):
@@ -165,4 +175,5 @@ class Catalog:
             top = np.argpartition(-scores, CANDIDATES)[:CANDIDATES]
         else:
             top = np.arange(len(scores))
-        return {self._bm25_rows[int(i)]: float(scores[i]) for i in top if scores[i] > 0}
+        top = top[scores[top] > 0]
+        return dict(zip(self._bm25_rows[top].tolist(), scores[top].tolist(), strict=True))

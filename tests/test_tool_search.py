@@ -429,8 +429,11 @@ async def test_warm_builds_the_catalog_in_the_search_thread_before_any_search(ti
     _tool(server, "read_file", "Read a text file from disk")
     _tool(server, "send_message", "Send a message to a slack channel")
     assert server.tool_search is not None
+    deadline = time.monotonic() + 5
+    while sum(len(batch) for batch in embedder.batches) < 2 and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)  # the background update follows a moment after the registrations
     await asyncio.wrap_future(server.tool_search.thread().submit(lambda: None))  # the thread is idle
-    assert sum(len(batch) for batch in embedder.batches) == 2  # both tools, embedded as they came
+    assert sum(len(batch) for batch in embedder.batches) == 2  # both tools, embedded without a search
     embedded = len(embedder.batches)
     found = await server._tools["search_tools"].fn("read a file")
     assert found.structured_content["tools"][0]["name"] == "read_file"

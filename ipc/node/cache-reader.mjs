@@ -5,6 +5,7 @@
 //   import { CacheReader } from "./cache-reader.mjs";
 //   const reader = CacheReader.forPort(8000);      // the server of `mcprt serve --http 127.0.0.1:8000`
 //   const bytes = reader.get("test://static-text"); // Buffer (resources/read result JSON) or null
+//   reader.search("read a file");                    // a repeated search_tools result, or null
 
 import fs from "node:fs";
 import zlib from "node:zlib";
@@ -24,8 +25,17 @@ const KEY_MAX = 4096;
 const STATE_OPEN = 1;
 const SPINS = 10000;
 const GENERATIONS = 8; // the server takes /mcprt-<uid>-<port>.<g>-cache when another user squats the name
+// Values remembered by (offset, version) of their index entry, so that a repeated get skips reading them again
+// (a record at an offset is never rewritten while an entry points to it, and versions only grow: ipc/CACHE.md).
+const MEMO_ENTRIES = 256;
+const MEMO_VALUE_MAX = 65536;
 
 export class CacheError extends Error {}
+
+/** The key of a stored search_tools (search_resources, search_prompts) result: ipc/search_keys.py. */
+export function searchKey(query, limit = 5, kind = "tools") {
+  return `s:${kind}:${limit}:${query}`;
+}
 
 function pidAlive(pid) {
   try {
@@ -56,6 +66,7 @@ export class CacheReader {
     this.error = null;
     this.bucket = Buffer.alloc(BUCKET_SIZE);
     this.word = Buffer.alloc(8);
+    this.memo = new Map(); // key -> { off, version, vlen, value }
     this.attach(true);
   }
 
@@ -104,6 +115,7 @@ export class CacheReader {
       this.name = name;
       this.readLayout(fd);
       this.fd = fd;
+      this.memo = new Map(); // offsets and versions are one segment's
       if (this.closedByOwner() || !pidAlive(this.creatorPid)) throw new CacheError(`${name}: the server stopped`);
     } catch (err) {
       fs.closeSync(fd);
@@ -169,6 +181,11 @@ export class CacheReader {
     return this.getKey("r:" + uri);
   }
 
+  /** The stored search_tools result for exactly `query` and `limit` (a Buffer of JSON), or null. */
+  search(query, { limit = 5, kind = "tools", view = false } = {}) {
+    return this.getKey(searchKey(query, limit, kind), { view });
+  }
+
   scratch(n) {
     if (!this.buffer || this.buffer.length < n) this.buffer = Buffer.allocUnsafe(Math.max(n, 65536));
     return this.buffer;
@@ -193,6 +210,7 @@ export class CacheReader {
       if (seq & 1) continue;
       let found = null;
       let expires = 0;
+      let remember = null;
       for (let way = 0; way < WAYS && found === null; way++) {
         if (b.readUInt32LE(8 + 4 * way) !== tag) continue;
         const e = BUCKET_HEAD_SIZE + way * ENTRY_SIZE;
@@ -200,12 +218,22 @@ export class CacheReader {
         const vlen = b.readUInt32LE(e + 8);
         const klen = b.readUInt16LE(e + 12);
         if (klen !== kb.length || off < lo || off + RECORD_SIZE + klen + vlen > hi) continue;
+        const version = b.readBigUInt64LE(e + 24);
+        const memo = this.memo.get(key);
+        if (memo !== undefined && memo.off === off && memo.version === version && memo.vlen === vlen) {
+          // the same record as last time (checked under the counter below): its bytes cannot have changed
+          found = options.view ? memo.value : Buffer.from(memo.value);
+          expires = b.readDoubleLE(e + 16);
+          remember = null;
+          continue;
+        }
         // view: read into a reused buffer (no allocation, no GC pause: what a 64 KiB read's P99 is made of)
         const record = options.view ? this.scratch(klen + vlen) : Buffer.allocUnsafe(klen + vlen);
         fs.readSync(this.fd, record, 0, klen + vlen, off + RECORD_SIZE);
         if (record.compare(kb, 0, klen, 0, klen) !== 0) continue;
         found = record.subarray(klen, klen + vlen);
         expires = b.readDoubleLE(e + 16);
+        remember = vlen <= MEMO_VALUE_MAX ? { off, version, vlen } : null;
       }
       if (options.onRead) options.onRead(attempt);
       fs.readSync(this.fd, this.word, 0, 4, bucketAt);
@@ -214,9 +242,16 @@ export class CacheReader {
         continue; // changed while we read: read again
       }
       if (found !== null && expires !== 0 && expires * 1000 <= Date.now()) return null;
+      if (remember !== null) this.remember(key, remember, found);
       return found;
     }
     return null; // a writer died mid-write: a miss until the next writer repairs the shard
+  }
+
+  /** Keep a verified value (a copy: `found` may be a view of the scratch buffer), the oldest out first. */
+  remember(key, where, found) {
+    if (this.memo.size >= MEMO_ENTRIES && !this.memo.has(key)) this.memo.delete(this.memo.keys().next().value);
+    this.memo.set(key, { ...where, value: Buffer.from(found) });
   }
 
   close() {

@@ -6,22 +6,31 @@ the server's own tools, resources and prompts for a request with the semantic ro
 name. The router extra is optional: without it, enabling tool search raises `ToolSearchUnavailable`.
 
 Each kind has a catalog, built at its first search and then kept in step with the registry: a registration or
-removal records the new registry (the snapshot), and the next job in the search thread applies it
-incrementally (only new or changed entries are embedded). Every catalog job, loading the model included, runs
-on one thread of its own: never on the event loop, one search at a time, one ONNX and FAISS thread.
+removal marks the registry changed, and the next job in the search thread takes its snapshot and applies it
+incrementally (only new or changed entries are embedded; a burst of registrations is one job). Every catalog
+job, loading the model included, runs on one thread of its own: never on the event loop, one search at a
+time, one ONNX and FAISS thread.
+
+With a shared result cache (Streamable HTTP), every search's result is stored there too, under the key of
+ipc/search_keys.py, for co-located readers (`ipc.reader.CacheReader.search`); a registry change of that kind
+removes them all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from ipc.cache import KIND_TOOL
+from ipc.search_keys import search_key, search_prefix
 from runtime.protocol import types as t
 from runtime.protocol.jsonrpc import encode
 
@@ -36,6 +45,7 @@ log = logging.getLogger("mcprt.tool_search")
 INSTALL_HINT = "pip install 'mcprt[router]'"
 DEFAULT_LIMIT = 5
 LIMIT_MAX = 20
+FOLLOW_AFTER = 0.1  # seconds from a registry change to the background update of a built catalog
 MAX_QUERY_CHARS = 1000  # the model reads at most 128 tokens; this bounds the BM25 half's work
 
 SEARCH_TOOLS = "search_tools"
@@ -168,6 +178,7 @@ class ServerSearch:
         searchable = self.kinds.get("resources" if kind == "templates" else kind)
         if searchable is not None:
             searchable.record()
+            searchable.uncache()
 
     def listed(self, specs: Iterable[ToolSpec]) -> Iterable[ToolSpec]:
         """The tools tools/list shows: all of them, or (deferred) the search tools and the pinned ones."""
@@ -198,6 +209,14 @@ class ServerSearch:
 
     def submit(self, job: Callable[[], Any]) -> None:
         self.thread().submit(_logged, job)
+
+    def submit_if_running(self, job: Callable[[], Any]) -> None:
+        """`submit`, unless the server stopped meanwhile (a late timer must not start the thread again)."""
+        with self._thread_made:
+            thread = self._thread
+        if thread is not None:
+            with contextlib.suppress(RuntimeError):  # shut down between the check and the submit
+                thread.submit(_logged, job)
 
     def embedder(self) -> Embedder | None:
         """The embedder, made on first use (in the search thread: loading MiniLM takes a moment)."""
@@ -264,24 +283,44 @@ class _Searchable:
         self.entries_of = entries_of
         self.catalog: Catalog | None = None
         self.results: dict[str, dict[str, Any]] = {}  # by catalog key: what a match answers with
-        self._pending: dict[str, tuple[Entry, dict[str, Any]]] | None = None
+        self._stale = True  # the registry changed since the catalog last followed it
+        self._apply_took = 0.0  # seconds the last update of the catalog took
+        self._cached = False  # a search may have stored results in the shared cache since the last change
         self._scheduled = False
         self._lock = threading.Lock()
 
     def record(self) -> None:
-        """Take the registry as it is now (on the registering thread; cheap: no embedding)."""
-        with self._lock:  # taken under the lock: two registering threads never leave the older snapshot
-            self._pending = self.entries_of(self.owner)
+        """The registry changed (on the registering thread). Cheap: the snapshot itself is taken by the next
+        job in the search thread, so registering n tools costs O(n), not O(n²)."""
+        with self._lock:
+            self._stale = True
             built = self.catalog is not None or self.owner.config.warm
             schedule = built and not self._scheduled
             self._scheduled = self._scheduled or schedule
         if schedule:  # a built catalog follows the registry in the background; an unbuilt one waits
-            self.owner.submit(self.apply)
+            # A moment later, so that a burst of registrations (an app importing, an upstream reconnecting)
+            # is applied once, not once per registration; a search meanwhile applies it itself.
+            # At least twice the last update's time: on a large catalog the background share stays <= 1/3.
+            delay = max(FOLLOW_AFTER, 2 * self._apply_took)
+            timer = threading.Timer(delay, self.owner.submit_if_running, (self.apply,))
+            timer.daemon = True
+            timer.start()
+
+    def uncache(self) -> None:
+        """After `record`: co-located readers must not get a route to a tool that is gone. The scan of the
+        cache's index (a few ms) is skipped while no search of this kind ran since the last one; a search
+        marks `_cached` before it takes the generation, so one in flight is either seen here or started after
+        `record` (and so searches the new registry)."""
+        cache = self.owner.server.cache
+        if cache is not None and self._cached:
+            self._cached = False
+            cache.remove_kind(KIND_TOOL, search_prefix(_KIND_OF[self.tool]))
 
     def apply(self) -> None:
-        """In the search thread: bring the catalog up to the latest snapshot (incremental)."""
+        """In the search thread: bring the catalog up to the registry as it is now (incremental)."""
         with self._lock:
-            snapshot, self._pending, self._scheduled = self._pending, None, False
+            stale, self._stale, self._scheduled = self._stale, False, False
+        begun = time.perf_counter()
         try:
             if self.catalog is None:
                 from router.search import Catalog
@@ -289,10 +328,13 @@ class _Searchable:
                 config = self.owner.config
                 embedder = self.owner.embedder()
                 self.catalog = Catalog(embedder, method=config.method, threshold=config.threshold)
-                snapshot = snapshot if snapshot is not None else self.entries_of(self.owner)
-            if snapshot is not None:
+                stale = True
+            if stale:
+                # A registration meanwhile sets _stale again (after this snapshot) and schedules another job.
+                snapshot = self.entries_of(self.owner)
                 self.catalog.replace([entry for entry, _ in snapshot.values()])
                 self.results = {key: result for key, (_, result) in snapshot.items()}
+                self._apply_took = time.perf_counter() - begun
         except BaseException:
             self.catalog = None  # half updated: the next job builds it again from the registry
             raise
@@ -307,12 +349,21 @@ class _Searchable:
                 found.append({**result, "score": round(match.score, 4)})
         return found
 
-    async def search(self, query: str, limit: int) -> t.CallToolResult:
-        limit = min(limit, self.owner.config.limit_max)
-        found = await self.owner.run(lambda: self.find(query, limit))
+    async def search(self, query: str, asked: int) -> t.CallToolResult:
+        limit = min(asked, self.owner.config.limit_max)
         kind = _KIND_OF[self.tool]
+        cache = self.owner.server.cache
+        key = search_key(query, asked, kind)  # what the caller asked: what a reader looks up
+        # Taken before the search: a registry change meanwhile bumps it, and the stale result is not stored.
+        self._cached = cache is not None
+        generation = cache.generation(key) if cache is not None else 0
+        found = await self.owner.run(lambda: self.find(query, limit))
         structured = {kind: found}
-        text = encode(structured).decode() if found else f"No {kind[:-1]} matches this query."
+        data = encode(structured)
+        text = data.decode() if found else f"No {kind[:-1]} matches this query."
+        if cache is not None:
+            # For co-located readers (ipc/search_keys.py); the server itself always searches.
+            cache.put(key, data, kind=KIND_TOOL, generation=generation)
         return t.CallToolResult(content=[t.TextContent(text=text)], structured_content=structured)
 
 

@@ -145,6 +145,10 @@ FLAGS: dict[str, tuple[list[str], list[tuple[Reading, Any]]]] = {
     "--cache-entries": (["--cache-entries", "4096"], [(lambda c: _cache(c).entries, 4096)]),
     "--cache-shards": (["--cache-shards", "4"], [(lambda c: _cache(c).shards, 4)]),
     "--cache-max-value": (["--cache-max-value", "512K"], [(lambda c: _cache(c).max_value_bytes, 512 << 10)]),
+    "--semantic-cache-entries": (
+        ["--semantic-cache-entries", "7"],
+        [(lambda c: _configured(c, lambda app: app.semantic_settings.entries), 7)],
+    ),
 }
 
 

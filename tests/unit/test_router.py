@@ -68,13 +68,13 @@ def test_shared_words_embed_closer(embedder: OnnxEmbedder) -> None:
     assert a @ b > a @ c
 
 
-@pytest.mark.parametrize("hnsw_above", [10_000, 8])
-def test_index_add_remove_replace(hnsw_above: int) -> None:
+@pytest.mark.parametrize("ivf_above", [10_000, 8])
+def test_index_add_remove_replace(ivf_above: int) -> None:
     rng = np.random.default_rng(1)
     vectors = normalize(rng.standard_normal((40, 16)).astype(np.float32))
-    index = VectorIndex(16, hnsw_above=hnsw_above)
+    index = VectorIndex(16, ivf_above=ivf_above)
     index.add(list(range(40)), vectors)
-    assert index.kind == ("hnsw" if hnsw_above < 40 else "flat")
+    assert index.kind == ("ivf" if ivf_above < 40 else "flat")
     assert index.search(vectors[5], 1)[0].id == 5
     index.remove([5])
     assert all(hit.id != 5 for hit in index.search(vectors[5], 40))
@@ -82,6 +82,76 @@ def test_index_add_remove_replace(hnsw_above: int) -> None:
     index.add([7], vectors[5:6])  # id 7 now carries vector 5
     assert index.search(vectors[5], 1)[0].id == 7
     assert [h.id for h in index.search(vectors[5], 40)].count(7) == 1
+
+
+def clustered(n: int, dim: int = 32, centres: int = 60, seed: int = 2) -> np.ndarray:
+    """Unit vectors in clusters of near-duplicates (one tool in many workspaces): hard for an approximate
+    index, and what a large catalog looks like."""
+    rng = np.random.default_rng(seed)
+    middle = rng.standard_normal((centres, dim)).astype(np.float32)
+    rows = middle[rng.integers(0, centres, n)] + 0.25 * rng.standard_normal((n, dim)).astype(np.float32)
+    return normalize(rows)
+
+
+def test_index_kind_follows_the_catalog_size() -> None:
+    vectors = clustered(200)
+    index = VectorIndex(32, ivf_above=100)
+    index.add(list(range(100)), vectors[:100])
+    assert index.kind == "flat"
+    index.add(list(range(100, 101)), vectors[100:101])  # crosses the line
+    assert index.kind == "ivf" and index.search(vectors[100], 1)[0].id == 100
+    index.remove(list(range(51, 101)))
+    assert index.kind == "ivf" and len(index) == 51  # above half of the line: no flapping
+    index.remove([50])
+    assert index.kind == "flat" and len(index) == 50
+    assert index.search(vectors[3], 1)[0].id == 3 and all(h.id != 50 for h in index.search(vectors[50], 50))
+
+
+def test_ivf_adds_removes_and_replaces_without_rebuilding() -> None:
+    vectors = clustered(700)
+    index = VectorIndex(32, ivf_above=100)
+    index.add(list(range(400)), vectors[:400])
+    assert index.kind == "ivf"
+    built = index.rebuilds
+    index.add(list(range(400, 700)), vectors[400:700])
+    assert index.search(vectors[650], 1)[0].id == 650
+    index.remove([650])
+    assert all(hit.id != 650 for hit in index.search(vectors[650], 50))
+    index.add([7], vectors[650:651])  # id 7 now carries vector 650
+    assert index.search(vectors[650], 1)[0].id == 7
+    assert [h.id for h in index.search(vectors[650], 50)].count(7) == 1
+    assert index.rebuilds == built and len(index) == 699  # all of it incremental
+    index.add(list(range(700, 1700)), clustered(1000, seed=3))  # over 4x the trained size: trained again
+    assert index.rebuilds == built + 1 and len(index) == 1699
+    assert index.search(vectors[650], 1)[0].id == 7  # read back from the old index: the replacement stays
+
+
+def test_ivf_recall_at_10_against_exact() -> None:
+    vectors = clustered(6000)
+    queries = clustered(100, seed=9)
+    exact = VectorIndex(32, ivf_above=10**9)
+    approximate = VectorIndex(32, ivf_above=1000)
+    for index in (exact, approximate):
+        index.add(list(range(len(vectors))), vectors)
+    assert (exact.kind, approximate.kind) == ("flat", "ivf")
+    recall = np.mean(
+        [
+            len({h.id for h in exact.search(q, 10)} & {h.id for h in approximate.search(q, 10)}) / 10
+            for q in queries
+        ]
+    )
+    assert recall >= 0.97, recall
+
+
+def test_the_catalog_searches_an_ivf_index_like_a_flat_one(embedder: OnnxEmbedder) -> None:
+    rng = np.random.default_rng(4)
+    filler = [Entry(f"tool_{i}", " ".join(rng.choice(VOCAB[:12], 4))) for i in range(300)]
+    small = Catalog(embedder, threshold=0.0, ivf_above=100)
+    small.upsert([*filler, *TOOLS])
+    assert small.index is not None and small.index.kind == "ivf"
+    assert small.search("slack channel message", 1)[0].entry.name == "send_message"
+    small.remove(["send_message"])
+    assert all(m.entry.name != "send_message" for m in small.search("slack channel message", 5))
 
 
 def test_bm25_splits_code_names() -> None:
