@@ -153,7 +153,7 @@ class CacheReader:
                 return None
             cache = self.cache
             assert cache is not None
-        if _unpack_u32(cache.mm, _STATE_AT)[0] != STATE_OPEN:  # the server stopped: what is left may be stale
+        if cache.load32(_STATE_AT) != STATE_OPEN:  # the server stopped: what is left may be stale
             self._next_check = 0.0
             return None
         slots = self._search_slots
