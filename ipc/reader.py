@@ -30,6 +30,7 @@ from ipc.segment import HEADER_SIZE, instance_prefix, instance_prefixes, pid_ali
 from runtime.protocol.versions import LATEST
 
 _STATE_AT = HEADER_SIZE + _STATE
+_STATE_WORD = _STATE_AT >> 2  # index of the state word in `SharedCache.u32`
 
 
 def cache_name(prefix: str) -> str:
@@ -153,7 +154,7 @@ class CacheReader:
                 return None
             cache = self.cache
             assert cache is not None
-        if cache.load32(_STATE_AT) != STATE_OPEN:  # the server stopped: what is left may be stale
+        if cache.u32[_STATE_WORD] != STATE_OPEN:  # the server stopped: what is left may be stale
             self._next_check = 0.0
             return None
         slots = self._search_slots
@@ -175,7 +176,7 @@ class CacheReader:
         self._until_clock -= 1
         if cache is None or self._until_clock <= 0:
             return self._get_checked(uri, None)
-        if cache.load32(_STATE_AT) != STATE_OPEN:  # the server stopped: what is left may be stale
+        if cache.u32[_STATE_WORD] != STATE_OPEN:  # the server stopped: what is left may be stale
             self._next_check = 0.0
             return None
         value = cache.get_resource(uri)
@@ -193,7 +194,7 @@ class CacheReader:
                 return None
             cache = self.cache
             assert cache is not None
-        if cache.load32(_STATE_AT) != STATE_OPEN:
+        if cache.u32[_STATE_WORD] != STATE_OPEN:
             self._next_check = 0.0
             return None
         value = cache.get_resource(uri) if uri is not None else cache.get_bytes(kb)  # type: ignore[arg-type]
