@@ -432,7 +432,7 @@ async def test_concurrent_sampling_of_one_session_over_stdio_is_relayed(gateway:
             client.call_tool("ev_trigger-sampling-request", {"prompt": "a"}),
             client.call_tool("ev_trigger-sampling-request", {"prompt": "b"}),
         )
-    assert not one.isError and not two.isError
+    assert not one.is_error and not two.is_error
     assert "answer" in texts(one)[0] and "answer" in texts(two)[0]
 
 
