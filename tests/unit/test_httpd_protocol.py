@@ -24,7 +24,15 @@ from tests.unit.fake_transport import (
     settle,
     wait_until,
 )
-from workers.httpd.protocol import HttpProtocol, Responder, ResponseStream, error_body, status_line
+from workers.httpd.protocol import (
+    Connections,
+    HttpProtocol,
+    Responder,
+    ResponseStream,
+    error_body,
+    status_line,
+)
+from workers.httpd.server import serve
 from workers.httpd.types import HttpLimits, HttpRequest
 
 pytestmark = pytest.mark.timeout(10)
@@ -754,3 +762,31 @@ def test_status_lines_and_error_bodies() -> None:
     assert status_line(599) == b"HTTP/1.1 599 Unknown\r\n"
     assert json.loads(error_body(503, "x"))["error"]["code"] == rpc.INTERNAL_ERROR
     assert json.loads(error_body(431, "x"))["error"]["code"] == rpc.INVALID_REQUEST
+
+
+async def test_a_connection_made_after_its_server_stopped_accepting_is_dropped_unread() -> None:
+    """A connection accepted just before `HttpServer.close()` is made only afterwards: it is aborted before
+    any byte is read, so no request reaches a server whose shared state is being closed (a client retries a
+    connection that sent no response byte)."""
+    recorder = Recorder()
+    for closed in (False, True):
+        connections = Connections()
+        connections.closed = closed
+        conn = HttpProtocol(recorder, HttpLimits(), connections)
+        transport = FakeTransport()
+        transport.protocol = conn
+        conn.connection_made(transport)
+        assert transport.closed is closed and (conn in connections) is not closed
+        if not closed:
+            conn.data_received(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            await settle(lambda: bool(recorder.requests))
+            hang_up(conn)
+        await settle(lambda conn=conn: conn.lost)  # type: ignore[misc]
+    assert len(recorder.requests) == 1
+
+
+async def test_closing_the_server_marks_its_connections_closed() -> None:
+    server = await serve(Recorder(), "127.0.0.1", 0)
+    assert isinstance(server.connections, Connections) and not server.connections.closed
+    await server.close(0.1)
+    assert server.connections.closed

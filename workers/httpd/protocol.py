@@ -247,6 +247,12 @@ def _combined(fields: list[tuple[str, bytes]]) -> dict[str, bytes]:
     return headers
 
 
+class Connections(set["HttpProtocol"]):
+    """A server's open connections; `closed` once it stops accepting (see `HttpProtocol.connection_made`)."""
+
+    closed = False
+
+
 class HttpProtocol(asyncio.Protocol):
     """The parser's per-field callbacks are C-level appends into this connection's buffers (no Python frame
     per header); Python runs once when the headers are complete and once when the message is."""
@@ -302,6 +308,11 @@ class HttpProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        if getattr(self.connections, "closed", False):
+            # Accepted just before the server stopped accepting, made only now: what would serve it is
+            # being shut down. Dropped unread, which HTTP clients retry (no byte of a response was sent).
+            transport.abort()  # type: ignore[attr-defined]
+            return
         self.connections.add(self)
         transport.set_write_buffer_limits(self.limits.write_high_water, self.limits.write_low_water)  # type: ignore[attr-defined]
         peer = transport.get_extra_info("peername")

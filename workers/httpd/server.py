@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from workers.httpd.protocol import HttpProtocol
+from workers.httpd.protocol import Connections, HttpProtocol
 from workers.httpd.types import Handler, HttpLimits
 
 
@@ -50,6 +50,9 @@ class HttpServer:
     async def close(self, grace: float = 10.0) -> None:
         """Stop accepting, let requests in flight finish for up to `grace` seconds, then close the rest."""
         self._server.close()
+        if isinstance(self.connections, Connections):
+            self.connections.closed = True
+        await asyncio.sleep(0)  # connections accepted before the close make themselves now, and are dropped
         for conn in list(self.connections):
             conn.shutdown()
         deadline = asyncio.get_running_loop().time() + grace
@@ -72,7 +75,7 @@ async def serve(
     backlog: int = 2048,
 ) -> HttpServer:
     limits = limits or HttpLimits()
-    connections: set[HttpProtocol] = set()
+    connections = Connections()
     listener = sock or make_listen_socket(host, port, reuse_port=reuse_port, backlog=backlog)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: HttpProtocol(handler, limits, connections), sock=listener)
