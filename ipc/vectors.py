@@ -116,14 +116,8 @@ class SharedVectors:
         self.lanes_at, self.seqs_at, self.tools_at = lanes_at, seqs_at, tools_at
         self.keys_at, self.vectors_at = keys_at, vectors_at
         self.lane = LANES - 1
-        # Whole-word views for the words lock-free readers poll (sequence counters, tags): `unpack_from`
-        # assembles a word byte by byte, and `pack_into` zeroes its target first; an aligned memoryview
-        # element is one load or store. (The same as ipc/atomic.py on main.)
-        whole = memoryview(mm)
-        self._bytes = whole[: len(mm) // 8 * 8]
-        whole.release()
-        self._u32 = self._bytes.cast("I")
-        self._u64 = self._bytes.cast("Q")
+        # The words lock-free readers poll (sequence counters, tags), loaded and stored whole: ipc/atomic.py.
+        self._u32, self._u64 = segment.words.u32, segment.words.u64
 
     # -- life cycle ----------------------------------------------------------------------------------------
 
@@ -192,9 +186,7 @@ class SharedVectors:
         self.mm[at : at + 4] = U32.pack(STATE_CLOSED)
 
     def close(self) -> None:
-        for view in (self._u32, self._u64, self._bytes):
-            view.release()
-        self.segment.close()
+        self.segment.close()  # releases the word views too
 
     def unlink(self) -> None:
         self.segment.unlink()

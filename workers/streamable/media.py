@@ -7,6 +7,7 @@ are answered from a set and every other value is parsed once and remembered (bou
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 # RFC 9110 5.6.2 token, 5.6.4 quoted-string, 5.6.6 parameters (OWS ";" OWS [ name "=" value ]).
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
@@ -34,44 +35,41 @@ _accepts_sse: dict[bytes, bool] = {}
 
 def is_json(content_type: bytes) -> bool:
     """Content-Type is application/json (any case, any parameters)."""
-    if content_type in _JSON_CONTENT_TYPES:
-        return True
-    known = _content_types.get(content_type)
-    if known is None:
-        known = _remember(_content_types, content_type, _parsed_is_json(content_type))
-    return known
+    return content_type in _JSON_CONTENT_TYPES or _verdict(_content_types, content_type, _parsed_is_json)
 
 
 def accepts_json_and_sse(accept: bytes) -> bool:
     """Accept lets the answer to a POST be either application/json or text/event-stream."""
-    if accept in _ACCEPTS_BOTH:
-        return True
-    known = _accepts_both.get(accept)
-    if known is None:
-        known = _remember(_accepts_both, accept, _parsed_accepts(accept, both=True))
-    return known
+    return accept in _ACCEPTS_BOTH or _verdict(_accepts_both, accept, _parsed_accepts_both)
 
 
 def accepts_sse(accept: bytes) -> bool:
     """Accept lets the answer to a GET be text/event-stream."""
-    if accept in _ACCEPTS_SSE:
-        return True
-    known = _accepts_sse.get(accept)
-    if known is None:
-        known = _remember(_accepts_sse, accept, _parsed_accepts(accept, both=False))
-    return known
+    return accept in _ACCEPTS_SSE or _verdict(_accepts_sse, accept, _parsed_accepts_sse)
 
 
-def _remember(seen: dict[bytes, bool], value: bytes, verdict: bool) -> bool:
+def _verdict(seen: dict[bytes, bool], value: bytes, parse: Callable[[bytes], bool]) -> bool:
+    """`parse(value)`, remembered: clients send the same few header values again and again."""
+    known = seen.get(value)
+    if known is not None:
+        return known
     if len(seen) >= _REMEMBER:
         seen.clear()  # bounded: a client sending ever new values costs parsing, not memory
-    seen[value] = verdict
+    verdict = seen[value] = parse(value)
     return verdict
 
 
 def _parsed_is_json(content_type: bytes) -> bool:
     match = _MEDIA_TYPE.fullmatch(content_type.decode("latin-1"))
     return match is not None and (match[1].lower(), match[2].lower()) == ("application", "json")
+
+
+def _parsed_accepts_both(accept: bytes) -> bool:
+    return _parsed_accepts(accept, both=True)
+
+
+def _parsed_accepts_sse(accept: bytes) -> bool:
+    return _parsed_accepts(accept, both=False)
 
 
 def _parsed_accepts(accept: bytes, both: bool) -> bool:
