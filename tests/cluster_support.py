@@ -177,3 +177,21 @@ def stream_events(response: http.client.HTTPResponse) -> Any:
 def stream_lines(response: http.client.HTTPResponse) -> Any:
     """Yield (event id, data) pairs of an SSE response as they arrive, skipping events without data."""
     return ((event_id, data) for event_id, data in stream_events(response) if data is not None)
+
+
+def send(conn: Conn, message: dict[str, Any]) -> None:
+    """POST `message` on `conn` without reading the answer (so several can be in flight at once)."""
+    headers = {"Accept": ACCEPT, "Content-Type": "application/json", **conn.session}
+    conn.http.request("POST", "/mcp", body=json.dumps(message), headers=headers)
+
+
+def answer(conn: Conn) -> dict[str, Any]:
+    """The response to the request `send` sent (the last message of an SSE body)."""
+    response = conn.http.getresponse()
+    assert response.status == 200
+    if response.getheader("content-type", "").startswith("text/event-stream"):
+        replies: list[dict[str, Any]] = [
+            d for _, d in stream_lines(response) if "id" in d and "method" not in d
+        ]
+        return replies[-1]
+    return json.loads(response.read())  # type: ignore[no-any-return]

@@ -14,7 +14,15 @@ from typing import Any
 
 import pytest
 
-from tests.cluster_support import ACCEPT, ClusterServer, Conn, conns_by_worker, start_session, stream_lines
+from tests.cluster_support import (
+    ClusterServer,
+    Conn,
+    answer,
+    conns_by_worker,
+    send,
+    start_session,
+    stream_lines,
+)
 
 pytestmark = pytest.mark.timeout(120)
 IN_FLIGHT = -32600
@@ -25,20 +33,6 @@ def cluster2():  # type: ignore[no-untyped-def]
     server = ClusterServer(2, "--hang-timeout", "1.0")
     yield server
     server.stop()
-
-
-def send(conn: Conn, message: dict[str, Any]) -> None:
-    headers = {"Accept": ACCEPT, "Content-Type": "application/json", **conn.session}
-    conn.http.request("POST", "/mcp", body=json.dumps(message), headers=headers)
-
-
-def answer(conn: Conn) -> dict[str, Any]:
-    """The response to the request `send` sent (the last message of an SSE body)."""
-    response = conn.http.getresponse()
-    assert response.status == 200
-    if response.getheader("content-type", "").startswith("text/event-stream"):
-        return [data for _, data in stream_lines(response) if "id" in data and "method" not in data][-1]
-    return json.loads(response.read())  # type: ignore[no-any-return]
 
 
 def slow(request_id: int | str, seconds: float, progress: bool = False) -> dict[str, Any]:

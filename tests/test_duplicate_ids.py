@@ -4,28 +4,12 @@ session. (tests/test_cluster_inflight.py checks the same across two workers.)"""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 
-from tests.cluster_support import ACCEPT, Conn, start_session, stream_lines
+from tests.cluster_support import Conn, answer, send, start_session
 from tests.conftest import ROOT, RunningServer
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def send(conn: Conn, message: dict[str, Any]) -> None:
-    headers = {"Accept": ACCEPT, "Content-Type": "application/json", **conn.session}
-    conn.http.request("POST", "/mcp", body=json.dumps(message), headers=headers)
-
-
-def answer(conn: Conn) -> dict[str, Any]:
-    response = conn.http.getresponse()
-    assert response.status == 200
-    if response.getheader("content-type", "").startswith("text/event-stream"):
-        return [data for _, data in stream_lines(response) if "id" in data and "method" not in data][-1]
-    return json.loads(response.read())  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize(
