@@ -24,9 +24,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import IO
 
 from perf.servers import ROOT, STDIO
+from perf.stdio_bench import read_answer
 
 EVERYTHING_JS = (
     ROOT / "tests/node/everything/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
@@ -54,16 +54,6 @@ def call_line(tool: str, arguments: str) -> bytes:
 
 
 PING = b'{"jsonrpc":"2.0","id":%d,"method":"ping"}\n'
-
-
-def read_answer(stdout: IO[bytes], request_id: int) -> bytes:
-    marker = b'"id":%d' % request_id
-    while True:
-        line = stdout.readline()
-        if not line:
-            raise RuntimeError("server closed stdout")
-        if marker in line and b'"method"' not in line:
-            return line
 
 
 class Session:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,13 +46,29 @@ def _repo_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
 STOP_SECONDS = 15  # the HTTP grace period, its backstop and a margin
 
 
+def end_process(process: subprocess.Popen[Any]) -> bool:
+    """Terminate a server process; kill it if it outlives its grace period and backstop. True: it was
+    killed (so it removed none of its shared memory)."""
+    if process.poll() is not None:
+        return False
+    process.terminate()
+    try:
+        # Its requests in flight get the grace period (10 s over HTTP), and its backstop ends it one
+        # second later: kill only after that, or the shared memory it would remove stays.
+        process.wait(STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return True
+    return False
+
+
 class RunningServer:
     """A real `mcprt serve --http` subprocess on a free loopback port: one worker process unless told
     otherwise (tests/test_cluster.py covers several)."""
 
     def __init__(self, *args: str, app: str | None = None, workers: int = 1) -> None:
         import re
-        import subprocess
 
         self.process = subprocess.Popen(
             serve_command("--http", "127.0.0.1:0", "--workers", str(workers), *args, app=app),
@@ -81,20 +99,10 @@ class RunningServer:
                 self.lines.append(line)
 
     def stop(self) -> None:
-        import subprocess
-
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                # Its requests in flight get the grace period (10 s over HTTP), and its backstop ends it
-                # one second later: kill only after that, or the shared memory it would remove stays.
-                self.process.wait(STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                port = getattr(self, "port", None)
-                for path in Path("/dev/shm").glob(f"mcprt-{os.getuid()}-{port}-*") if port else ():
-                    path.unlink(missing_ok=True)  # a killed server removes nothing
+        if end_process(self.process):
+            port = getattr(self, "port", None)
+            for path in Path("/dev/shm").glob(f"mcprt-{os.getuid()}-{port}-*") if port else ():
+                path.unlink(missing_ok=True)  # a killed server removes nothing
         if self.process.stderr is not None:
             self.process.stderr.close()
 

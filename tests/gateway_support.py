@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, STOP_SECONDS
+from tests.conftest import ROOT, end_process
 
 NPM_DIR = ROOT / "tests" / "node" / "everything"
 EVERYTHING_JS = NPM_DIR / "node_modules" / "@modelcontextprotocol" / "server-everything" / "dist" / "index.js"
@@ -86,13 +86,7 @@ class Logged:
                 self._seen.wait(min(left, 0.2))
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        end_process(self.process)
         if self.process.stderr is not None:
             with contextlib.suppress(OSError):
                 self.process.stderr.close()
