@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ from tests.gateway_support import (
     toml_list,
     write_config,
 )
+
+SamplingHandler = Callable[[t.CreateMessageRequestParams], Awaitable[dict[str, Any]]]
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -383,27 +385,34 @@ async def test_the_gateway_over_stdio(config: Path) -> None:
         assert texts(await client.call_tool("sdk_ask_llm", {"question": "?"})) == ["sampled-by-downstream"]
 
 
+def samplers_meeting(count: int) -> Callable[[str], SamplingHandler]:
+    """Makes sampling handlers that answer `text` only once `count` sampling requests (to any of them) are
+    outstanding at once: proof that the gateway relays them concurrently."""
+    gate = asyncio.Event()
+    arrived = 0
+
+    def answering(text: str) -> SamplingHandler:
+        async def sampling(params: t.CreateMessageRequestParams) -> dict[str, Any]:
+            nonlocal arrived
+            arrived += 1
+            if arrived == count:
+                gate.set()
+            await asyncio.wait_for(gate.wait(), 10)
+            return {"role": "assistant", "content": {"type": "text", "text": text}, "model": "m"}
+
+        return sampling
+
+    return answering
+
+
 async def test_concurrent_sampling_over_http_goes_to_each_callers_own_client(gateway: GatewayServer) -> None:
     """Over HTTP the upstream's request arrives on the forwarded POST's own stream: with calls of two clients
     in flight on one upstream connection at once, each sampling request reaches the client whose call it
     serves, never the other."""
-    gate = asyncio.Event()
-    arrived = 0
-
-    def answering(label: str) -> Any:
-        async def sampling(params: t.CreateMessageRequestParams) -> dict[str, Any]:
-            nonlocal arrived
-            arrived += 1
-            if arrived == 2:
-                gate.set()
-            await asyncio.wait_for(gate.wait(), 10)  # both requests are outstanding upstream at once
-            return {"role": "assistant", "content": {"type": "text", "text": f"answer-{label}"}, "model": "m"}
-
-        return sampling
-
+    answering = samplers_meeting(2)
     async with (
-        Client(gateway.url, sampling_handler=answering("a")) as first,
-        Client(gateway.url, sampling_handler=answering("b")) as second,
+        Client(gateway.url, sampling_handler=answering("answer-a")) as first,
+        Client(gateway.url, sampling_handler=answering("answer-b")) as second,
     ):
         one, two = await asyncio.gather(
             first.call_tool("evhttp_trigger-sampling-request", {"prompt": "a"}),
@@ -416,18 +425,7 @@ async def test_concurrent_sampling_over_http_goes_to_each_callers_own_client(gat
 async def test_concurrent_sampling_of_one_session_over_stdio_is_relayed(gateway: GatewayServer) -> None:
     """Over stdio nothing on the wire says which call an upstream's request serves, but calls of one
     downstream session share its client: with two of them in flight at once, both sampling requests reach it."""
-    gate = asyncio.Event()
-    arrived = 0
-
-    async def sampling(params: t.CreateMessageRequestParams) -> dict[str, Any]:
-        nonlocal arrived
-        arrived += 1
-        if arrived == 2:
-            gate.set()
-        await asyncio.wait_for(gate.wait(), 10)  # both requests are outstanding upstream at once
-        return {"role": "assistant", "content": {"type": "text", "text": "answer"}, "model": "m"}
-
-    async with Client(gateway.url, sampling_handler=sampling) as client:
+    async with Client(gateway.url, sampling_handler=samplers_meeting(2)("answer")) as client:
         one, two = await asyncio.gather(
             client.call_tool("ev_trigger-sampling-request", {"prompt": "a"}),
             client.call_tool("ev_trigger-sampling-request", {"prompt": "b"}),

@@ -18,3 +18,10 @@ def missing_modules(modules: Iterable[str]) -> list[str]:
         except ImportError:
             missing.append(module)
     return missing
+
+
+def require(modules: Iterable[str], feature: str, unavailable: type[ImportError]) -> None:
+    """Raise `unavailable` naming the missing modules of the router extra that `feature` needs."""
+    missing = missing_modules(modules)
+    if missing:
+        raise unavailable(f"{feature} needs the router extra (missing: {', '.join(missing)}): {INSTALL_HINT}")

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from runtime.server.extras import EMBEDDING_MODULES, INSTALL_HINT, missing_modules
+from runtime.server.extras import EMBEDDING_MODULES, require
 
 if TYPE_CHECKING:
     from ipc.cache import SharedCache
@@ -72,11 +72,7 @@ def check_installed(settings: SemanticCache) -> None:
     modules = ["numpy"]
     if settings.embedder is None:
         modules += EMBEDDING_MODULES
-    missing = missing_modules(modules)
-    if missing:
-        raise SemanticCacheUnavailable(
-            f"semantic_cache needs the router extra (missing: {', '.join(missing)}): {INSTALL_HINT}"
-        )
+    require(modules, "semantic_cache", SemanticCacheUnavailable)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from ipc.cache import KIND_TOOL
 from ipc.search_keys import search_key, search_prefix
 from runtime.protocol import types as t
 from runtime.protocol.jsonrpc import encode
-from runtime.server.extras import EMBEDDING_MODULES, INSTALL_HINT, missing_modules
+from runtime.server.extras import EMBEDDING_MODULES, require
 
 if TYPE_CHECKING:
     from router.embed import Embedder
@@ -110,11 +110,7 @@ def check_installed(config: ToolSearch) -> None:
         modules.append("faiss")
         if config.embedder is None:
             modules += EMBEDDING_MODULES
-    missing = missing_modules(modules)
-    if missing:
-        raise ToolSearchUnavailable(
-            f"tool search needs the router extra (missing: {', '.join(missing)}): {INSTALL_HINT}"
-        )
+    require(modules, "tool search", ToolSearchUnavailable)
 
 
 class ServerSearch:
