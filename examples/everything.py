@@ -175,6 +175,7 @@ JSON_SCHEMA_2020_12 = {
     "type": "object",
     "$defs": {
         "address": {
+            "$anchor": "addressDef",
             "type": "object",
             "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
         }
@@ -182,15 +183,28 @@ JSON_SCHEMA_2020_12 = {
     "properties": {
         "name": {"type": "string"},
         "address": {"$ref": "#/$defs/address"},
+        "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+        "phone": {"type": "string"},
+        "email": {"type": "string"},
     },
+    "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+    "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+    "then": {"required": ["phone"]},
+    "else": {"required": ["email"]},
     "additionalProperties": False,
 }
 
 
 @server.tool(name="json_schema_2020_12_tool", input_schema=JSON_SCHEMA_2020_12)
-def json_schema_tool(name: str | None = None, address: dict[str, Any] | None = None) -> str:
+def json_schema_tool(
+    name: str | None = None,
+    address: dict[str, Any] | None = None,
+    contactMethod: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+) -> str:
     """A tool whose input schema uses JSON Schema 2020-12 keywords, kept verbatim."""
-    return f"name={name} address={address}"
+    return f"name={name} address={address} contact={contactMethod or 'email'}:{phone or email}"
 
 
 @server.tool()
@@ -396,6 +410,167 @@ async def weather_agent(question: str, ctx: Context) -> str:
         ]
         messages.append(t.SamplingMessage(role="user", content=answers))
     return "the model kept calling tools"
+
+
+# -- MCP 2026-07-28 ----------------------------------------------------------------------------------------
+# The handlers below are written once: over a legacy session `ctx.elicit` and friends send a request to the
+# client and wait; over a modern request they end the round with an InputRequiredResult, and the client's
+# retry runs the handler again with the answers (multi round-trip requests). `key` names each input request.
+
+NAME_SCHEMA = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+
+
+def _answer(result: t.ElicitResult, field: str) -> Any:
+    return (result.content or {}).get(field)
+
+
+def _sampled_text(result: t.CreateMessageResult) -> str:
+    blocks = result.content if isinstance(result.content, list) else [result.content]
+    return " ".join(block.text for block in blocks if isinstance(block, t.TextContent))
+
+
+@server.tool()
+async def test_input_required_result_elicitation(ctx: Context) -> str:
+    """Asks the user's name (one elicitation), then greets them."""
+    answer = await ctx.elicit("What is your name?", NAME_SCHEMA, key="user_name")
+    return f"Hello, {_answer(answer, 'name')}!"
+
+
+@server.tool()
+async def test_input_required_result_sampling(ctx: Context) -> str:
+    """Asks the client's LLM one question."""
+    result = await ctx.sample("What is the capital of France?", max_tokens=100, key="capital_question")
+    return f"The model said: {_sampled_text(result)}"
+
+
+@server.tool()
+async def test_input_required_result_list_roots(ctx: Context) -> str:
+    """Lists the client's roots."""
+    roots = await ctx.list_roots(key="client_roots")
+    return "Roots: " + ", ".join(root.uri for root in roots)
+
+
+@server.tool()
+async def test_input_required_result_request_state(ctx: Context) -> str:
+    """Keeps a value across rounds (`ctx.round_state`, sealed into the requestState) and checks it."""
+    ctx.round_state.setdefault("asked_at_round", 1)
+    schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
+    answer = await ctx.elicit("Please confirm", schema, key="confirm")
+    kept = ctx.round_state.get("asked_at_round") == 1
+    return f"{'state-ok' if kept else 'state-lost'}: confirmed={_answer(answer, 'ok')}"
+
+
+@server.tool()
+async def test_input_required_result_tampered_state(ctx: Context) -> str:
+    """Like the request-state fixture: a tampered requestState is refused before the handler runs."""
+    answer = await ctx.elicit("What is your name?", NAME_SCHEMA, key="user_name")
+    return f"Hello, {_answer(answer, 'name')}!"
+
+
+@server.tool()
+async def test_input_required_result_multiple_inputs(ctx: Context) -> str:
+    """Asks for three things at once: requests started together go in one InputRequiredResult."""
+    name, greeting, roots = await asyncio.gather(
+        ctx.elicit("What is your name?", NAME_SCHEMA, key="user_name"),
+        ctx.sample("Generate a greeting", max_tokens=50, key="greeting"),
+        ctx.list_roots(key="client_roots"),
+    )
+    return f"{_sampled_text(greeting)} {_answer(name, 'name')} ({len(roots)} roots)"
+
+
+@server.tool()
+async def test_input_required_result_multi_round(ctx: Context) -> str:
+    """Two rounds, one question each."""
+    name = await ctx.elicit("Step 1: What is your name?", NAME_SCHEMA, key="step1")
+    colour_schema = {"type": "object", "properties": {"color": {"type": "string"}}, "required": ["color"]}
+    colour = await ctx.elicit("Step 2: What is your favorite color?", colour_schema, key="step2")
+    return f"{_answer(name, 'name')} likes {_answer(colour, 'color')}"
+
+
+@server.tool()
+async def test_input_required_result_capabilities(ctx: Context) -> str:
+    """Asks only for what the client declared it can answer."""
+    asks = []
+    if "sampling" in ctx.client_capabilities:
+        asks.append(ctx.sample("Say hello", max_tokens=20, key="sample"))
+    if "elicitation" in ctx.client_capabilities:
+        asks.append(ctx.elicit("What is your name?", NAME_SCHEMA, key="elicit"))
+    answers = await asyncio.gather(*asks)
+    return f"answered {len(answers)} input request(s)"
+
+
+@server.prompt()
+async def test_input_required_result_prompt(ctx: Context) -> str:
+    """A prompt that asks the user for its context first."""
+    schema = {"type": "object", "properties": {"context": {"type": "string"}}, "required": ["context"]}
+    answer = await ctx.elicit("What context should the prompt use?", schema, key="user_context")
+    return f"Use this context: {_answer(answer, 'context')}"
+
+
+@server.tool()
+async def test_missing_capability(ctx: Context) -> str:
+    """Needs sampling: a client that did not declare it gets MissingRequiredClientCapabilityError."""
+    result = await ctx.sample("Hello", max_tokens=10)
+    return _sampled_text(result)
+
+
+@server.tool()
+async def test_streaming_elicitation(ctx: Context) -> str:
+    """Elicits while its response streams: the stream carries notifications and the result only."""
+    await ctx.report_progress(0, 1, "asking")
+    answer = await ctx.elicit("What is your name?", NAME_SCHEMA, key="user_name")
+    return f"Hello, {_answer(answer, 'name')}!"
+
+
+@server.tool()
+async def test_logging_tool(ctx: Context) -> str:
+    """Logs at every level; a modern request that names no logLevel gets none of it."""
+    for level in ("debug", "info", "warning", "error"):
+        await ctx.log(level, f"a {level} message")
+    return "logged"
+
+
+def _changing() -> str:
+    """A tool that comes and goes."""
+    return "here"
+
+
+@server.tool()
+def test_trigger_tool_change() -> str:
+    """Changes the tools list (a tool comes and goes again, so that every worker keeps the same list):
+    listeners hear notifications/tools/list_changed."""
+    server.add_tool(_changing, name="test_changing_tool")
+    server.remove_tool("test_changing_tool")
+    return "the tools list changed"
+
+
+def _changing_prompt() -> str:
+    """A prompt that comes and goes."""
+    return "A prompt that comes and goes."
+
+
+@server.tool()
+def test_trigger_prompt_change() -> str:
+    """Changes the prompts list (a prompt comes and goes again): listeners hear
+    notifications/prompts/list_changed."""
+    server.prompt(name="test_changing_prompt")(_changing_prompt)
+    server.remove_prompt("test_changing_prompt")
+    return "the prompts list changed"
+
+
+@server.tool(
+    input_schema={
+        "type": "object",
+        "properties": {
+            "region": {"type": "string", "description": "Where to run", "x-mcp-header": "Region"},
+            "query": {"type": "string", "description": "What to run"},
+        },
+        "required": ["region", "query"],
+    }
+)
+def test_custom_header(region: str, query: str) -> str:
+    """A tool whose `region` is mirrored in the Mcp-Param-Region header (2026-07-28 x-mcp-header)."""
+    return f"ran {query!r} in {region}"
 
 
 # -- resources ---------------------------------------------------------------------------------------------

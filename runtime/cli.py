@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runtime.config import ServeConfig, parse_host_port
+from runtime.config import STATE_KEY_ENV, ServeConfig, parse_host_port
 from runtime.protocol.scan import DEFAULT_MAX_MESSAGE_BYTES
 from runtime.server.semantic_cache import DEFAULT_ENTRIES as DEFAULT_SEMANTIC_ENTRIES
 from runtime.server.tool_search import LIMIT_MAX
@@ -265,6 +266,12 @@ def configure_app(app: Any, config: ServeConfig) -> None:
         add_tool_search(app, config)
     if config.semantic_cache_entries != DEFAULT_SEMANTIC_ENTRIES:  # else the application's own stands
         set_semantic_entries(app, config.semantic_cache_entries)
+    shared_key = os.environ.get(STATE_KEY_ENV)
+    if shared_key and hasattr(app, "use_state_key"):
+        try:
+            app.use_state_key(bytes.fromhex(shared_key))
+        except ValueError:
+            raise SystemExit(f"mcprt: {STATE_KEY_ENV} must be at least 16 bytes, in hex") from None
 
 
 def set_semantic_entries(app: Any, entries: int) -> None:

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from workers.streamable.transport import StreamableSettings
 
 WORKER_ENV = "MCPRT_WORKER"  # a worker's WorkerStart, as JSON, set by the supervisor
+# The key (hex) that seals the requestState of modern multi round-trip requests: the supervisor makes one for
+# its workers when it is not set; set the same on every host that serves one server.
+STATE_KEY_ENV = "MCPRT_STATE_KEY"
 
 
 def parse_host_port(value: str) -> tuple[str, int]:

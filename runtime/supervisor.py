@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -31,7 +32,7 @@ from ipc.names import name_for_cache, unlink_vectors
 from ipc.ring import Ring
 from ipc.segment import claim_prefix
 from ipc.table import SharedTable
-from runtime.config import WORKER_ENV, ServeConfig, WorkerStart
+from runtime.config import STATE_KEY_ENV, WORKER_ENV, ServeConfig, WorkerStart
 from workers.cluster import config as names
 from workers.cluster.config import MAX_SLOTS, ClusterConfig
 from workers.httpd.listen import ListenError, listen_group
@@ -339,6 +340,8 @@ class Supervisor:
 
     def run(self) -> int:
         self.failed = False
+        # One requestState key for every worker: a retry may reach any (runtime/protocol/request_state.py).
+        os.environ.setdefault(STATE_KEY_ENV, secrets.token_hex(32))
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, self._on_signal)
         try:

@@ -26,10 +26,20 @@ from runtime.protocol import downgrade
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
 from runtime.protocol.state import INITIALIZING, LOG_LEVELS, NEW, OPERATING, SessionState
-from runtime.protocol.versions import LATEST, REVISIONS, Revision, negotiate, revision
+from runtime.protocol.versions import (
+    LATEST,
+    MODERN,
+    REVISIONS,
+    SUPPORTED_VERSIONS,
+    Revision,
+    negotiate,
+    revision,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from runtime.protocol.request_state import StateSealer
 
 
 class Route:
@@ -121,14 +131,19 @@ class ServerProfile:
     """
 
     __slots__ = (
+        "_discover",
         "_init_cache",
         "_standalone",
         "available",
         "available_by",
+        "cache_hint",
         "capabilities",
         "instructions",
+        "list_ttl_ms",
         "max_batch",
+        "modern_meta",
         "routes",
+        "sealer",
         "server_info",
     )
 
@@ -139,9 +154,13 @@ class ServerProfile:
         server_info: dict[str, Any],
         instructions: str | None,
         max_batch: int = MAX_BATCH_MESSAGES,
+        sealer: StateSealer | None = None,
+        list_ttl_ms: int = 0,
     ) -> None:
         self.max_batch = max_batch
         self.routes = routes
+        self.sealer = sealer  # seals the requestState of modern multi round-trip requests
+        self.list_ttl_ms = list_ttl_ms  # the ttlMs of modern list results (0: re-fetch at will)
         # The routes whose capability the server declares, as each revision has the capabilities: one
         # lookup per request.
         self.available_by: dict[str, dict[str, Route]] = {}
@@ -150,7 +169,7 @@ class ServerProfile:
             self.available_by[version] = {
                 method: route
                 for method, route in routes.items()
-                if route.capability is None or route.capability in offered
+                if (route.capability is None or route.capability in offered) and rev.has_method(method)
             }
         self.available = self.available_by[LATEST]
         self.capabilities = capabilities
@@ -158,6 +177,11 @@ class ServerProfile:
         self.instructions = instructions
         self._init_cache: dict[str, bytes] = {}
         self._standalone: ServerProfile | None = None
+        self._discover: bytes | None = None
+        # What every modern result carries, encoded once (runtime/protocol/modern.py).
+        modern_info = downgrade.server_info(server_info, REVISIONS[MODERN])
+        self.modern_meta = b'"_meta":' + rpc.encode({"io.modelcontextprotocol/serverInfo": modern_info})
+        self.cache_hint = b'"ttlMs":' + str(list_ttl_ms).encode() + b',"cacheScope":"public"'
 
     def standalone(self) -> ServerProfile:
         """The profile for sessionless serving (Streamable HTTP `--stateless`): no tasks. A task is bound to
@@ -167,9 +191,28 @@ class ServerProfile:
         if self._standalone is None:
             capabilities = {k: v for k, v in self.capabilities.items() if k != "tasks"}
             self._standalone = ServerProfile(
-                self.routes, capabilities, self.server_info, self.instructions, self.max_batch
+                self.routes,
+                capabilities,
+                self.server_info,
+                self.instructions,
+                self.max_batch,
+                self.sealer,
+                self.list_ttl_ms,
             )
         return self._standalone
+
+    def discover_result(self) -> bytes:
+        """server/discover (2026-07-28 server/discover.mdx): versions, capabilities, instructions; the
+        session adds resultType, serverInfo and the cache hint as to every modern result."""
+        if self._discover is None:
+            result: dict[str, Any] = {
+                "supportedVersions": list(SUPPORTED_VERSIONS),
+                "capabilities": downgrade.capabilities(self.capabilities, REVISIONS[MODERN]),
+            }
+            if self.instructions:
+                result["instructions"] = self.instructions
+            self._discover = rpc.encode(result)
+        return self._discover
 
     def initialize_result(self, version: str) -> bytes:
         cached = self._init_cache.get(version)

@@ -3,8 +3,12 @@
 A `Revision` answers every question about what one protocol revision has: the session core, the transports
 and the result shaping (runtime/protocol/downgrade.py) ask the negotiated revision, never compare version
 strings. The flags come from the spec's changelogs (docs/specification/<version>/changelog.mdx) and its
-schemas (schema/<version>/schema.json). The 2026-07-28 (stateless) revision will be another `Revision` with
-`stateful=False`; adding it needs no rewrite of the session logic.
+schemas (schema/<version>/schema.json).
+
+Two eras (2026-07-28 basic/versioning.mdx): *legacy* revisions (`stateful`) open a session with the
+initialize handshake; *modern* ones (2026-07-28) carry version and client capabilities in every request's
+`_meta` and keep nothing between requests. Both are served on one endpoint: initialize negotiates among the
+legacy ones only, a request naming a modern version is served by runtime/protocol/modern.py.
 """
 
 from __future__ import annotations
@@ -39,11 +43,26 @@ class Revision:
     has_elicitation: bool = False  # elicitation/create (2025-06-18)
     has_url_elicitation: bool = False  # elicitation modes: "form" named, "url" added (2025-11-25)
     has_sampling_tools: bool = False  # sampling/createMessage `tools` and `toolChoice` (2025-11-25)
+    # -- the modern era (2026-07-28 changelog)
+    has_result_type: bool = False  # `resultType` on every result; `_meta` serverInfo on results
+    has_cacheable_results: bool = False  # `ttlMs`/`cacheScope` on lists, resources/read and server/discover
+    has_method_headers: bool = False  # Mcp-Method, Mcp-Name and Mcp-Param-* on HTTP POSTs, checked
+    has_input_requests: bool = False  # server-to-client requests only as InputRequiredResult (MRTR)
+    resource_not_found: int = -32002  # the error code of resources/read of an unknown URI (-32602 from 2026)
+    # Client methods this revision does not have (answered "Method not found") and those only it has.
+    removed_methods: frozenset[str] = frozenset()
+    added_methods: frozenset[str] = frozenset()
+
+    def has_method(self, method: str) -> bool:
+        return method not in self.removed_methods and (
+            method not in _ERA_METHODS or method in self.added_methods
+        )
 
     @property
     def has_everything(self) -> bool:
-        """Whether results need no shaping for this revision (what the server builds is its shape)."""
-        return self is _LATEST_REVISION
+        """Whether results need no shaping for this revision (what the server builds is its shape): the
+        latest legacy revision, and the modern one, whose content types are the same."""
+        return self is _LATEST_REVISION or self is _MODERN_REVISION
 
 
 # Each revision is its predecessor plus what its changelog adds (and minus what it removes).
@@ -81,11 +100,47 @@ _V2025_11_25 = replace(
     has_url_elicitation=True,
     has_sampling_tools=True,
 )
-_LATEST_REVISION = _V2025_11_25
+# Methods that exist from 2026-07-28 only: a legacy session does not have them.
+_ERA_METHODS = frozenset({"server/discover", "subscriptions/listen"})
+_V2026_07_28 = replace(
+    _V2025_11_25,
+    version="2026-07-28",
+    stateful=False,
+    has_resumable_streams=False,  # no SSE event ids, no GET stream
+    has_sse_polling=False,
+    has_tasks=False,  # an extension now (io.modelcontextprotocol/tasks), not the core
+    has_tool_execution=False,
+    has_url_elicitation=True,
+    has_result_type=True,
+    has_cacheable_results=True,
+    has_method_headers=True,
+    has_input_requests=True,
+    resource_not_found=-32602,
+    removed_methods=frozenset(
+        {
+            "initialize",
+            "ping",
+            "logging/setLevel",
+            "resources/subscribe",
+            "resources/unsubscribe",
+            "tasks/get",
+            "tasks/result",
+            "tasks/list",
+            "tasks/cancel",
+            "notifications/initialized",
+            "notifications/roots/list_changed",
+        }
+    ),
+    added_methods=_ERA_METHODS,
+)
+_MODERN_REVISION = _V2026_07_28
+_LATEST_REVISION = _V2025_11_25  # the latest legacy revision: what initialize negotiates at best
+MODERN = _V2026_07_28.version
 
 REVISIONS: dict[str, Revision] = {
-    r.version: r for r in (_V2025_11_25, _V2025_06_18, _V2025_03_26, _V2024_11_05)
+    r.version: r for r in (_V2026_07_28, _V2025_11_25, _V2025_06_18, _V2025_03_26, _V2024_11_05)
 }
+LEGACY_VERSIONS: tuple[str, ...] = tuple(v for v, r in REVISIONS.items() if r.stateful)
 
 LATEST = _LATEST_REVISION.version
 SUPPORTED_VERSIONS: tuple[str, ...] = tuple(REVISIONS)
@@ -94,8 +149,9 @@ HTTP_DEFAULT_VERSION = "2025-03-26"
 
 
 def negotiate(requested: str) -> str:
-    """The version the server answers with: the requested one if supported, otherwise the latest."""
-    return requested if requested in REVISIONS else LATEST
+    """The version initialize answers with: the requested one if it is a supported legacy revision,
+    otherwise the latest legacy one (a modern revision has no handshake to negotiate)."""
+    return requested if requested in LEGACY_VERSIONS else LATEST
 
 
 def revision(version: str) -> Revision:

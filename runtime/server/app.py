@@ -20,6 +20,7 @@ from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
 from runtime.protocol.core import MAX_BATCH_MESSAGES, Answer, Notice, Route, ServerProfile, ServerSession
 from runtime.protocol.jsonrpc import McpError, notification_message
+from runtime.protocol.request_state import StateSealer, new_key
 from runtime.protocol.scan import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES
 from runtime.protocol.state import LOG_LEVELS, OPERATING
 from runtime.protocol.versions import Revision
@@ -27,6 +28,7 @@ from runtime.server import content, quick
 from runtime.server.client_requests import ClientRequestError
 from runtime.server.context import Context
 from runtime.server.inline import run_inline
+from runtime.server.listen import Subscriptions
 from runtime.server.pagination import make_cursor, page, read_cursor
 from runtime.server.registry import CompletionSpec, Handler, PromptSpec, ResourceSpec
 from runtime.server.runner import Then
@@ -66,6 +68,8 @@ class Server:
         max_batch_messages: int = MAX_BATCH_MESSAGES,
         tool_search: bool | ToolSearch = False,
         semantic_cache: SemanticCache | None = None,
+        list_ttl: float = 0.0,
+        state_key: bytes | None = None,
     ) -> None:
         self.info: dict[str, Any] = {"name": name, "version": version}
         for key, value in (("title", title), ("description", description), ("websiteUrl", website_url)):
@@ -77,6 +81,11 @@ class Server:
         self.page_size = page_size
         self.max_batch_messages = max_batch_messages  # JSON-RPC batches (2025-03-26 sessions only)
         self.request_timeout = request_timeout
+        # Modern (2026-07-28) results: how long clients may cache lists (ttlMs), and the key that seals the
+        # requestState of multi round-trip requests (every worker must hold the same: ServeConfig gives it).
+        self.list_ttl = list_ttl
+        self.state_sealer = StateSealer(state_key or new_key())
+        self.subscriptions = Subscriptions()  # modern clients' subscriptions/listen streams
         self.extra_capabilities = capabilities or {}
         self._max_threads = max_threads or min(32, (os.cpu_count() or 1) + 4)
         self._executor: ThreadPoolExecutor | None = None
@@ -278,6 +287,7 @@ class Server:
         return self.deliver_resource_updated(uri)
 
     def deliver_resource_updated(self, uri: str) -> int:
+        self.subscriptions.resource_updated(uri)
         data = notification_message("notifications/resources/updated", {"uri": uri})
         told = 0
         cluster = self.cluster
@@ -350,6 +360,7 @@ class Server:
         cache.remove_matching(rules)
 
     def deliver_list_changed(self, kind: str) -> None:
+        self.subscriptions.list_changed(kind)
         if self._live:
             data = notification_message(f"notifications/{kind}/list_changed")
             cluster = self.cluster
@@ -409,13 +420,25 @@ class Server:
         the session's channel for unrelated messages (stdio: stdout; HTTP: the standalone GET stream)."""
         return Context(self, session, None, _SessionChannel(self, session), asyncio.get_running_loop())
 
+    def use_state_key(self, key: bytes) -> None:
+        """Seal multi round-trip request state with `key`: every process serving this server must hold the
+        same one (the supervisor gives its workers one; across hosts, set MCPRT_STATE_KEY on each)."""
+        self.state_sealer = StateSealer(key)
+        self._profile = None
+
     # -- the protocol profile ------------------------------------------------------------------------------
 
     @property
     def profile(self) -> ServerProfile:
         if self._profile is None:
             self._profile = ServerProfile(
-                self._routes(), self.capabilities(), self.info, self.instructions, self.max_batch_messages
+                self._routes(),
+                self.capabilities(),
+                self.info,
+                self.instructions,
+                self.max_batch_messages,
+                self.state_sealer,
+                int(self.list_ttl * 1000),
             )
         return self._profile
 
@@ -437,6 +460,8 @@ class Server:
 
     def _routes(self) -> dict[str, Route]:
         return {
+            "server/discover": Route("server/discover", None, _discover),
+            "subscriptions/listen": Route("subscriptions/listen", None, self.subscriptions.listen),
             "ping": Route("ping", None, _ping),
             "tools/list": Route("tools/list", "tools", self._list_tools),
             "tools/call": Route("tools/call", "tools", self._call_tool),
@@ -842,6 +867,10 @@ class _TaskChannel(_SessionChannel):
 
 def _ping(ctx: Context, params: Any) -> bytes:
     return b"{}"
+
+
+def _discover(ctx: Context, params: Any) -> bytes:
+    return ctx.session.profile.discover_result()
 
 
 def _set_level(ctx: Context, params: t.SetLevelRequestParams) -> bytes:

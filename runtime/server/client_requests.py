@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from runtime.protocol import types as t
+from runtime.protocol.jsonrpc import MISSING_CLIENT_CAPABILITY, McpError
 from runtime.protocol.state import SessionState
 from runtime.protocol.versions import revision
 from runtime.server.failures import ToolError
@@ -35,7 +36,18 @@ class ClientRequestError(ToolError):
 def require(state: SessionState, capability: str, sub: str | None = None, what: str = "") -> None:
     if not state.client_supports(capability, sub):
         needed = f"{capability}.{sub}" if sub else capability
-        raise ClientCapabilityError(f"the client did not declare the '{needed}' capability needed for {what}")
+        message = f"the client did not declare the '{needed}' capability needed for {what}"
+        raise missing(state, capability, sub, message)
+
+
+def missing(state: SessionState, capability: str, sub: str | None, message: str) -> Exception:
+    """The refusal of a request the client's capabilities do not allow: over a modern (2026-07-28) request
+    the protocol's MissingRequiredClientCapabilityError, naming what is missing (basic/index.mdx `_meta`);
+    over a legacy session an error the tool reports as its result."""
+    if revision(state.protocol_version).stateful:
+        return ClientCapabilityError(message)
+    required: dict[str, Any] = {capability: {sub: {}} if sub else {}}
+    return McpError(MISSING_CLIENT_CAPABILITY, message, {"requiredCapabilities": required})
 
 
 def require_revision(state: SessionState, has: bool, what: str) -> None:
@@ -110,7 +122,8 @@ def form_elicitation_params(
     elicitation = state.client_capabilities.get("elicitation")
     # `elicitation: {}` means form mode (elicitation.mdx, backwards compatibility).
     if elicitation is None or (elicitation and "form" not in elicitation):
-        raise ClientCapabilityError("the client did not declare the 'elicitation.form' capability")
+        message = "the client did not declare the 'elicitation.form' capability"
+        raise missing(state, "elicitation", "form", message)
     requested = schema if isinstance(schema, dict) else root_schema(schema)
     if not rev.has_url_elicitation:  # before modes existed: form mode, unnamed
         return {"message": message, "requestedSchema": requested}

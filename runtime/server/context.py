@@ -10,12 +10,14 @@ import asyncio
 import contextlib
 import secrets
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
+from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
 from runtime.protocol.jsonrpc import McpError, notification_message, request_message
+from runtime.protocol.modern import INPUT_CAPABLE
 from runtime.protocol.state import LOG_LEVELS, OPERATING
 from runtime.server import client_requests as cr
 from runtime.tasks import RELATED_TASK
@@ -26,8 +28,18 @@ if TYPE_CHECKING:
     from runtime.server.runner import Outbound
 
 
+_R = TypeVar("_R")
+
+
 class RequestCancelled(Exception):
     """Raised by `Context.check_cancelled()` in a handler whose request the client cancelled."""
+
+
+class InputRequired(BaseException):
+    """Ends this round of a modern (2026-07-28) request whose handler asked the client for something it has
+    not answered yet: the runner answers with an InputRequiredResult, and the client's retry runs the
+    handler again with the answers (mrtr.mdx). A BaseException, so that a handler's `except Exception`
+    does not swallow it."""
 
 
 class _Done:
@@ -55,6 +67,10 @@ class Context(msgspec.Struct, eq=False):
     _thread: int = msgspec.field(default_factory=threading.get_ident)
     _last_progress: float | None = None
     _progress_at: float = 0.0  # loop.time() of the last progress sent
+    # Modern multi round-trip requests: how many requests to the client this run made (their default keys),
+    # and the ones this round must ask for.
+    _inputs_asked: int = 0
+    input_requests: dict[str, Any] | None = None
 
     # -- about the request and session ---------------------------------------------------------------------
 
@@ -78,6 +94,13 @@ class Context(msgspec.Struct, eq=False):
     @property
     def client_capabilities(self) -> dict[str, Any]:
         return self.session.state.client_capabilities
+
+    @property
+    def round_state(self) -> dict[str, Any]:
+        """Values a handler keeps across the rounds of one modern multi round-trip request (sealed into its
+        requestState, given back on the retry). Empty on the first round and over legacy sessions."""
+        values = getattr(self.session, "round_values", None)
+        return values if values is not None else {}
 
     @property
     def meta(self) -> dict[str, Any] | None:
@@ -188,6 +211,7 @@ class Context(msgspec.Struct, eq=False):
         timeout: float | None = None,
         as_task: bool = False,
         task_ttl_ms: int | None = None,
+        key: str | None = None,
     ) -> Any:
         """Send a request to the client on this request's channel and wait for the answer (a dict).
 
@@ -195,8 +219,8 @@ class Context(msgspec.Struct, eq=False):
         client is told with notifications/cancelled. `as_task`: ask the client to run the request as a task
         (sampling and elicitation, when it declares tasks.requests for them), then wait for the task's
         result with tasks/result; the timeout covers the whole exchange."""
-        if not as_task:
-            return await self._request_client(method, params, timeout)
+        if not as_task or not self.session.revision.stateful:  # modern: no tasks in the core
+            return await self._request_client(method, params, timeout, key)
         cr.require_task_support(self.session.state, method)
         task: dict[str, Any] = {} if task_ttl_ms is None else {"ttl": task_ttl_ms}
         deadline = timeout if timeout is not None else cr.DEFAULT_CLIENT_TIMEOUT
@@ -210,8 +234,12 @@ class Context(msgspec.Struct, eq=False):
                     await self._request_client("tasks/cancel", {"taskId": task_id}, 5.0)
                 raise
 
-    async def _request_client(self, method: str, params: dict[str, Any] | None, timeout: float | None) -> Any:
+    async def _request_client(
+        self, method: str, params: dict[str, Any] | None, timeout: float | None, key: str | None = None
+    ) -> Any:
         session = self.session
+        if not session.revision.stateful:
+            return await self._input(method, params, key)
         limit = timeout if timeout is not None else cr.DEFAULT_CLIENT_TIMEOUT
         if session.state.phase != OPERATING:
             # lifecycle.mdx: no requests to the client before it sent notifications/initialized. The wait
@@ -240,6 +268,35 @@ class Context(msgspec.Struct, eq=False):
             if self.task_id is not None:
                 self.server.tasks.set_status(self.task_id, "working")
 
+    async def _input(self, method: str, params: dict[str, Any] | None, key: str | None) -> Any:
+        """A request to the client over the modern revision: its answer if this retry carries it, else the
+        end of this round, asking for it (with every other request this run makes in the same step, so that
+        `asyncio.gather(ctx.elicit(...), ctx.sample(...))` asks for both at once)."""
+        call = self.call
+        if call is None or call.route.method not in INPUT_CAPABLE:
+            where = "outside tools/call, prompts/get and resources/read"
+            raise McpError(rpc.INTERNAL_ERROR, f"{method} cannot be asked for {where} in MCP 2026-07-28")
+        self._inputs_asked += 1
+        key = key or f"{method.partition('/')[0]}-{self._inputs_asked}"
+        answers: dict[str, Any] = self.session.inputs  # type: ignore[attr-defined]
+        if key in answers:
+            self.session.used_inputs[key] = answers[key]  # type: ignore[attr-defined]
+            return answers[key]
+        if self.input_requests is None:
+            self.input_requests = {}
+        self.input_requests[key] = {"method": method, "params": params or {}}
+        await asyncio.sleep(0)  # requests started in the same step register theirs
+        raise InputRequired
+
+    def _answer_as(self, answer: Any, kind: type[_R], method: str) -> _R:
+        try:
+            return msgspec.convert(answer, kind)
+        except msgspec.ValidationError as exc:
+            if self.session.revision.stateful:
+                raise
+            message = f"Invalid params: the input response to {method} is not valid: {exc}"
+            raise McpError(rpc.INVALID_PARAMS, message) from None
+
     async def sample(
         self,
         messages: str | list[Any],
@@ -255,6 +312,7 @@ class Context(msgspec.Struct, eq=False):
         tool_choice: t.ToolChoice | dict[str, Any] | None = None,
         timeout: float | None = None,
         as_task: bool = False,
+        key: str | None = None,
     ) -> t.CreateMessageResult:
         """Ask the client's LLM for a message (sampling/createMessage). `messages` is a string (one user
         message) or SamplingMessages; `tools`/`tool_choice` need the client's sampling.tools capability.
@@ -272,8 +330,10 @@ class Context(msgspec.Struct, eq=False):
             tools=tools,
             tool_choice=tool_choice,
         )
-        result = await self.send_request("sampling/createMessage", params, timeout=timeout, as_task=as_task)
-        return msgspec.convert(result, t.CreateMessageResult)
+        result = await self.send_request(
+            "sampling/createMessage", params, timeout=timeout, as_task=as_task, key=key
+        )
+        return self._answer_as(result, t.CreateMessageResult, "sampling/createMessage")
 
     async def elicit(
         self,
@@ -282,13 +342,21 @@ class Context(msgspec.Struct, eq=False):
         *,
         timeout: float | None = None,
         as_task: bool = False,
+        key: str | None = None,
     ) -> t.ElicitResult:
         """Ask the user for structured input (form mode). `schema` is the restricted JSON Schema as a dict,
         or a Struct/dataclass type of flat primitive fields. The result's `action` is accept, decline or
-        cancel; `content` holds the answers when accepted."""
+        cancel; `content` holds the answers when accepted.
+
+        Over a modern (2026-07-28) request this ends the round with an input request, and the client's
+        retry runs the handler again from its start, this time answering this call at once; `key` names the
+        input request (default: "elicitation-<n>", n counting this run's requests to the client). So a
+        handler should do nothing irreversible before the requests to the client it makes."""
         params = cr.form_elicitation_params(self.session.state, message, schema)
-        result = await self.send_request("elicitation/create", params, timeout=timeout, as_task=as_task)
-        return msgspec.convert(result, t.ElicitResult)
+        result = await self.send_request(
+            "elicitation/create", params, timeout=timeout, as_task=as_task, key=key
+        )
+        return self._answer_as(result, t.ElicitResult, "elicitation/create")
 
     async def elicit_url(
         self, message: str, url: str, *, elicitation_id: str | None = None, timeout: float | None = None
@@ -304,11 +372,11 @@ class Context(msgspec.Struct, eq=False):
         """notifications/elicitation/complete: the URL-mode interaction `elicitation_id` has finished."""
         return self.notify("notifications/elicitation/complete", {"elicitationId": elicitation_id})
 
-    async def list_roots(self, *, timeout: float | None = None) -> list[t.Root]:
-        """The client's roots (roots/list)."""
+    async def list_roots(self, *, timeout: float | None = None, key: str | None = None) -> list[t.Root]:
+        """The client's roots (roots/list). `key`: see `elicit`."""
         cr.require(self.session.state, "roots", what="roots/list")
-        result = await self.send_request("roots/list", None, timeout=timeout if timeout is not None else 30.0)
-        return msgspec.convert(result, t.ListRootsResult).roots
+        result = await self._request_client("roots/list", None, timeout if timeout is not None else 30.0, key)
+        return self._answer_as(result, t.ListRootsResult, "roots/list").roots
 
 
 def url_elicitation_required(elicitations: list[dict[str, Any]], message: str = "") -> McpError:

@@ -18,7 +18,7 @@ import msgspec
 
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol.core import Answer, Batch, Call, Cancel, Notice, Reply, ServerSession
-from runtime.server.context import Context
+from runtime.server.context import Context, InputRequired
 from runtime.server.failures import internal_error
 
 if TYPE_CHECKING:
@@ -133,6 +133,9 @@ class Runner:
             session.inflight.pop(call.id, None)
             # No response to a cancelled request (cancellation.mdx); the channel is released.
             ctx.out.finish(None)
+            return
+        except InputRequired:  # a modern request's round ends, asking the client (mrtr.mdx)
+            ctx.out.finish(session.input_required(call, ctx.input_requests))  # type: ignore[attr-defined]
             return
         except TimeoutError as exc:
             if timeout is None:  # the handler's own timeout, not the request's

@@ -68,6 +68,7 @@ class ToolSpec:
         "check_output",
         "definition",
         "fn",
+        "header_params",
         "is_async",
         "name",
         "plain",
@@ -120,6 +121,7 @@ class ToolSpec:
         # parameters' types say, so msgspec checks those in C while binding (several times faster).
         derived = input_schema is None and not self.signature.accepts_any
         self.validate = None if derived else compile_validator(schema)
+        self.header_params = header_params(self.name, schema)
         if output_schema is None:
             output_schema, self.wrap_result = return_schema(fn, _PLAIN_RETURNS)
         else:
@@ -247,3 +249,38 @@ def _describe(exc: Exception) -> str:
     if path:
         detail = f"at /{'/'.join(str(part) for part in path)}: {detail}"
     return detail
+
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def header_params(tool: str, schema: dict[str, Any]) -> list[tuple[str, tuple[str, ...]]]:
+    """The parameters a tool marks `x-mcp-header` (2026-07-28 tools.mdx), as (header name, property path):
+    clients mirror them into Mcp-Param-<name> headers and the server checks that those match the body. A
+    mark that breaks the rules (not a token, repeated, on a number, an object or an array) is refused at
+    registration: clients would drop the tool from their list."""
+    found: list[tuple[str, tuple[str, ...]]] = []
+    _marked(tool, schema, (), found)
+    seen: set[str] = set()
+    for header, _ in found:
+        if header.lower() in seen:
+            raise ValueError(f"tool {tool!r}: x-mcp-header {header!r} is used twice")
+        seen.add(header.lower())
+    return found
+
+
+def _marked(tool: str, schema: Any, path: tuple[str, ...], found: list[tuple[str, tuple[str, ...]]]) -> None:
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(properties, dict):
+        return
+    for name, sub in properties.items():
+        if not isinstance(sub, dict):
+            continue
+        header = sub.get("x-mcp-header")
+        if header is not None:
+            if not isinstance(header, str) or not _TOKEN.fullmatch(header):
+                raise ValueError(f"tool {tool!r}: x-mcp-header of {name!r} must be an HTTP header token")
+            if sub.get("type") not in ("string", "integer", "boolean"):
+                raise ValueError(f"tool {tool!r}: x-mcp-header {header!r} needs a string, integer or boolean")
+            found.append((header, (*path, name)))
+        _marked(tool, sub, (*path, name), found)

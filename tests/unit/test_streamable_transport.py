@@ -390,17 +390,24 @@ async def test_accept_listing_both_in_any_order_or_anything(client: Client, acce
 
 
 async def test_an_unsupported_protocol_version_is_400(client: Client) -> None:
+    """UnsupportedProtocolVersionError (2026-07-28 versioning.mdx), which a legacy client shows as is: the
+    request's id, the versions this server speaks and the one asked for."""
     await client.open_session()
     response = await client.post(req(1, "ping"), MCP_Protocol_Version="1999-01-01")
-    assert_refused(
-        response,
-        400,
-        "Unsupported MCP-Protocol-Version: 1999-01-01; supported: " + ", ".join(SUPPORTED_VERSIONS),
-    )
-    assert_refused(await client.get(MCP_Protocol_Version="2025-13-01", whole=True), 400, "Unsupported")
-    assert_refused(
-        await client.post(initialize(), Mcp_Session_Id=None, MCP_Protocol_Version="x"), 400, "Unsupported"
-    )
+    assert response.status == 400
+    assert response.json() == {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "error": {
+            "code": rpc.UNSUPPORTED_PROTOCOL_VERSION,
+            "message": "Unsupported protocol version",
+            "data": {"supported": list(SUPPORTED_VERSIONS), "requested": "1999-01-01"},
+        },
+    }
+    refused = await client.get(MCP_Protocol_Version="2025-13-01", whole=True)
+    assert refused.status == 400 and refused.json()["error"]["data"]["requested"] == "2025-13-01"
+    refused = await client.post(initialize(), Mcp_Session_Id=None, MCP_Protocol_Version="x")
+    assert refused.status == 400 and refused.json()["error"]["code"] == rpc.UNSUPPORTED_PROTOCOL_VERSION
 
 
 async def test_no_protocol_version_header_is_accepted(client: Client) -> None:
@@ -412,7 +419,8 @@ async def test_no_protocol_version_header_is_accepted(client: Client) -> None:
 async def test_delete_with_an_unsupported_protocol_version_is_400(client: Client) -> None:
     """transports.mdx: a request with an unsupported MCP-Protocol-Version MUST get 400, DELETE too."""
     await client.open_session()
-    assert_refused(await client.delete(MCP_Protocol_Version="1999-01-01"), 400, "Unsupported")
+    refused = await client.delete(MCP_Protocol_Version="1999-01-01")
+    assert refused.status == 400 and refused.json()["error"]["code"] == rpc.UNSUPPORTED_PROTOCOL_VERSION
     assert (await client.post(req(1, "ping"))).status == 200  # and the session lives on
 
 
@@ -828,4 +836,5 @@ async def test_stateless_posts_stand_alone(serve: Any) -> None:
     assert response.json()["result"]["content"][0]["text"] == "s"
     assert (await client.post(initialize())).status == 200
     assert len(endpoint.sessions) == 0
-    assert_refused(await client.post(req(1, "ping"), MCP_Protocol_Version="nope"), 400, "Unsupported")
+    refused = await client.post(req(1, "ping"), MCP_Protocol_Version="nope")
+    assert refused.status == 400 and refused.json()["error"]["code"] == rpc.UNSUPPORTED_PROTOCOL_VERSION

@@ -22,9 +22,10 @@ from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import scan
 from runtime.protocol.core import Reply, ServerSession, StandaloneSession
 from runtime.protocol.state import INITIALIZING, OPERATING, SessionState
-from runtime.protocol.versions import HTTP_DEFAULT_VERSION, SUPPORTED_VERSIONS
+from runtime.protocol.versions import HTTP_DEFAULT_VERSION, MODERN, SUPPORTED_VERSIONS
 from runtime.server.runner import Runner
 from runtime.stores.sessions import SessionStore
+from workers.streamable import modern
 from workers.streamable.events import EventStore, MemoryEventStore, parse_event_id, sse_event, write_events
 from workers.streamable.media import accepts_json_and_sse, accepts_sse, is_json
 from workers.streamable.sessions import MemorySessions, SessionRefused
@@ -66,6 +67,7 @@ class StreamableSettings:
 
 # The protocol versions as clients send them in MCP-Protocol-Version (header values stay bytes).
 _VERSION_VALUES: dict[bytes, str] = {version.encode(): version for version in SUPPORTED_VERSIONS}
+_MODERN = MODERN.encode()
 
 
 def _text(headers: dict[str, bytes], name: str) -> str | None:
@@ -351,7 +353,9 @@ class StreamableHttp:
             responder.respond(status, [JSON], _error_body(rpc.INVALID_REQUEST, message))
             return
         method = request.method
-        if method == "POST":
+        if headers.get("mcp-protocol-version") == _MODERN and method != "POST":
+            modern.refuse_method(responder)  # no GET stream, no session to DELETE (2026-07-28)
+        elif method == "POST":
             self._post(request, responder)
         elif method == "GET":
             self._get(request, responder)
@@ -393,14 +397,12 @@ class StreamableHttp:
             self._accepted_hosts.add(raw_host)
         return None
 
-    def _check_version(self, headers: dict[str, bytes], responder: Responder) -> bool:
-        raw = headers.get("mcp-protocol-version")
+    def _check_version(self, request: HttpRequest, responder: Responder) -> bool:
+        raw = request.headers.get("mcp-protocol-version")
         if raw is not None and raw not in _VERSION_VALUES:
-            version = raw.decode("latin-1")
-            message = (
-                f"Unsupported MCP-Protocol-Version: {version}; supported: {', '.join(SUPPORTED_VERSIONS)}"
-            )
-            responder.respond(400, [JSON], _error_body(rpc.INVALID_REQUEST, message))
+            # UnsupportedProtocolVersionError with the versions this server speaks: what a modern client
+            # retries with, and a diagnostic a legacy one can show (2026-07-28 versioning.mdx).
+            modern.refuse_version(request, responder, raw.decode("latin-1"))
             return False
         return True
 
@@ -410,7 +412,7 @@ class StreamableHttp:
         headers = request.headers
         raw_version = headers.get("mcp-protocol-version")
         media = (headers.get("content-type", b""), headers.get("accept", b""), raw_version)
-        if not self._check_media(media, headers, responder):
+        if not self._check_media(media, request, responder):
             return
         host = headers.get("host")
         if "origin" not in headers and host in self._accepted_hosts and len(self._good_posts) < 64:
@@ -422,6 +424,9 @@ class StreamableHttp:
         refused = scan.depth_error(request.body, self._max_depth)  # before anything decodes it
         if refused is not None:
             responder.respond(400, [JSON], refused)
+            return
+        if raw_version == _MODERN:  # a request that stands alone (2026-07-28)
+            modern.serve_post(self.server, self._runner or self.runner, request, responder)
             return
         headers = request.headers
         if self._stateless:
@@ -465,7 +470,7 @@ class StreamableHttp:
         PostOutbound(self, session, responder, request_id=work.id).finish(data)
 
     def _check_media(
-        self, media: tuple[bytes, bytes, bytes | None], headers: dict[str, bytes], responder: Responder
+        self, media: tuple[bytes, bytes, bytes | None], request: HttpRequest, responder: Responder
     ) -> bool:
         """Content-Type, Accept and protocol version of a POST."""
         content_type, accept, _ = media
@@ -477,7 +482,7 @@ class StreamableHttp:
             message = "Not Acceptable: Accept must list application/json and text/event-stream"
             responder.respond(406, [JSON], _error_body(rpc.INVALID_REQUEST, message))
             return False
-        return self._check_version(headers, responder)
+        return self._check_version(request, responder)
 
     def _initialize(self, request: HttpRequest, responder: Responder) -> None:
         """A POST without a session id must be initialize; anything else allocates nothing."""
@@ -538,7 +543,7 @@ class StreamableHttp:
             message = "Not Acceptable: Accept must list text/event-stream"
             responder.respond(406, [JSON], _error_body(rpc.INVALID_REQUEST, message))
             return
-        if not self._check_version(headers, responder):
+        if not self._check_version(request, responder):
             return
         session_id = _text(headers, "mcp-session-id")
         if session_id is None:
@@ -617,7 +622,7 @@ class StreamableHttp:
     # -- DELETE and expiry ---------------------------------------------------------------------------------
 
     def _delete(self, request: HttpRequest, responder: Responder) -> None:
-        if not self._check_version(request.headers, responder):
+        if not self._check_version(request, responder):
             return  # before the session ends: a refused DELETE leaves it alone
         session_id = _text(request.headers, "mcp-session-id")
         if session_id is None:
