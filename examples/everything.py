@@ -490,7 +490,7 @@ async def test_input_required_result_multi_round(ctx: Context) -> str:
 @server.tool()
 async def test_input_required_result_capabilities(ctx: Context) -> str:
     """Asks only for what the client declared it can answer."""
-    asks = []
+    asks: list[Any] = []
     if "sampling" in ctx.client_capabilities:
         asks.append(ctx.sample("Say hello", max_tokens=20, key="sample"))
     if "elicitation" in ctx.client_capabilities:
