@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, BinaryIO
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import scan
 from runtime.protocol.core import ServerSession
+from runtime.protocol.modern import ModernSession
+from runtime.protocol.state import NEW
 from runtime.server.runner import Outbound, Runner
 from workers.loop import install_uvloop
 from workers.shutdown import STDIO_GRACE, GracePeriod, run_within_grace
@@ -154,11 +156,25 @@ class Feed:
         if refused is not None:
             self.out.finish(refused)
             return
-        self.runner.feed(self.session, line, self.out)
+        session = self.session
+        if session.state.phase == NEW and _looks_modern(line):
+            # A modern (2026-07-28) request stands alone; until an initialize picks the legacy era for this
+            # process, each one is served so. Its in-flight entry is the connection's, so that
+            # notifications/cancelled finds it (basic/versioning.mdx "dual-era server").
+            modern = ModernSession(session.profile, inflight=session.inflight)
+            self.runner.feed(modern, line, self.out)
+            return
+        self.runner.feed(session, line, self.out)
 
     def too_large(self, request_id: rpc.RequestId | None) -> None:
         message = f"Message larger than the limit of {self.max_bytes} bytes"
         self.out.finish(rpc.error_message(request_id, rpc.INVALID_REQUEST, message))
+
+
+def _looks_modern(line: bytes) -> bool:
+    """A request of the modern era: it carries the per-request protocol version, or asks server/discover
+    (the probe a dual-era client sends first, stdio.mdx "Backward Compatibility")."""
+    return line.find(b'"io.modelcontextprotocol/protocolVersion"') >= 0 or line.find(b'"server/discover"') > 0
 
 
 def _is_stream(fd: int) -> bool:
