@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol.versions import SUPPORTED_VERSIONS
 from tests.cluster_support import ClusterServer
-from tests.conftest import RunningServer
+from tests.conftest import ROOT, RunningServer
 
 MODERN = "2026-07-28"
 META = {
@@ -432,3 +433,51 @@ def test_the_legacy_era_is_served_beside_it(server: RunningServer) -> None:
 
     session = start_session(server.port)
     assert session["Mcp-Session-Id"]
+
+
+# -- cancellation -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cancels() -> Iterator[RunningServer]:
+    running = RunningServer(app=str(ROOT / "tests" / "apps" / "cancels.py"))
+    yield running
+    running.stop()
+
+
+def _hold_and_hang_up(port: int, stream: bool) -> None:
+    meta = {**META, "io.modelcontextprotocol/logLevel": "info"}
+    body = {
+        "jsonrpc": "2.0",
+        "id": 5,
+        "method": "tools/call",
+        "params": {"name": "hold", "arguments": {"stream": stream}, "_meta": meta},
+    }
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": MODERN,
+        "Mcp-Method": "tools/call",
+        "Mcp-Name": "hold",
+    }
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("POST", "/mcp", json.dumps(body), headers)
+    if stream:
+        response = conn.getresponse()
+        assert response.getheader("content-type") == "text/event-stream"
+        assert response.readline().startswith(b"data:")  # the log: the stream is open
+    else:
+        time.sleep(0.3)  # the handler is waiting; no byte of the answer has left
+    conn.close()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_hanging_up_cancels_the_request(cancels: RunningServer, stream: bool) -> None:
+    _hold_and_hang_up(cancels.port, stream)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        seen = call(cancels.port, "cancellations").json["result"]["structuredContent"]["result"]
+        if ("stream" if stream else "json") in seen:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"the request was not cancelled: {seen}")

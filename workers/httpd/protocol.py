@@ -113,6 +113,8 @@ class Responder(msgspec.Struct, gc=False):
     done: bool = False
     started: bool = False
     stream: ResponseStream | None = None
+    # Called when the connection is lost before this response was written (MCP 2026-07-28: cancellation).
+    on_lost: Callable[[], None] | None = None
 
     @property
     def closed(self) -> bool:
@@ -329,6 +331,8 @@ class HttpProtocol(asyncio.Protocol):
         for responder in self.queue:
             if responder.stream is not None:
                 responder.stream._closed()
+            elif responder.on_lost is not None and not responder.done:
+                responder.on_lost()
         self.queue.clear()
         for waiter in self._drain_waiters:
             if not waiter.done():

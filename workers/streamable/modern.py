@@ -62,6 +62,9 @@ class ModernOutbound:
             stream.add_close_callback(self._closed)
         stream.write(b"data: " + data + b"\n\n")
 
+    def lost(self) -> None:
+        self._closed()
+
     def _closed(self) -> None:
         for handle in list(self.session.inflight.values()):  # one request: this one
             cancel = getattr(handle, "cancel", None)
@@ -93,6 +96,7 @@ def serve_post(server: Server, runner: Runner, request: HttpRequest, responder: 
     """A POST of the modern revision (its Content-Type and Accept were checked)."""
     session = ModernSession(server.profile)
     out = ModernOutbound(session, responder)
+    responder.on_lost = out.lost  # the client went away before the answer: the request is cancelled
     body = request.body
     try:
         raw = rpc.decode_any(body)
