@@ -1,8 +1,11 @@
 """Streamable HTTP side by side: mcprt, the official SDK (default configuration), FastMCP and the raw floor.
 
     .venv/bin/python -m perf.http_bench [--scenario call|await|read] [--concurrency 16] [--seconds 5]
-                                        [--runs 3]
+                                        [--runs 3] [--wire 2025-11-25|2026-07-28]
                                         [--servers mcprt,official-sdk,fastmcp,floor]
+
+`--wire 2026-07-28`: the modern, stateless wire (no session; `_meta` and Mcp-* headers on every request),
+which mcprt and the official SDK serve beside the legacy one on the same endpoint.
 
 Each server runs pinned to CPU 0 with one worker; the load generator runs on CPU 1. The servers take turns
 (one run each, round robin); medians of the runs.
@@ -25,11 +28,12 @@ from perf.servers import start_http, stop
 SERVERS = ["mcprt", "official-sdk", "fastmcp", "floor"]
 
 
-def measure(name: str, scenario: str, concurrency: int, seconds: float) -> dict[str, float]:
+def measure(name: str, scenario: str, concurrency: int, seconds: float, wire: str) -> dict[str, float]:
     process, port = start_http(name, cpu=0)
     try:
         time.sleep(0.3)
-        return uvloop.run(run_load(f"http://127.0.0.1:{port}/mcp", concurrency, seconds, scenario))
+        url = f"http://127.0.0.1:{port}/mcp"
+        return uvloop.run(run_load(url, concurrency, seconds, scenario, wire=wire))
     finally:
         stop(process)
 
@@ -42,6 +46,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--servers", default=",".join(SERVERS))
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--wire", choices=["2025-11-25", "2026-07-28"], default="2025-11-25")
     args = parser.parse_args()
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})
@@ -52,7 +57,7 @@ def main() -> int:
     for _ in range(args.runs):
         for name in list(samples):
             try:
-                samples[name].append(measure(name, args.scenario, args.concurrency, args.seconds))
+                samples[name].append(measure(name, args.scenario, args.concurrency, args.seconds, args.wire))
             except RuntimeError as exc:
                 print(f"{name}: skipped ({exc})")
                 del samples[name]
@@ -73,7 +78,8 @@ def main() -> int:
         "read": "resources/read 1 KiB",
     }[args.scenario]
     runs = f"{args.runs} runs x {args.seconds} s"
-    print(f"Streamable HTTP {what}, concurrency {args.concurrency}, {runs}, medians; server on CPU 0")
+    print(f"Streamable HTTP {what} ({args.wire} wire), concurrency {args.concurrency}, {runs}, medians;")
+    print("server on CPU 0")
     print("(ratios: the median of each round's ratio)")
     columns = ("req/s", "P50 ms", "P95 ms", "P99 ms", "errors", "% floor", "x SDK")
     print(f"{'server':14}" + "".join(f" {c:>8}" for c in columns))

@@ -1,9 +1,11 @@
 """An MCP-aware HTTP load generator: each connection initializes its own session (JSON or SSE answers,
 Mcp-Session-Id captured), sends notifications/initialized, then issues one request at a time for a fixed
-time. uvloop + raw protocols + httptools, so that the generator is not the bottleneck.
+time. With `--wire 2026-07-28` there is no session: every request carries the per-request `_meta` and the
+Mcp-Method / Mcp-Name headers, as a modern client sends them. uvloop + raw protocols + httptools, so that
+the generator is not the bottleneck.
 
     .venv/bin/python -m perf.loadgen http://127.0.0.1:8000/mcp [--concurrency 16] [--seconds 5]
-                                                               [--scenario call|read]
+                                                               [--scenario call|read] [--wire 2026-07-28]
 """
 
 from __future__ import annotations
@@ -34,6 +36,26 @@ BODIES = {
     b'"params":{"name":"echo_after_await","arguments":{"text":"hello"}}}',
 }
 EXPECT = {"call": b'"hello"', "read": b"xxxxxxxx", "await": b'"hello"'}
+MODERN = "2026-07-28"
+_META = (
+    b'"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28",'
+    b'"io.modelcontextprotocol/clientInfo":{"name":"loadgen","version":"1"},'
+    b'"io.modelcontextprotocol/clientCapabilities":{}}'
+)
+MODERN_BODIES = {
+    "call": b'{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
+    b'"params":{"name":"echo","arguments":{"text":"hello"},' + _META + b"}}",
+    "read": b'{"jsonrpc":"2.0","id":%d,"method":"resources/read","params":{"uri":"bench://static/1k",'
+    + _META
+    + b"}}",
+    "await": b'{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
+    b'"params":{"name":"echo_after_await","arguments":{"text":"hello"},' + _META + b"}}",
+}
+MODERN_HEADERS = {
+    "call": b"mcp-protocol-version: 2026-07-28\r\nmcp-method: tools/call\r\nmcp-name: echo\r\n",
+    "read": b"mcp-protocol-version: 2026-07-28\r\nmcp-method: resources/read\r\nmcp-name: bench://static/1k\r\n",
+    "await": b"mcp-protocol-version: 2026-07-28\r\nmcp-method: tools/call\r\nmcp-name: echo_after_await\r\n",
+}
 
 
 @dataclass
@@ -47,11 +69,19 @@ class Connection(asyncio.Protocol):
     """One keep-alive connection driving one MCP session, one request at a time."""
 
     def __init__(
-        self, host: bytes, path: bytes, scenario: str, stats: Stats, ready: asyncio.Future[None]
+        self,
+        host: bytes,
+        path: bytes,
+        scenario: str,
+        stats: Stats,
+        ready: asyncio.Future[None],
+        wire: str = "2025-11-25",
     ) -> None:
         self.host = host
         self.path = path
-        self.body_template = BODIES[scenario]
+        self.modern = wire == MODERN
+        self.body_template = MODERN_BODIES[scenario] if self.modern else BODIES[scenario]
+        self.modern_headers = MODERN_HEADERS[scenario]
         self.expect = EXPECT[scenario]
         self.stats = stats
         self.ready = ready
@@ -67,11 +97,19 @@ class Connection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # a TCP connection's
+        if self.modern:  # no handshake: every request stands alone
+            self.phase = "run"
+            if not self.ready.done():
+                self.ready.set_result(None)
+            self.send_next()
+            return
         self.post(INIT)
 
     def post(self, body: bytes) -> None:
         extra = b""
-        if self.session:
+        if self.modern:
+            extra = self.modern_headers
+        elif self.session:
             extra = b"mcp-session-id: " + self.session + b"\r\nmcp-protocol-version: 2025-11-25\r\n"
         self.sent_at = time.perf_counter()
         self.transport.write(
@@ -131,6 +169,7 @@ async def run_load(
     scenario: str,
     warmup: float = 1.0,
     on_window: Callable[[bool], None] | None = None,
+    wire: str = "2025-11-25",
 ) -> dict[str, float]:
     """Drive the load; `on_window(True/False)` is called when the measured window opens and closes."""
     parts = urlsplit(url)
@@ -144,7 +183,13 @@ async def run_load(
         readies.append(ready)
         _, conn = await loop.create_connection(
             partial(
-                Connection, f"{host}:{port}".encode(), (parts.path or "/").encode(), scenario, stats, ready
+                Connection,
+                f"{host}:{port}".encode(),
+                (parts.path or "/").encode(),
+                scenario,
+                stats,
+                ready,
+                wire,
             ),
             host,
             port,
@@ -184,8 +229,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--scenario", choices=sorted(BODIES), default="call")
+    parser.add_argument("--wire", choices=["2025-11-25", MODERN], default="2025-11-25")
     args = parser.parse_args()
-    result = uvloop.run(run_load(args.url, args.concurrency, args.seconds, args.scenario))
+    result = uvloop.run(run_load(args.url, args.concurrency, args.seconds, args.scenario, wire=args.wire))
     print(json.dumps(result))
 
 

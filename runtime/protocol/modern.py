@@ -116,7 +116,7 @@ class ModernSession(ServerSession):
     """One modern request's session. `principal` names the caller a sealed requestState is bound to (the
     authenticated subject once authorization is on; "" without it)."""
 
-    __slots__ = ("inputs", "principal", "request_key", "round_values", "status", "used_inputs")
+    __slots__ = ("_key", "_salient", "inputs", "principal", "round_values", "status", "used_inputs")
     standalone = True
 
     def __init__(self, profile: ServerProfile, principal: str = "", inflight: Any = None) -> None:
@@ -129,7 +129,8 @@ class ModernSession(ServerSession):
         self.inputs: dict[str, Any] = {}  # input responses by key: earlier rounds' and this retry's
         self.used_inputs: dict[str, Any] = {}  # the answers the handler read: what the next state carries
         self.round_values: dict[str, Any] = {}
-        self.request_key = ""
+        self._salient: tuple[str, Any] = ("", None)
+        self._key: str | None = None
 
     def receive(self, data: bytes | memoryview) -> Action:
         try:
@@ -219,7 +220,7 @@ class ModernSession(ServerSession):
         salient = (
             params.get("uri") if method == "resources/read" else [params.get("name"), params.get("arguments")]
         )
-        self.request_key = request_digest(method, salient)
+        self._salient = (method, salient)
         responses = params.get("inputResponses")
         sealed = params.get("requestState")
         if responses is not None and (
@@ -242,6 +243,14 @@ class ModernSession(ServerSession):
         if responses:
             self.inputs.update(responses)
         return None
+
+    @property
+    def request_key(self) -> str:
+        """What a requestState is bound to (computed when a state is opened or sealed: most requests have
+        none)."""
+        if self._key is None:
+            self._key = request_digest(*self._salient)
+        return self._key
 
     # -- outbound ------------------------------------------------------------------------------------------
 
