@@ -20,7 +20,7 @@ from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
 from runtime.protocol.core import MAX_BATCH_MESSAGES, Answer, Notice, Route, ServerProfile, ServerSession
 from runtime.protocol.jsonrpc import McpError, notification_message
-from runtime.protocol.request_state import StateSealer, new_key
+from runtime.protocol.request_state import DEFAULT_STATE_TTL, MAX_STATE_BYTES, StateSealer, new_key
 from runtime.protocol.scan import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES
 from runtime.protocol.state import LOG_LEVELS, OPERATING
 from runtime.protocol.versions import Revision
@@ -70,6 +70,8 @@ class Server:
         semantic_cache: SemanticCache | None = None,
         list_ttl: float = 0.0,
         state_key: bytes | None = None,
+        request_state_ttl: float = DEFAULT_STATE_TTL,
+        max_request_state_bytes: int = MAX_STATE_BYTES,
     ) -> None:
         self.info: dict[str, Any] = {"name": name, "version": version}
         for key, value in (("title", title), ("description", description), ("websiteUrl", website_url)):
@@ -84,7 +86,8 @@ class Server:
         # Modern (2026-07-28) results: how long clients may cache lists (ttlMs), and the key that seals the
         # requestState of multi round-trip requests (every worker must hold the same: ServeConfig gives it).
         self.list_ttl = list_ttl
-        self.state_sealer = StateSealer(state_key or new_key())
+        self._state_limits = (request_state_ttl, max_request_state_bytes)
+        self.state_sealer = StateSealer(state_key or new_key(), *self._state_limits)
         self.subscriptions = Subscriptions()  # modern clients' subscriptions/listen streams
         self.extra_capabilities = capabilities or {}
         self._max_threads = max_threads or min(32, (os.cpu_count() or 1) + 4)
@@ -423,7 +426,7 @@ class Server:
     def use_state_key(self, key: bytes) -> None:
         """Seal multi round-trip request state with `key`: every process serving this server must hold the
         same one (the supervisor gives its workers one; across hosts, set MCPRT_STATE_KEY on each)."""
-        self.state_sealer = StateSealer(key)
+        self.state_sealer = StateSealer(key, *self._state_limits)
         self._profile = None
 
     # -- the protocol profile ------------------------------------------------------------------------------
