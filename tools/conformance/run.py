@@ -4,8 +4,9 @@
     run.py server --url URL | --start "CMD with {port}"   [--expected-failures FILE] [--repeat N]
     run.py client --command "CMD"                         [--expected-failures FILE]
 
-Server mode runs every server scenario of 0.1.16 (--suite all) and of 0.2.0-alpha.12: its 2025-11-25 leg and
-its 2026-07-28 leg (the modern, stateless revision, on the same endpoint).
+Server mode runs every server scenario of 0.1.16 (--suite all) and of 0.2.0-alpha.12: its 2025-11-25 leg, its
+2026-07-28 leg (the modern, stateless revision, on the same endpoint) and all of its scenarios (every
+revision and the official extensions).
 Client mode runs the client scenarios one at a time, inside a loopback-only network namespace when
 possible (some auth scenarios hand the client off-host URLs on purpose).
 A scenario fails when any of its checks is a FAILURE or a WARNING. The run fails on a failure that is not
@@ -41,6 +42,8 @@ SUITES = {
         HERE / "node_modules" / "conformance-next" / "dist" / "index.js",
         ["--spec-version", "2026-07-28"],
     ),
+    # Every scenario of every revision and the official extensions (tasks, skills), each at its own version.
+    "0.2.0-alpha.12/all": (HERE / "node_modules" / "conformance-next" / "dist" / "index.js", []),
 }
 
 
@@ -155,8 +158,9 @@ def server_mode(options: argparse.Namespace) -> int:
             ):  # cross-worker faults are intermittent: a scenario must pass each run
                 with tempfile.TemporaryDirectory() as out:
                     run_suite([str(script), "server", "--url", url, "--suite", "all", *extra, "-o", out], 900)
-                    # The modern leg shares scenario names with the others: listed as "2026-07-28/<name>".
-                    prefix = "2026-07-28/" if "2026-07-28" in extra else ""
+                    # The modern and "all" legs share scenario names with the others: listed as
+                    # "2026-07-28/<name>" and "all/<name>".
+                    prefix = "2026-07-28/" if "2026-07-28" in extra else "" if extra else "all/"
                     for scenario, failures in judge(Path(out), "server").items():
                         verdicts.setdefault(prefix + scenario, []).extend(failures)
             passed = sum(1 for f in verdicts.values() if not f)
