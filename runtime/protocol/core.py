@@ -432,7 +432,13 @@ def in_flight_error(request_id: rpc.RequestId) -> bytes:
 
 
 class StandaloneSession(ServerSession):
-    """A session for one request only (stateless Streamable HTTP): nothing about it is kept."""
+    """A session for one request only (legacy Streamable HTTP `--stateless`): nothing about it is kept. A
+    lifecycle mode of the core: it starts operating, at the version the request names, and initialize is
+    answered at any time without changing anything."""
 
     __slots__ = ()
     standalone = True
+
+    @classmethod
+    def serving(cls, profile: ServerProfile, version: str) -> StandaloneSession:
+        return cls(profile.standalone(), SessionState(phase=OPERATING, protocol_version=version))

@@ -21,7 +21,7 @@ import msgspec
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import scan
 from runtime.protocol.core import Reply, ServerSession, StandaloneSession
-from runtime.protocol.state import INITIALIZING, OPERATING, SessionState
+from runtime.protocol.state import INITIALIZING
 from runtime.protocol.versions import HTTP_DEFAULT_VERSION, MODERN, SUPPORTED_VERSIONS
 from runtime.server.runner import Runner
 from runtime.stores.sessions import SessionStore
@@ -431,8 +431,7 @@ class StreamableHttp:
         headers = request.headers
         if self._stateless:
             version = HTTP_DEFAULT_VERSION if raw_version is None else _VERSION_VALUES[raw_version]
-            state = SessionState(phase=OPERATING, protocol_version=version)
-            standalone = StandaloneSession(self.server.profile.standalone(), state)
+            standalone = StandaloneSession.serving(self.server.profile, version)
             runner = self._runner or self.runner
             runner.feed(standalone, request.body, PostOutbound(self, standalone, responder))
             return
