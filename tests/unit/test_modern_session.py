@@ -83,3 +83,12 @@ def test_parse_errors_are_400() -> None:
 def test_error_statuses(code: int, status: int) -> None:
     assert error_status(rpc.error_message(1, code, "x")) == status
     assert error_status(b'{"jsonrpc":"2.0","id":1,"result":{}}') == 200
+
+
+def test_an_unsupported_version_in_meta_is_32022() -> None:
+    """What stdio gets (over HTTP the header is checked first): the supported versions and the one asked."""
+    meta = {**META, "io.modelcontextprotocol/protocolVersion": "1900-01-01"}
+    session, action = classify({"jsonrpc": "2.0", "id": 9, "method": "tools/list", "params": {"_meta": meta}})
+    assert isinstance(action, Reply) and session.status == 400
+    error = json.loads(action.data)["error"]
+    assert error["code"] == rpc.UNSUPPORTED_PROTOCOL_VERSION and error["data"]["requested"] == "1900-01-01"
