@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from runtime import Context, Server, ToolError, content, url_elicitation_required
+from runtime import Context, McpError, Server, ToolError, content, url_elicitation_required
 from runtime.protocol import types as t
 
 # A 1x1 PNG and a short silent WAV: small, valid media for the content-type fixtures.
@@ -571,6 +571,55 @@ def test_trigger_prompt_change() -> str:
 def test_custom_header(region: str, query: str) -> str:
     """A tool whose `region` is mirrored in the Mcp-Param-Region header (2026-07-28 x-mcp-header)."""
     return f"ran {query!r} in {region}"
+
+
+# The tasks extension of 2026-07-28 (io.modelcontextprotocol/tasks): a tool registered with task support runs
+# as a task when the request declares the extension; tasks/get polls it.
+
+
+@server.tool()
+def greet(name: str) -> str:
+    """Greets someone (never a task)."""
+    return f"Hello, {name}!"
+
+
+@server.tool(task_support="optional")
+async def slow_compute(seconds: float, label: str = "") -> str:
+    """Sleeps `seconds`, then answers; runs as a task when the client allows it."""
+    await asyncio.sleep(seconds)
+    return f"computed {label or 'it'} in {seconds} s"
+
+
+@server.tool(task_support="required")
+async def failing_job() -> str:
+    """A task whose tool reports an error after a second (the task completes, with isError)."""
+    await asyncio.sleep(1)
+    raise ToolError("the job failed")
+
+
+@server.tool(task_support="optional")
+async def protocol_error_job() -> str:
+    """A task that fails with a protocol error (the task fails, with the error)."""
+    await asyncio.sleep(0.2)
+    raise McpError(-32603, "the job broke")
+
+
+@server.tool(task_support="optional")
+async def confirm_delete(filename: str, ctx: Context) -> str:
+    """Asks the user to confirm, then "deletes" the file (the task waits in input_required)."""
+    schema = {"type": "object", "properties": {"confirm": {"type": "boolean"}}, "required": ["confirm"]}
+    answer = await ctx.elicit(f"Delete {filename}?", schema)
+    return f"deleted {filename}" if _answer(answer, "confirm") else f"kept {filename}"
+
+
+@server.tool(task_support="optional")
+async def multi_input(ctx: Context) -> str:
+    """Asks two things at once (two input requests pending together)."""
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}}
+    first, second = await asyncio.gather(
+        ctx.elicit("First name?", schema, key="first"), ctx.elicit("Second name?", schema, key="second")
+    )
+    return f"{_answer(first, 'name')} and {_answer(second, 'name')}"
 
 
 # -- resources ---------------------------------------------------------------------------------------------

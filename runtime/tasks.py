@@ -112,6 +112,8 @@ class TaskRunner:
         self.relay_grace = 0.5  # seconds a tasks/result waits for the last relayed messages of an ended task
         self._remote_listeners: dict[str, int] = {}  # task running here -> the worker listening for it
         self._relayed_end: dict[str, asyncio.Event] = {}  # task listened for here -> set when it ended
+        # The tasks extension: input responses for a task running here, from tasks/update on another worker.
+        self.on_input: Callable[[str, dict[str, Any]], None] | None = None
         self._closed = False
 
     def close(self) -> None:
@@ -145,20 +147,22 @@ class TaskRunner:
         self._done[record.task_id] = asyncio.Event()
         return record
 
-    def start(self, record: TaskRecord, work: Any) -> None:
-        """Run `work` (an awaitable of the underlying request's result) as the task's body."""
-        task = asyncio.get_running_loop().create_task(self._run(record.task_id, work))
+    def start(self, record: TaskRecord, work: Any, tool_errors_fail: bool = True) -> None:
+        """Run `work` (an awaitable of the underlying request's result) as the task's body. A tool result
+        with isError fails a 2025-11-25 task; a task of the 2026-07-28 extension completes with it
+        (`tool_errors_fail=False`: "failed" is for protocol errors there)."""
+        task = asyncio.get_running_loop().create_task(self._run(record.task_id, work, tool_errors_fail))
         self._running[record.task_id] = task
 
-    async def _run(self, task_id: str, work: Any) -> None:
+    async def _run(self, task_id: str, work: Any, tool_errors_fail: bool = True) -> None:
         try:
-            await self._settle(task_id, work)
+            await self._settle(task_id, work, tool_errors_fail)
         except Exception as exc:  # its outcome could not be recorded: the log says why
             report(f"task {task_id}", exc)
         finally:
             self._running.pop(task_id, None)
 
-    async def _settle(self, task_id: str, work: Any) -> None:
+    async def _settle(self, task_id: str, work: Any, tool_errors_fail: bool = True) -> None:
         """Run the task's work and record how it ended."""
         try:
             result = await work
@@ -175,7 +179,7 @@ class TaskRunner:
         else:
             # A tool result with isError fails the task (tasks.mdx "Execution errors"): the typed result
             # says so (pre-encoded bytes are the plain successes of content.tool_result).
-            failed = getattr(result, "is_error", None) is True
+            failed = tool_errors_fail and getattr(result, "is_error", None) is True
             body = result if type(result) is bytes else rpc.encode(result)
             message = "the tool reported an error" if failed else None
             self.finish(task_id, body, None, "failed" if failed else "completed", message)
@@ -335,7 +339,8 @@ class TaskRunner:
           opened or closed, for a task running here (the queued messages go to it at once);
         - ["message", task_id, data]: for the tasks/result stream here (none left: back to the task's worker);
         - ["back", task_id, data]: a message of a task running here that the listener no longer took;
-        - ["ended", task_id]: the task ended, and every message of it was sent before this."""
+        - ["ended", task_id]: the task ended, and every message of it was sent before this;
+        - ["input", task_id, responses]: tasks/update on another worker answered a task running here."""
         kind, task_id = message[0], message[1]
         if kind == "listen":
             self._remote_listeners[task_id] = message[2]
@@ -361,6 +366,8 @@ class TaskRunner:
             event = self._relayed_end.get(task_id)
             if event is not None:
                 event.set()
+        elif kind == "input" and self.on_input is not None:
+            self.on_input(task_id, message[2])
 
     def fail_orphans(self, worker: int) -> int:
         """A worker process died: its unfinished tasks can never finish, so they fail (a restarted worker

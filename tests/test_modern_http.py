@@ -159,7 +159,16 @@ def test_a_body_version_other_than_the_header_is_a_header_mismatch(server: Runni
 
 
 @pytest.mark.parametrize(
-    "method", ["initialize", "ping", "logging/setLevel", "resources/subscribe", "tasks/get", "no/such"]
+    "method",
+    [
+        "initialize",
+        "ping",
+        "logging/setLevel",
+        "resources/subscribe",
+        "tasks/result",
+        "tasks/list",
+        "no/such",
+    ],
 )
 def test_methods_the_revision_lacks_are_404_method_not_found(server: RunningServer, method: str) -> None:
     reply = post(server.port, method, request_id=11)

@@ -142,6 +142,7 @@ class ServerProfile:
         "list_ttl_ms",
         "max_batch",
         "modern_meta",
+        "modern_routes",
         "routes",
         "sealer",
         "server_info",
@@ -156,6 +157,7 @@ class ServerProfile:
         max_batch: int = MAX_BATCH_MESSAGES,
         sealer: StateSealer | None = None,
         list_ttl_ms: int = 0,
+        modern_routes: dict[str, Route] | None = None,
     ) -> None:
         self.max_batch = max_batch
         self.routes = routes
@@ -171,6 +173,9 @@ class ServerProfile:
                 for method, route in routes.items()
                 if (route.capability is None or route.capability in offered) and rev.has_method(method)
             }
+        # Routes only the modern revision has, or has otherwise (the tasks extension's).
+        self.modern_routes = modern_routes or {}
+        self.available_by[MODERN].update(self.modern_routes)
         self.available = self.available_by[LATEST]
         self.capabilities = capabilities
         self.server_info = server_info
@@ -198,8 +203,19 @@ class ServerProfile:
                 self.max_batch,
                 self.sealer,
                 self.list_ttl_ms,
+                self.modern_routes,
             )
         return self._standalone
+
+    def modern_capabilities(self) -> dict[str, Any]:
+        """What server/discover declares: the core capabilities of 2026-07-28, and the tasks extension in
+        place of the core `tasks` when the server has tools that run as tasks."""
+        capabilities = dict(downgrade.capabilities(self.capabilities, REVISIONS[MODERN]))
+        if "tasks/update" in self.modern_routes:
+            extensions = dict(capabilities.get("extensions") or {})
+            extensions["io.modelcontextprotocol/tasks"] = {}
+            capabilities["extensions"] = extensions
+        return capabilities
 
     def discover_result(self) -> bytes:
         """server/discover (2026-07-28 server/discover.mdx): versions, capabilities, instructions; the
@@ -207,7 +223,7 @@ class ServerProfile:
         if self._discover is None:
             result: dict[str, Any] = {
                 "supportedVersions": list(SUPPORTED_VERSIONS),
-                "capabilities": downgrade.capabilities(self.capabilities, REVISIONS[MODERN]),
+                "capabilities": self.modern_capabilities(),
             }
             if self.instructions:
                 result["instructions"] = self.instructions

@@ -86,7 +86,24 @@ class ListenRequest(msgspec.Struct, kw_only=True):
     params: _ListenParams
 
 
-MODERN_REQUESTS: dict[str, type] = {"server/discover": DiscoverRequest, "subscriptions/listen": ListenRequest}
+class _UpdateParams(msgspec.Struct, kw_only=True):
+    meta: dict[str, Any] | None = msgspec.field(default=None, name="_meta")
+    task_id: str = msgspec.field(name="taskId")
+    input_responses: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict, name="inputResponses")
+
+
+class TaskUpdateRequest(msgspec.Struct, kw_only=True):
+    jsonrpc: str
+    id: int | str
+    method: str
+    params: _UpdateParams
+
+
+MODERN_REQUESTS: dict[str, type] = {
+    "server/discover": DiscoverRequest,
+    "subscriptions/listen": ListenRequest,
+    "tasks/update": TaskUpdateRequest,  # the tasks extension (runtime/server/task_extension.py)
+}
 
 
 def supported_error(request_id: rpc.RequestId | None, requested: str) -> bytes:

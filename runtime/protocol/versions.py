@@ -101,7 +101,7 @@ _V2025_11_25 = replace(
     has_sampling_tools=True,
 )
 # Methods that exist from 2026-07-28 only: a legacy session does not have them.
-_ERA_METHODS = frozenset({"server/discover", "subscriptions/listen"})
+_ERA_METHODS = frozenset({"server/discover", "subscriptions/listen", "tasks/update"})
 _V2026_07_28 = replace(
     _V2025_11_25,
     version="2026-07-28",
@@ -123,10 +123,8 @@ _V2026_07_28 = replace(
             "logging/setLevel",
             "resources/subscribe",
             "resources/unsubscribe",
-            "tasks/get",
-            "tasks/result",
+            "tasks/result",  # tasks/get and tasks/cancel come back with the tasks extension
             "tasks/list",
-            "tasks/cancel",
             "notifications/initialized",
             "notifications/roots/list_changed",
         }

@@ -34,6 +34,7 @@ from runtime.server.registry import CompletionSpec, Handler, PromptSpec, Resourc
 from runtime.server.runner import Then
 from runtime.server.semantic_cache import SemanticCache, SemanticResults
 from runtime.server.semantic_cache import check_installed as check_semantic_installed
+from runtime.server.task_extension import TaskExtension
 from runtime.server.tool_search import ServerSearch, ToolSearch, enable_tool_search
 from runtime.server.tools import ArgumentsInvalid, ToolSpec
 from runtime.server.uritemplate import UriTemplate, is_template
@@ -117,6 +118,8 @@ class Server:
         # Set by a worker of the multi-process runtime: how events reach sessions served by other workers.
         self.cluster: Cluster | None = None
         self.tasks = tasks or TaskRunner()
+        self.task_extension = TaskExtension(self)  # tasks over 2026-07-28 (io.modelcontextprotocol/tasks)
+        self.tasks.on_input = self.task_extension.answered
         self.tasks.on_status = self._task_status
         # Built-in search_tools (and search_resources, search_prompts): runtime/server/tool_search.py.
         self.tool_search: ServerSearch | None = None
@@ -442,8 +445,12 @@ class Server:
                 self.max_batch_messages,
                 self.state_sealer,
                 int(self.list_ttl * 1000),
+                self.task_extension.routes() if self._has_task_tools() else None,
             )
         return self._profile
+
+    def _has_task_tools(self) -> bool:
+        return any(tool.task_support != "forbidden" for tool in self._tools.values())
 
     def capabilities(self) -> dict[str, Any]:
         caps: dict[str, Any] = {"logging": {}}

@@ -278,6 +278,8 @@ class Context(msgspec.Struct, eq=False):
             raise McpError(rpc.INTERNAL_ERROR, f"{method} cannot be asked for {where} in MCP 2026-07-28")
         self._inputs_asked += 1
         key = key or f"{method.partition('/')[0]}-{self._inputs_asked}"
+        if self.task_id is not None:  # a task of the tasks extension: it waits, and tasks/update answers
+            return await self.server.task_extension.ask(self, key, method, params)
         answers: dict[str, Any] = self.session.inputs  # type: ignore[attr-defined]
         if key in answers:
             self.session.used_inputs[key] = answers[key]  # type: ignore[attr-defined]

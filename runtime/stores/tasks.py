@@ -27,6 +27,8 @@ class TaskRecord(msgspec.Struct, kw_only=True):
     result: bytes | None = None  # the encoded result of the underlying request
     error: rpc.ErrorBody | None = None  # or its JSON-RPC error
     worker: int = -1  # the worker process running it (multi-process runtime), -1: this process
+    # The tasks extension of 2026-07-28: the requests the task waits on the client for, by key.
+    input_requests: dict[str, Any] | None = None
 
     def wire(self) -> dict[str, Any]:
         task: dict[str, Any] = {

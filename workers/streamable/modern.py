@@ -33,7 +33,14 @@ SSE_HEADERS: Headers = [
     (b"x-accel-buffering", b"no"),  # proxies must not hold the stream back (streamable-http.mdx)
 ]
 # The requests whose name or URI is mirrored in Mcp-Name, and where in params it is.
-_NAMED = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+_NAMED = {
+    "tools/call": "name",
+    "prompts/get": "name",
+    "resources/read": "uri",
+    "tasks/get": "taskId",  # the tasks extension (SEP-2663 "Routing Headers")
+    "tasks/update": "taskId",
+    "tasks/cancel": "taskId",
+}
 _SENTINEL = re.compile(r"=\?base64\?(.*)\?=")
 _FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
 
