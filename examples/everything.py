@@ -622,6 +622,15 @@ async def multi_input(ctx: Context) -> str:
     return f"{_answer(first, 'name')} and {_answer(second, 'name')}"
 
 
+@server.tool(task_support="required", defer_task=True)
+async def test_tool_with_task(ctx: Context) -> str:
+    """Asks the user's name first (multi round-trip rounds), then goes on as a task."""
+    answer = await ctx.elicit("What is your name?", NAME_SCHEMA, key="user_name")
+    await ctx.start_task()  # the client gets a CreateTaskResult now, and polls tasks/get
+    await asyncio.sleep(0.2)
+    return f"Hello, {_answer(answer, 'name')}, from a task"
+
+
 # -- resources ---------------------------------------------------------------------------------------------
 
 

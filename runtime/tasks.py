@@ -94,7 +94,7 @@ class TaskRunner:
         self.max_ttl_ms = max_ttl_ms
         self.poll_interval_ms = poll_interval_ms
         self.max_tasks = max_tasks
-        self._running: dict[str, asyncio.Task[Any]] = {}
+        self._running: dict[str, asyncio.Future[Any]] = {}
         self._done: dict[str, asyncio.Event] = {}
         self.on_status: Any = None  # callback(record) for notifications/tasks/status
         # Multi-process runtime: this worker's slot, and how to stop a task running in another worker.
@@ -153,6 +153,12 @@ class TaskRunner:
         (`tool_errors_fail=False`: "failed" is for protocol errors there)."""
         task = asyncio.get_running_loop().create_task(self._run(record.task_id, work, tool_errors_fail))
         self._running[record.task_id] = task
+
+    def adopt(self, task_id: str, running: asyncio.Future[Any]) -> None:
+        """A request's handler that became this task's body (the tasks extension's `ctx.start_task()`):
+        cancelling the task cancels it."""
+        self._running[task_id] = running
+        running.add_done_callback(lambda _: self._running.pop(task_id, None))
 
     async def _run(self, task_id: str, work: Any, tool_errors_fail: bool = True) -> None:
         try:

@@ -135,7 +135,8 @@ class Server:
     def tool(self, name: str | Callable[..., Any] | None = None, **options: Any) -> Any:
         """Register a tool. Its input schema comes from the parameters' type hints, its output schema from the
         return annotation. Options: title, description, annotations, icons, input_schema, output_schema,
-        meta, task_support, cache_ttl (seconds: calls are answered from the shared cache; for read-only,
+        meta, task_support, defer_task (see `Context.start_task`), cache_ttl (seconds: calls are answered
+        from the shared cache; for read-only,
         idempotent tools; math.inf: until the tool is re-registered), semantic_cache (a cosine similarity,
         e.g. 0.92: a call whose free-text arguments mean the same as an earlier call's is answered with its
         result; implies the read-only and idempotent hints, and cache_ttl=math.inf unless given). Usable
@@ -621,7 +622,8 @@ class Server:
             return convert(value)
         if params.task is not None and tool.task_support == "forbidden":
             raise McpError(rpc.METHOD_NOT_FOUND, f"Tool {tool.name!r} does not support task-augmented calls")
-        if params.task is None and tool.task_support == "required":
+        if params.task is None and tool.task_support == "required" and revision.stateful:
+            # (2026-07-28 has no `task` field: the tasks extension decides, runtime/server/task_extension.py)
             raise McpError(rpc.METHOD_NOT_FOUND, f"Tool {tool.name!r} must be called as a task")
         arguments = params.arguments if params.arguments is not None else {}
         cache = self.cache

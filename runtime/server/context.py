@@ -71,6 +71,8 @@ class Context(msgspec.Struct, eq=False):
     # and the ones this round must ask for.
     _inputs_asked: int = 0
     input_requests: dict[str, Any] | None = None
+    detached: bool = False  # the request was answered with a CreateTaskResult; this handler is the task
+    _scope: Any = None  # the request's timeout, lifted when the handler becomes a task
 
     # -- about the request and session ---------------------------------------------------------------------
 
@@ -267,6 +269,21 @@ class Context(msgspec.Struct, eq=False):
             session.outstanding.pop(request_id, None)
             if self.task_id is not None:
                 self.server.tasks.set_status(self.task_id, "working")
+
+    async def start_task(self) -> None:
+        """From here on, run as a task (the tasks extension of 2026-07-28, for a tool registered with
+        `defer_task=True`): the request is answered with a CreateTaskResult now, and what the handler returns
+        becomes the task's result, which the client polls with tasks/get. The input asked for before this
+        came in multi round-trip rounds; asked for after it, the task waits in input_required. A no-op over
+        a legacy session or a request that does not declare the extension (the call stays a plain one)."""
+        from runtime.server.task_extension import declared
+
+        if self.detached or self.task_id is not None or self.session.revision.stateful or not declared(self):
+            return
+        await asyncio.sleep(0)  # the request's own asyncio task is known by now (eager tasks start before it)
+        if self._scope is not None:
+            self._scope.reschedule(None)
+        self.server.task_extension.detach(self)
 
     async def _input(self, method: str, params: dict[str, Any] | None, key: str | None) -> Any:
         """A request to the client over the modern revision: its answer if this retry carries it, else the

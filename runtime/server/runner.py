@@ -127,7 +127,8 @@ class Runner:
             if timeout is None:
                 result = await pending
             else:
-                async with asyncio.timeout(timeout):
+                async with asyncio.timeout(timeout) as scope:
+                    ctx._scope = scope
                     result = await pending
         except asyncio.CancelledError:
             session.inflight.pop(call.id, None)
@@ -148,6 +149,9 @@ class Runner:
             error = internal_error(call.route.method, exc)
         else:
             error = None
+        if ctx.detached:  # it became a task (ctx.start_task): its outcome is the task's
+            self.server.task_extension.settled(ctx, None if error is not None else result, error)
+            return
         if ctx._last_progress is not None:
             await _after_progress(ctx)
         ctx.out.finish(session.result(call, result) if error is None else session.error(call, error))

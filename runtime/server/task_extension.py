@@ -76,6 +76,8 @@ class TaskExtension:
                 message = f"Tool {tool.name!r} runs as a task: declare the {EXTENSION} extension"
                 raise McpError(rpc.MISSING_CLIENT_CAPABILITY, message, _REQUIRED)
             return server._call_tool(ctx, params)
+        if tool.defer_task:  # a plain request until its handler calls ctx.start_task()
+            return server._call_tool(ctx, params)
         arguments = params.arguments if params.arguments is not None else {}
         try:
             kwargs = tool.bind(arguments)
@@ -88,6 +90,32 @@ class TaskExtension:
         work = Then(server._start_tool(task_ctx, tool, kwargs), convert, tool.error_result)
         server.tasks.start(record, work, tool_errors_fail=False)
         return {"resultType": "task", **_task(record)}
+
+    def detach(self, ctx: Context) -> None:
+        """`ctx.start_task()`: answer the request now with a CreateTaskResult; the handler goes on as the
+        task's body (the runner records its outcome in the task, see `settled`)."""
+        server = self.server
+        record = server.tasks.create(_owner(ctx), None)
+        call = ctx.call
+        assert call is not None
+        ctx.out.finish(ctx.session.result(call, {"resultType": "task", **_task(record)}))
+        ctx.task_id = record.task_id
+        ctx.detached = True
+        ctx.out = _Nowhere()
+        if ctx.task is not None:
+            server.tasks.adopt(record.task_id, ctx.task)
+
+    def settled(self, ctx: Context, result: Any, error: rpc.McpError | None) -> None:
+        """How a detached handler ended, recorded in its task (a tool's isError result completes it)."""
+        task_id = ctx.task_id
+        assert task_id is not None
+        runner = self.server.tasks
+        if error is not None:
+            failure = rpc.ErrorBody(error.code, error.message, error.data)
+            runner.finish(task_id, None, failure, "failed", error.message)
+            return
+        body = result if type(result) is bytes else rpc.encode(result)
+        runner.finish(task_id, body, None, "completed", None)
 
     # -- a task's input requests ---------------------------------------------------------------------------
 

@@ -66,6 +66,7 @@ class ToolSpec:
         "bind",
         "cache_ttl",
         "check_output",
+        "defer_task",
         "definition",
         "fn",
         "header_params",
@@ -96,6 +97,7 @@ class ToolSpec:
         icons: list[t.Icon] | list[dict[str, Any]] | None = None,
         meta: dict[str, Any] | None = None,
         task_support: str | None = None,
+        defer_task: bool = False,
         cache_ttl: float | None = None,
         semantic_cache: float | None = None,
     ) -> None:
@@ -133,6 +135,9 @@ class ToolSpec:
         if task_support not in (None, "forbidden", "optional", "required"):
             raise ValueError("task_support must be 'forbidden', 'optional' or 'required'")
         self.task_support = task_support or "forbidden"
+        # The tasks extension (2026-07-28): the call starts as a plain request, and becomes a task when the
+        # handler awaits `ctx.start_task()` (after gathering input in multi round-trip rounds, say).
+        self.defer_task = defer_task
         # bind(arguments): validated keyword arguments for the function (raises
         # ArgumentsInvalid); result(value): the tools/call result
         # for what it returned. Attributes, not methods: one call less on every tools/call.
