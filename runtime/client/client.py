@@ -8,6 +8,11 @@ async with Client(["python", "-m", "runtime", "serve", "--stdio"]) as client:
 Over HTTP a session the server ended (404) is replaced by a new one and the request retried once; answers of
 a tool with an `outputSchema` are checked against it; the server's requests are refused (-32602) when they
 need a capability the client did not declare.
+
+`protocol_version="2026-07-28"` speaks the modern, stateless revision: `server/discover` first, then every
+request carries the `_meta` envelope (and over HTTP the Mcp-* headers); a server that asks for input
+(`InputRequiredResult`) gets it from the same sampling, elicitation and roots handlers, and the request is
+retried with the answers. A server that turns out to be legacy is spoken to with `initialize` instead.
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
 import jsonschema_rs
 import msgspec
 
-from runtime.client.errors import ClientClosed, OutputSchemaError, SessionExpired
+from runtime.client import modern
+from runtime.client.errors import ClientClosed, HttpStatusError, OutputSchemaError, SessionExpired
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
+from runtime.protocol.modern import META_SERVER
 from runtime.protocol.versions import LATEST, SUPPORTED_VERSIONS
 from runtime.server.failures import internal_error
 from runtime.server.pagination import page
@@ -46,6 +53,12 @@ NotificationHandler = Callable[[str, Any], Any]
 RequestHandler = Callable[[Any], Awaitable[Any] | Any]
 DEFAULT_TIMEOUT = 60.0
 CLOSE_SECONDS = 5.0  # how long closing waits for the callbacks it cancelled
+# How long the server/discover probe waits before taking the server for a legacy one (stdio.mdx
+# "Backward Compatibility": a legacy server may not answer an unknown request before initialize).
+PROBE_SECONDS = 10.0
+MAX_INPUT_ROUNDS = 16  # InputRequiredResults answered for one request before the client gives up
+# The server requests an InputRequiredResult may carry (mrtr.mdx "InputRequests").
+INPUT_METHODS = frozenset({"sampling/createMessage", "elicitation/create", "roots/list"})
 
 
 class ClientTransport(Protocol):
@@ -117,6 +130,18 @@ class Client:
         self.transport = self._make_transport(target, env, cwd, headers, verify)
         self.client_info = {"name": name, "version": version}
         self.requested_version = protocol_version
+        # What initialize asks for: any version but a modern one, which has no handshake (the server
+        # answers an unknown one with its latest).
+        self._handshake_version = LATEST if protocol_version in modern.MODERN_VERSIONS else protocol_version
+        # The modern revision spoken (None: the legacy, handshake era), and what rides on every request.
+        self.modern_version: str | None = None
+        self.supported_versions: list[str] = []
+        self.log_level: str | None = None
+        self._meta: dict[str, Any] = {}
+        self._http = hasattr(self.transport, "use_modern")
+        # Modern HTTP: the x-mcp-header marks of each listed tool, and the tools left out for broken marks.
+        self._header_marks: dict[str, list[modern.HeaderMark]] = {}
+        self._rejected_tools: set[str] = set()
         self.timeout = timeout
         self.capabilities: dict[str, Any] = dict(capabilities or {})
         self.on_notification = on_notification
@@ -207,9 +232,7 @@ class Client:
         return {"task": record.wire()}
 
     @classmethod
-    def in_memory(
-        cls, server: Server, *, max_message_bytes: int | None = None, **options: Any
-    ) -> Client:
+    def in_memory(cls, server: Server, *, max_message_bytes: int | None = None, **options: Any) -> Client:
         """A client of `server` in this process and event loop: no sockets, no subprocess; messages go
         through the same session core and runner as over stdio (and its limits). `options` are `Client`'s."""
         from runtime.client.memory import InMemoryTransport
@@ -254,17 +277,109 @@ class Client:
         await self.close()
 
     async def connect(self) -> t.InitializeResult:
+        """Initialize (legacy) or discover (modern); either way, what the server said about itself."""
         self._loop = asyncio.get_running_loop()
         await self.transport.start(self._on_message, self._on_close)
         try:
+            if self.requested_version in modern.MODERN_VERSIONS:
+                return await self._discover()
             return await self._initialize()
         except BaseException:
             await self.transport.close()
             raise
 
+    async def _discover(self) -> t.InitializeResult:
+        """Probe with server/discover (versioning.mdx "Backward Compatibility"): a DiscoverResult or a
+        modern error means a modern server (retried with a version both speak); any other error, an HTTP
+        refusal without a modern body, or silence means a legacy one, spoken to with initialize."""
+        version = self.requested_version
+        attempts: dict[str, int] = {}
+        while True:
+            attempts[version] = attempts.get(version, 0) + 1
+            if version not in modern.MODERN_VERSIONS:
+                return await self._fall_back(version)
+            self._speak_modern(version)
+            try:
+                raw = await self._modern_call(
+                    "server/discover", None, timeout=min(self.timeout, PROBE_SECONDS)
+                )
+            except (rpc.McpError, HttpStatusError, TimeoutError) as exc:
+                error = _modern_error(exc)
+                if error is None:
+                    return await self._fall_back(LATEST)
+                if error.code != rpc.UNSUPPORTED_PROTOCOL_VERSION:
+                    raise error from None
+                choice = modern.retry_version(error, version, attempts)
+                if choice is None:
+                    raise rpc.McpError(
+                        error.code, f"the server speaks no protocol version this client does: {error.data}"
+                    ) from None
+                version = choice
+                continue
+            result = msgspec.json.decode(raw)
+            supported = result.get("supportedVersions") if isinstance(result, dict) else None
+            self.supported_versions = (
+                [v for v in supported if isinstance(v, str)] if isinstance(supported, list) else []
+            )
+            if self.supported_versions and version not in self.supported_versions:
+                refused = rpc.McpError(
+                    rpc.UNSUPPORTED_PROTOCOL_VERSION, "", {"supported": self.supported_versions}
+                )
+                attempts[version] = 2  # listed as unsupported by the server itself: not retried
+                choice = modern.retry_version(refused, version, attempts)
+                if choice is not None:
+                    version = choice
+                    continue
+            return self._discovered(result if isinstance(result, dict) else {}, version)
+
+    def _speak_modern(self, version: str) -> None:
+        self.modern_version = self.protocol_version = version
+        if self._http:
+            cast(Any, self.transport).use_modern(version)
+        self._meta = modern.meta(version, self._modern_capabilities(), self.client_info, self.log_level)
+
+    def _modern_capabilities(self) -> dict[str, Any]:
+        """The capabilities as the modern revision has them: roots without listChanged (there is no
+        notification for it), and no legacy tasks (tasks are an extension there)."""
+        capabilities = {key: value for key, value in self.capabilities.items() if key != "tasks"}
+        if "roots" in capabilities:
+            capabilities["roots"] = {}
+        return capabilities
+
+    def _discovered(self, result: dict[str, Any], version: str) -> t.InitializeResult:
+        meta = result.get("_meta")
+        info = meta.get(META_SERVER) if isinstance(meta, dict) else None
+        try:
+            server_info = msgspec.convert(info or result.get("serverInfo"), t.Implementation)
+        except msgspec.ValidationError:
+            server_info = t.Implementation(name="", version="")  # SHOULD, not MUST: shown, never relied on
+        try:
+            capabilities = msgspec.convert(result.get("capabilities") or {}, t.ServerCapabilities)
+        except msgspec.ValidationError:
+            capabilities = t.ServerCapabilities()
+        instructions = result.get("instructions")
+        self.server_info = server_info
+        self.server_capabilities = capabilities
+        self.instructions = instructions if isinstance(instructions, str) else None
+        return t.InitializeResult(
+            capabilities=capabilities,
+            instructions=self.instructions,
+            protocol_version=version,
+            server_info=server_info,
+        )
+
+    async def _fall_back(self, version: str) -> t.InitializeResult:
+        """The server is legacy: the handshake era, with the newest legacy version both speak."""
+        self.modern_version = None
+        self._meta = {}
+        if self._http:
+            cast(Any, self.transport).use_legacy()
+        self._handshake_version = version
+        return await self._initialize()
+
     async def _initialize(self) -> t.InitializeResult:
         params = {
-            "protocolVersion": self.requested_version,
+            "protocolVersion": self._handshake_version,
             "capabilities": self.capabilities,
             "clientInfo": self.client_info,
         }
@@ -521,9 +636,18 @@ class Client:
         progress: ProgressCallback | None = None,
     ) -> Any:
         """Send a request and wait for its result. On timeout or cancellation the server is told with
-        notifications/cancelled (cancellation.mdx) and the waiting stops."""
+        notifications/cancelled (cancellation.mdx; over modern HTTP, by closing the response stream) and the
+        waiting stops. Over a modern revision a request the server answers with InputRequiredResult is
+        answered and retried until it completes."""
         if self._closed is not None and method != "initialize":
             raise ClientClosed(f"connection closed: {self._closed!r}")
+        if self.modern_version is not None:
+            raw = await self._modern_call(method, params, timeout=timeout, progress=progress)
+            return (
+                msgspec.json.decode(raw)
+                if result_type is None
+                else msgspec.json.decode(raw, type=result_type)
+            )
         self._next_id += 1
         request_id = self._next_id
         if progress is not None:
@@ -558,12 +682,120 @@ class Client:
         return msgspec.json.decode(raw, type=result_type)
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
+        if self.modern_version is not None and self._http:
+            await cast(Any, self.transport).send(
+                rpc.notification_message(method, params), {"Mcp-Method": method}
+            )
+            return
         await self._send(rpc.notification_message(method, params))
+
+    # -- the modern revision: one request, its envelope and its input rounds --------------------------------
+
+    async def _modern_call(
+        self,
+        method: str,
+        params: dict[str, Any] | None,
+        *,
+        timeout: float | None = None,
+        progress: ProgressCallback | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> msgspec.Raw:
+        """One modern request to its final result: each InputRequiredResult is answered by the client's
+        handlers and the request sent again under a new id, with the answers and the server's requestState
+        exactly as given (mrtr.mdx "Client Requirements"). `timeout` bounds each round trip, not the time
+        the handlers take (a user answering an elicitation)."""
+        base = dict(params or {})
+        caller_meta = base.pop("_meta", None) or {}
+        token: int | None = None
+        if progress is not None:
+            token = self._next_id + 1  # the first round's id; the same token for every round
+            self._progress[token] = progress
+        try:
+            extra: dict[str, Any] = {}
+            for _ in range(MAX_INPUT_ROUNDS + 1):
+                meta = {**caller_meta, **self._meta}
+                if token is not None:
+                    meta["progressToken"] = token
+                sent = {**base, **extra, "_meta": meta}
+                raw = await self._modern_exchange(method, sent, timeout, headers)
+                if method not in modern.INPUT_REQUESTS_ALLOWED:
+                    return raw
+                step = modern.input_round.decode(raw)
+                if step.result_type != "input_required":
+                    return raw
+                extra = {}
+                if step.input_requests:
+                    extra["inputResponses"] = await self._answer_inputs(step.input_requests)
+                if step.request_state is not None:
+                    extra["requestState"] = step.request_state
+            raise rpc.McpError(
+                rpc.INTERNAL_ERROR,
+                f"{method}: the server asked for input {MAX_INPUT_ROUNDS} times; giving up",
+            )
+        finally:
+            if token is not None:
+                self._progress.pop(token, None)
+
+    async def _modern_exchange(
+        self, method: str, params: dict[str, Any], timeout: float | None, headers: Mapping[str, str] | None
+    ) -> msgspec.Raw:
+        self._next_id += 1
+        request_id = self._next_id
+        message = rpc.request_message(request_id, method, params)
+        future: asyncio.Future[msgspec.Raw] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        try:
+            async with asyncio.timeout(timeout if timeout is not None else self.timeout):
+                if self._http:
+                    sent = modern.standard_headers(method, params)
+                    if headers:
+                        sent.update(headers)
+                    await cast(Any, self.transport).send(message, sent)
+                else:
+                    await self.transport.send(message)
+                return await future
+        except (TimeoutError, asyncio.CancelledError) as exc:
+            if self._http:
+                cast(Any, self.transport).abandon(request_id)  # closing the stream is the cancellation
+            elif method != "server/discover":  # a probe a legacy server ignored is not cancelled
+                reason = "timed out" if isinstance(exc, TimeoutError) else "cancelled by the client"
+                with contextlib.suppress(Exception):
+                    await self.notify("notifications/cancelled", {"requestId": request_id, "reason": reason})
+            raise
+        finally:
+            self._pending.pop(request_id, None)
+            if future.done() and not future.cancelled():
+                future.exception()
+
+    async def _answer_inputs(self, requests: dict[str, Any]) -> dict[str, Any]:
+        """The InputResponses for one round: every input request answered, concurrently."""
+        keys = list(requests)
+        answers = await asyncio.gather(*(self._answer_input(requests[key]) for key in keys))
+        return dict(zip(keys, answers, strict=True))
+
+    async def _answer_input(self, request: Any) -> Any:
+        method = request.get("method") if isinstance(request, dict) else None
+        handler = (
+            self.request_handlers.get(method) if isinstance(method, str) and method in INPUT_METHODS else None
+        )
+        if handler is None or not isinstance(method, str):
+            raise rpc.McpError(
+                rpc.INVALID_REQUEST, f"the server asked for {method!r}, which this client does not offer"
+            )
+        params = request.get("params")
+        undeclared = self._undeclared(method, params)
+        if undeclared is not None:
+            raise rpc.McpError(rpc.INVALID_PARAMS, undeclared)
+        result = handler(params)
+        if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+            result = await result
+        return result
 
     # -- the server's features -----------------------------------------------------------------------------
 
     async def ping(self) -> None:
-        await self.request("ping")
+        """A liveness check: ping, or server/discover over a modern revision (which has no ping)."""
+        await self.request("ping" if self.modern_version is None else "server/discover")
 
     async def _all_pages(self, method: str, key: str, item_type: type[R]) -> list[R]:
         items: list[R] = []
@@ -579,15 +811,32 @@ class Client:
         """Every tool, following pagination cursors. Their output schemas are kept for `call_tool`."""
         tools = await self._all_pages("tools/list", "tools", t.Tool)
         self._forget_tools()
+        if self.modern_version is not None and self._http:
+            tools = self._keep_header_safe(tools)
         self._output_schemas = {tool.name: tool.output_schema for tool in tools}
         self._tools_listed = True
         return tools
+
+    def _keep_header_safe(self, tools: list[t.Tool]) -> list[t.Tool]:
+        """Modern HTTP: learn each tool's x-mcp-header marks; a tool whose marks break the rules is left
+        out of the list and refused by call_tool (streamable-http.mdx "Schema Extension")."""
+        kept: list[t.Tool] = []
+        for tool in tools:
+            marks = modern.header_marks(tool.input_schema)
+            if marks is None:
+                self._rejected_tools.add(tool.name)
+                continue
+            self._header_marks[tool.name] = marks
+            kept.append(tool)
+        return kept
 
     def _forget_tools(self) -> None:
         """The tools may have changed (list_changed, a new session): schemas are learnt again."""
         self._output_schemas = {}
         self._output_validators = {}
         self._tools_listed = False
+        self._header_marks = {}
+        self._rejected_tools = set()
 
     async def _check_output(self, name: str, result: t.CallToolResult) -> None:
         """tools.mdx "Output Schema": clients SHOULD validate structured results against the tool's
@@ -629,12 +878,41 @@ class Client:
         params: dict[str, Any] = {"name": name}
         if arguments is not None:
             params["arguments"] = arguments
-        result: t.CallToolResult = await self.request(
-            "tools/call", params, result_type=t.CallToolResult, timeout=timeout, progress=progress
-        )
+        result: t.CallToolResult
+        if self.modern_version is not None and self._http:
+            raw = await self._call_with_param_headers(name, params, timeout, progress)
+            result = msgspec.json.decode(raw, type=t.CallToolResult)
+        else:
+            result = await self.request(
+                "tools/call", params, result_type=t.CallToolResult, timeout=timeout, progress=progress
+            )
         if self.validate_output:
             await self._check_output(name, result)
         return result
+
+    async def _call_with_param_headers(
+        self, name: str, params: dict[str, Any], timeout: float | None, progress: ProgressCallback | None
+    ) -> msgspec.Raw:
+        """tools/call over modern HTTP: the marked arguments mirrored in Mcp-Param-* headers (the tools are
+        listed once to learn the marks). A HeaderMismatch lists them again and retries once, as the
+        transport page advises (the tool's schema may have changed)."""
+        for attempt in range(2):
+            if not self._tools_listed:
+                await self.list_tools()
+            if name in self._rejected_tools:
+                raise rpc.McpError(
+                    rpc.INVALID_PARAMS, f"tool {name!r} has an invalid x-mcp-header annotation: not called"
+                )
+            headers = modern.param_headers(self._header_marks.get(name, ()), params.get("arguments"))
+            try:
+                return await self._modern_call(
+                    "tools/call", params, timeout=timeout, progress=progress, headers=headers
+                )
+            except rpc.McpError as exc:
+                if exc.code != rpc.HEADER_MISMATCH or attempt:
+                    raise
+                self._forget_tools()
+        raise AssertionError("unreachable")
 
     # -- tasks (experimental in 2025-11-25) ----------------------------------------------------------------
 
@@ -642,6 +920,7 @@ class Client:
         self, name: str, arguments: dict[str, Any] | None = None, *, ttl_ms: int | None = None
     ) -> t.Task:
         """Call a tool as a task (the server must declare tasks.requests.tools.call); returns the task."""
+        self._modern_only_refuses("tasks", "tasks are the io.modelcontextprotocol/tasks extension there")
         task: dict[str, Any] = {} if ttl_ms is None else {"ttl": ttl_ms}
         params: dict[str, Any] = {"name": name, "arguments": arguments or {}, "task": task}
         created = await self.request("tools/call", params, result_type=t.CreateTaskResult)
@@ -679,14 +958,14 @@ class Client:
         return await self._all_pages("resources/templates/list", "resourceTemplates", t.ResourceTemplate)
 
     async def read_resource(self, uri: str) -> t.ReadResourceResult:
-        return await self.request(
-            "resources/read", {"uri": uri}, result_type=t.ReadResourceResult
-        )
+        return await self.request("resources/read", {"uri": uri}, result_type=t.ReadResourceResult)
 
     async def subscribe(self, uri: str) -> None:
+        self._modern_only_refuses("resources/subscribe", "updates come through subscriptions/listen")
         await self.request("resources/subscribe", {"uri": uri})
 
     async def unsubscribe(self, uri: str) -> None:
+        self._modern_only_refuses("resources/unsubscribe", "updates come through subscriptions/listen")
         await self.request("resources/unsubscribe", {"uri": uri})
 
     async def list_prompts(self) -> list[t.Prompt]:
@@ -713,12 +992,28 @@ class Client:
         return await self.request("completion/complete", params, result_type=t.CompleteResult)
 
     async def set_log_level(self, level: str) -> None:
+        """logging/setLevel; over a modern revision the level rides in every request's `_meta` instead."""
+        if self.modern_version is not None:
+            self.log_level = level
+            self._meta = modern.meta(
+                self.modern_version, self._modern_capabilities(), self.client_info, level
+            )
+            return
         await self.request("logging/setLevel", {"level": level})
 
     async def roots_changed(self, roots: list[dict[str, Any]]) -> None:
         """Replace the roots offered to the server and tell it (roots.mdx)."""
         self.roots = roots
-        await self.notify("notifications/roots/list_changed")
+        if (
+            self.modern_version is None
+        ):  # a modern server asks for the roots with each request that needs them
+            await self.notify("notifications/roots/list_changed")
+
+    def _modern_only_refuses(self, method: str, instead: str) -> None:
+        if self.modern_version is not None:
+            raise rpc.McpError(
+                rpc.METHOD_NOT_FOUND, f"{method} is not part of MCP {self.modern_version}: {instead}"
+            )
 
     def _background(self, result: Any) -> None:
         """Run a callback's coroutine without blocking the reader; keep a reference until it is done."""
@@ -726,3 +1021,16 @@ class Client:
             task = asyncio.ensure_future(result)
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+
+def _modern_error(exc: Exception) -> rpc.McpError | None:
+    """The modern JSON-RPC error a probe's failure carries, or None (the server is legacy). An HTTP status
+    without a JSON-RPC answer to the request may still hold one with a null id."""
+    if isinstance(exc, rpc.McpError):
+        return exc if exc.code in modern.MODERN_ERRORS else None
+    if isinstance(exc, HttpStatusError):
+        with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
+            error = _incoming.decode(exc.body).error
+            if error is not None and error.code in modern.MODERN_ERRORS:
+                return rpc.McpError(error.code, error.message, error.data)
+    return None

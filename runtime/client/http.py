@@ -1,13 +1,17 @@
 """Client side of Streamable HTTP (http:// and https://): POST each message, read JSON or SSE answers, keep
 the standalone GET stream, resume a dropped SSE stream with Last-Event-ID after the server's `retry` delay,
-DELETE on close."""
+DELETE on close.
+
+Over MCP 2026-07-28 (`use_modern`) each POST stands alone: no session, no GET stream, no resumption, no
+DELETE; the caller passes the headers that mirror the body, and closing a request's response stream
+(`abandon`) is how it is cancelled."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -84,12 +88,18 @@ class _Response:
         self.complete = False
         self.keep_alive = True
         self._name = b""
+        self.parser: httptools.HttpResponseParser | None = None
 
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers[name.decode().lower()] = value.decode()
 
     def on_headers_complete(self) -> None:
+        # Asked here, in the parser's callback: once the whole message is parsed, llhttp has reset and
+        # answers False, which closed every connection after a Content-Length answer.
+        if self.parser is not None:
+            self.status = self.parser.get_status_code()
+            self.keep_alive = self.parser.should_keep_alive()
         if not self.headers_done.done():
             self.headers_done.set_result(None)
 
@@ -132,7 +142,7 @@ class _Connection:
         lines.append(f"Content-Length: {len(body)}")
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
         response = _Response()
-        parser = httptools.HttpResponseParser(response)
+        parser = response.parser = httptools.HttpResponseParser(response)
         reader_task = asyncio.ensure_future(self._pump(parser, response))
         headers_or_eof = await asyncio.wait(
             {response.headers_done, reader_task}, return_when=asyncio.FIRST_COMPLETED
@@ -141,8 +151,6 @@ class _Connection:
         if not response.headers_done.done():
             reader_task.result()  # raises the connection error
             raise ConnectionError("connection closed before the response")
-        response.status = parser.get_status_code()
-        response.keep_alive = parser.should_keep_alive()
         return response
 
     async def _pump(self, parser: httptools.HttpResponseParser, response: _Response) -> None:
@@ -243,6 +251,8 @@ class HttpTransport:
         self._on_close: Callable[[BaseException | None], None] = lambda exc: None
         self._closed = False
         self.last_status: int | None = None
+        self.modern = False
+        self._streams: dict[Any, asyncio.Task[None]] = {}  # modern: request id -> its response stream
         # Set by the Client: a GET learned that the session ended; a request's answer stream is lost.
         self.on_session_lost: Callable[[str], None] = lambda session_id: None
         self.on_answer_lost: Callable[[Any, BaseException], None] = lambda request_id, error: None
@@ -260,6 +270,25 @@ class HttpTransport:
             self._spawn(self._standalone_stream(ready))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(ready), 2.0)
+
+    def use_modern(self, version: str) -> None:
+        """Speak a modern revision from now on: every POST carries `version`; nothing is kept between them."""
+        self.modern = True
+        self.protocol_version = version
+        self.session_id = None
+
+    def use_legacy(self) -> None:
+        """Back to the handshake era (a fallback after a modern probe): the initialize goes bare."""
+        self.modern = False
+        self.protocol_version = None
+        self.session_id = None
+
+    def abandon(self, request_id: Any) -> None:
+        """Close a modern request's response stream: the server takes it as the request's cancellation
+        (cancellation.mdx "Transport-Specific Cancellation")."""
+        task = self._streams.pop(request_id, None)
+        if task is not None:
+            task.cancel()
 
     def _headers(self, accept: str) -> dict[str, str]:
         headers = {**self.extra_headers, "Accept": accept}
@@ -280,6 +309,9 @@ class HttpTransport:
                 return conn, await conn.request(method, self.path, headers, body)
             except ConnectionError:
                 conn.close()
+            except BaseException:  # cancelled while waiting: the answer would come to no one
+                conn.close()
+                raise
         conn = _Connection(self.host, self.port, self.tls)
         try:
             return conn, await conn.request(method, self.path, headers, body)
@@ -293,21 +325,34 @@ class HttpTransport:
         else:
             conn.close()
 
-    def _spawn(self, coro) -> None:  # type: ignore[no-untyped-def]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
-    async def send(self, data: bytes) -> None:
+    async def send(self, data: bytes, headers: Mapping[str, str] | None = None) -> None:
+        """POST one message; `headers` are the per-message ones of the modern revision (Mcp-Method, ...)."""
         if self._closed:
             raise ConnectionError("transport closed")
-        headers = self._headers("application/json, text/event-stream")
-        headers["Content-Type"] = "application/json"
+        sent = self._headers("application/json, text/event-stream")
+        sent["Content-Type"] = "application/json"
+        if headers:
+            sent.update(headers)
         sent_session = self.session_id
-        conn, response = await self._exchange("POST", headers, data)
+        conn, response = await self._exchange("POST", sent, data)
+        try:
+            await self._answered(conn, response, data, sent_session)
+        except asyncio.CancelledError:
+            conn.close()  # cancelled mid-answer: closing is the cancellation, and the rest is no one's
+            raise
+
+    async def _answered(
+        self, conn: _Connection, response: _Response, data: bytes, sent_session: str | None
+    ) -> None:
         self.last_status = response.status
         session_id = response.headers.get("mcp-session-id")
-        if session_id is not None and self.session_id is None:
+        if session_id is not None and self.session_id is None and not self.modern:
             self.session_id = session_id
         content_type = response.headers.get("content-type", "")
         if response.status == 202:
@@ -332,7 +377,11 @@ class HttpTransport:
                 return
             raise HttpStatusError(response.status, body)
         if content_type.startswith("text/event-stream"):
-            self._spawn(self._read_stream(conn, response, _request_id(data)))
+            request_id = _request_id(data)
+            task = self._spawn(self._read_stream(conn, response, request_id))
+            if self.modern and request_id is not None:
+                self._streams[request_id] = task
+                task.add_done_callback(lambda done: self._streams.pop(request_id, None))
             return
         body = await response.body()
         self._release(conn, response)
@@ -360,7 +409,14 @@ class HttpTransport:
                     self._on_message(data)
         finally:
             self._release(conn, response)
-        if answered or self._closed or attempts >= self.max_resume_attempts:
+        if answered or self._closed:
+            return
+        if self.modern:  # nothing to resume: the answer is lost with the stream
+            if request_id is not None:
+                lost = ConnectionError(f"the server closed the response stream before answering {request_id}")
+                self.on_answer_lost(request_id, lost)
+            return
+        if attempts >= self.max_resume_attempts:
             return
         if last_id is None and request_id is not None:
             return  # nothing to resume from
@@ -419,7 +475,7 @@ class HttpTransport:
         if self._closed:
             return
         self._closed = True
-        if self.session_id is not None:
+        if self.session_id is not None and not self.modern:
             with contextlib.suppress(Exception):
                 conn = _Connection(self.host, self.port, self.tls)
                 response = await asyncio.wait_for(

@@ -5,6 +5,7 @@ MCP_CONFORMANCE_SCENARIO. Built on runtime.Client; exits 0 when the scenario's p
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -32,12 +33,14 @@ async def sampling_handler(params: Any) -> dict[str, Any]:
 
 async def scenario(url: str, name: str) -> None:
     version = os.environ.get("MCP_CONFORMANCE_PROTOCOL_VERSION", "2025-11-25")
+    context = json.loads(os.environ.get("MCP_CONFORMANCE_CONTEXT", "{}"))
     async with Client(
         url,
         name="mcprt-conformance-client",
         protocol_version=version,
         elicitation_handler=elicitation_handler,
         sampling_handler=sampling_handler,
+        roots=[],
         timeout=20,
     ) as client:
         if name == "initialize":
@@ -50,8 +53,17 @@ async def scenario(url: str, name: str) -> None:
         if name == "tools_call" and "add_numbers" in tools:
             await client.call_tool("add_numbers", {"a": 2, "b": 3})
             return
+        if context.get("toolCalls"):  # the scenario names the calls to make (http-custom-headers)
+            for call in context["toolCalls"]:
+                await client.call_tool(call["name"], call.get("arguments", {}))
+            return
         for tool in tools.values():
             await client.call_tool(tool.name, {})
+        if name == "http-standard-headers":  # every named request once: the headers are what is checked
+            for resource in await client.list_resources():
+                await client.read_resource(resource.uri)
+            for prompt in await client.list_prompts():
+                await client.get_prompt(prompt.name, {})
 
 
 def main() -> int:

@@ -181,6 +181,9 @@ def server_mode(options: argparse.Namespace) -> int:
         log.close()
 
 
+REVISIONS_RUN = ("2025-06-18", "2025-11-25", "2026-07-28")
+
+
 def client_scenarios(script: Path, extra: list[str]) -> list[str]:
     listing = subprocess.run(
         [str(NODE), str(script), "list", "--client", *extra], capture_output=True, text=True, check=False
@@ -190,7 +193,9 @@ def client_scenarios(script: Path, extra: list[str]) -> list[str]:
         line = line.strip()
         if line.startswith("- "):
             name, _, versions = line[2:].partition(" ")
-            if "2025-11-25" in versions or "2025-06-18" in versions:
+            # The released revisions we speak; not "draft" (0.1.16's early 2026 text, which alpha.12's
+            # 2026-07-28 leg replaces), 2025-03-26-only scenarios, or extensions (OAuth ones are issue 14's).
+            if any(version in versions for version in REVISIONS_RUN):
                 names.append(name)
     return names
 
