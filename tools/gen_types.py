@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Generate runtime/protocol/types.py (msgspec Structs) from the MCP spec's schema.json.
+"""Generate the wire types of one MCP revision (msgspec Structs) from its schema.json.
 
-    python tools/gen_types.py [--schema PATH/schema.json] [--out runtime/protocol/types.py]
+    python tools/gen_types.py                                   # 2025-11-25 -> runtime/protocol/types.py
+    python tools/gen_types.py --revision 2026-07-28             # -> runtime/protocol/types_2026_07_28.py
+    python tools/gen_types.py [--schema PATH/schema.json] [--out FILE] [--revision VERSION]
 
 Conventions (the protocol core relies on them):
 - one Struct per object definition, snake_case attributes with the exact wire names (`_meta` -> `meta`);
@@ -25,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SCHEMA = ROOT.parent / "shared" / "spec" / "2025-11-25" / "schema.json"
+SPEC = ROOT.parent / "shared" / "spec"  # one folder per revision, each with its schema.json
+DEFAULT_REVISION = "2025-11-25"  # runtime/protocol/types.py; other revisions go to types_<version>.py
 FREE_FORM = {
     "inputSchema",
     "outputSchema",
@@ -41,6 +44,7 @@ FREE_FORM = {
 def snake(name: str) -> str:
     if name == "_meta":
         return "meta"
+    name = name.rpartition("/")[2]  # a namespaced _meta key ("io.modelcontextprotocol/x") by its name
     out = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower().lstrip("$")
     return out + "_" if keyword.iskeyword(out) else out
 
@@ -57,7 +61,8 @@ def doc(text: str | None) -> str | None:
 
 
 class Generator:
-    def __init__(self, schema: dict[str, Any]) -> None:
+    def __init__(self, schema: dict[str, Any], revision: str = DEFAULT_REVISION) -> None:
+        self.revision = revision
         self.defs: dict[str, Any] = schema["$defs"]
         self.structs: dict[str, dict[str, Any]] = {}  # name -> info
         self.struct_order: list[str] = []
@@ -198,7 +203,8 @@ class Generator:
 
     def emit(self) -> str:
         out = [
-            '"""MCP 2025-11-25 wire types, generated from schema.json by tools/gen_types.py. Do not edit."""',
+            f'"""MCP {self.revision} wire types, generated from schema.json by tools/gen_types.py. '
+            'Do not edit."""',
             "",
             "from __future__ import annotations",
             "",
@@ -206,7 +212,7 @@ class Generator:
             "",
             "import msgspec",
             "",
-            'LATEST_PROTOCOL_VERSION = "2025-11-25"',
+            f'LATEST_PROTOCOL_VERSION = "{self.revision}"',
             "",
             "",
             "class _Base(msgspec.Struct, kw_only=True, omit_defaults=True):",
@@ -214,8 +220,15 @@ class Generator:
             "",
             "",
         ]
+        # An alias is evaluated at import: one naming a later alias, a Struct or a union waits until the end.
+        generated = {*self.aliases, *self.struct_order, *self.late_aliases, *self.union_aliases}
+        early: list[str] = []
+        late: list[str] = []
         for name, expression in self.aliases.items():
-            out.append(f"{name} = {expression}")
+            needs = set(re.findall(r"[A-Za-z_]\w*", expression)) & generated
+            (late if needs - set(early) else early).append(name)
+        for name in early:
+            out.append(f"{name} = {self.aliases[name]}")
         out.append("")
         for name in self.struct_order:
             out.extend(self.emit_struct(name))
@@ -228,6 +241,8 @@ class Generator:
             if expression == "Any":
                 comment = "  # an untagged union msgspec cannot decode: kept as plain JSON"
             out.append(f"{name} = {expression}{comment}")
+        for name in late:
+            out.append(f"{name} = {self.aliases[name]}")
         out.append("")
         out.extend(self.emit_tables())
         names = [*self.aliases, *self.struct_order, *self.late_aliases, *self.union_aliases]
@@ -305,17 +320,21 @@ class Generator:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA)
-    parser.add_argument("--out", type=Path, default=ROOT / "runtime" / "protocol" / "types.py")
+    parser.add_argument("--revision", default=DEFAULT_REVISION)
+    parser.add_argument("--schema", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
-    generator = Generator(json.loads(args.schema.read_text()))
+    schema = args.schema or SPEC / args.revision / "schema.json"
+    module = "types" if args.revision == DEFAULT_REVISION else "types_" + args.revision.replace("-", "_")
+    out = args.out or ROOT / "runtime" / "protocol" / f"{module}.py"
+    generator = Generator(json.loads(schema.read_text()), args.revision)
     generator.run()
-    args.out.write_text(generator.emit())
+    out.write_text(generator.emit())
     ruff = Path(sys.executable).parent / "ruff"
     if ruff.exists():
-        subprocess.run([str(ruff), "format", "-q", str(args.out)], check=False)
-        subprocess.run([str(ruff), "check", "-q", "--fix", str(args.out)], check=False)
-    print(f"wrote {args.out}")
+        subprocess.run([str(ruff), "format", "-q", str(out)], check=False)
+        subprocess.run([str(ruff), "check", "-q", "--fix", str(out)], check=False)
+    print(f"wrote {out}")
     return 0
 
 
