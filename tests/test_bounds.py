@@ -60,8 +60,8 @@ def test_invalid_cursors_are_not_memoised(cached_server: Server) -> None:
         if cursor is None:
             break
     pages = 3  # 5 tools, 2 per page
-    assert len(server._list_cache) <= pages and len(server._list_keys) <= pages
-    assert sum(len(key) for key in server._list_keys.values()) < 200 * pages
+    assert len(server.lists.pages) <= pages and len(server.lists.shared_keys) <= pages
+    assert sum(len(key) for key in server.lists.shared_keys.values()) < 200 * pages
 
 
 def msgspec_decode(data: bytes) -> dict:  # type: ignore[type-arg]

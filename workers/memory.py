@@ -61,7 +61,7 @@ class ServerEnd:
         self.loop = asyncio.get_running_loop()
         self.out = LoopWriter(self.loop, deliver)
         self.session = ServerSession(server.profile)
-        server.attach(self.session, self.out.send)
+        server.hub.attach(self.session, self.out.send)
         self._feed = Feed(Runner(server, self.loop), self.session, self.out, max_message_bytes, max_depth)
         self.closed = False
 
@@ -84,7 +84,7 @@ class ServerEnd:
         if self.closed:
             return
         self.closed = self.out.closed = True
-        self.server.detach(self.session)
+        self.server.hub.detach(self.session)
         pending = [ctx.task for ctx in self.session.inflight.values() if ctx.task is not None]
         for task in pending:
             task.cancel()

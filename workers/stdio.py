@@ -213,7 +213,7 @@ async def serve_stdio(
         write_transport, write_pipe = await loop.connect_write_pipe(_WritePipe, stdout)
     out = StdoutWriter(write_transport, write_fd)
     session = ServerSession(server.profile)
-    server.attach(session, out.send)
+    server.hub.attach(session, out.send)
     feed = Feed(Runner(server, loop), session, out, max_message_bytes, max_depth)
     done: asyncio.Future[None] = loop.create_future()
 
@@ -246,7 +246,7 @@ async def serve_stdio(
             if unfinished:
                 await asyncio.wait(unfinished, timeout=FLUSH_SECONDS)
     finally:
-        server.detach(session)
+        server.hub.detach(session)
         server.shutdown()
         if write_transport is not None and write_pipe is not None:
             write_transport.close()

@@ -37,7 +37,7 @@ from runtime.protocol import types as t
 from runtime.protocol.core import Route, ServerSession
 from runtime.protocol.jsonrpc import McpError, notification_message
 from runtime.protocol.versions import REVISIONS, Revision
-from runtime.server.app import Send, Server
+from runtime.server.app import Server
 from runtime.server.context import Context
 from runtime.server.failures import ToolError
 from runtime.server.registry import PromptSpec, ResourceSpec
@@ -95,9 +95,8 @@ class Gateway(Server):
         assert self._started is not None
         await asyncio.shield(self._started)
 
-    def attach(self, session: ServerSession, send: Send) -> None:
-        super().attach(session, send)
-        self.start()
+    def attached(self, session: ServerSession) -> None:
+        self.start()  # the upstreams connect when the first session arrives
 
     def shutdown(self) -> None:
         for upstream in self.upstreams.values():
@@ -383,9 +382,7 @@ class Gateway(Server):
     def upstream_log(self, upstream: Upstream, params: dict[str, Any]) -> None:
         """A log message outside any forwarded call: to every session of this process that wants its level."""
         data = notification_message("notifications/message", params)
-        for session, send in list(self._live.items()):
-            if self.cluster is not None and not self.cluster.reachable(session):
-                continue
+        for session, send in self.hub.reachable():
             if session.state.phase >= 1 and session.wants_log(params["level"]):
                 send(data)
 

@@ -2,34 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import contextlib
 import functools
 import os
-import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
-from ipc.cache import KIND_LIST, KIND_RESOURCE, KIND_TOOL, SharedCache, list_key, resource_key, tool_key
+from ipc.cache import KIND_TOOL, SharedCache, resource_key, tool_key
 from runtime.protocol import downgrade
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
-from runtime.protocol.core import MAX_BATCH_MESSAGES, Answer, Notice, Route, ServerProfile, ServerSession
+from runtime.protocol.core import MAX_BATCH_MESSAGES, Route, ServerProfile, ServerSession
 from runtime.protocol.jsonrpc import McpError, notification_message
 from runtime.protocol.request_state import DEFAULT_STATE_TTL, MAX_STATE_BYTES, StateSealer, new_key
 from runtime.protocol.scan import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES
-from runtime.protocol.state import LOG_LEVELS, OPERATING
 from runtime.protocol.versions import Revision
-from runtime.server import content, quick
-from runtime.server.client_requests import ClientRequestError
+from runtime.server import methods, quick
 from runtime.server.context import Context
+from runtime.server.hub import ON_LOOP, Cluster, SessionHub, TaskChannel
 from runtime.server.inline import run_inline
 from runtime.server.listen import Subscriptions
-from runtime.server.pagination import make_cursor, page, read_cursor
+from runtime.server.lists import ListPages
 from runtime.server.registry import CompletionSpec, Handler, PromptSpec, ResourceSpec
 from runtime.server.runner import Then
 from runtime.server.semantic_cache import SemanticCache, SemanticResults
@@ -41,10 +36,6 @@ from runtime.server.uritemplate import UriTemplate, is_template
 from runtime.tasks import TaskRunner
 
 F = TypeVar("F", bound=Callable[..., Any])
-# Sends a message outside any request; False: nothing took it (None: always taken, as stdio).
-Send = Callable[[bytes], bool | None]
-MAX_COMPLETION_VALUES = 100  # completion.mdx: at most 100 values per response
-_ON_LOOP = object()  # `Server._on_loop`: already on the serving loop
 
 
 class Server:
@@ -99,24 +90,15 @@ class Server:
         self._prompts: dict[str, PromptSpec] = {}
         self._completions: dict[tuple[str, str, str], CompletionSpec] = {}
         self._profile: ServerProfile | None = None
-        # (kind, version, offset): bounded by the registry and the revisions
-        self._list_cache: dict[tuple[str, str, int], bytes] = {}
-        self._list_keys: dict[tuple[str, str, int], str] = {}  # shared-cache keys of the list results
-        self._list_items: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (kind, version): the entries
+        self.lists = ListPages(self)  # the list results, memoised and shared: runtime/server/lists.py
         # The shared result cache (ipc/cache.py), set by the HTTP runtime: resources/read, the lists and
         # tools with cache_ttl are answered from it without running their handler.
         self.cache: SharedCache | None = None
-        # Live sessions on this process and how to send them a message unrelated to any request.
-        self._live: dict[ServerSession, Send] = {}
+        # The live sessions of this process, their events and the other workers: runtime/server/hub.py.
+        self.hub = SessionHub(self)
         # Called (sync or async) with a session `Context` when the client sends roots/list_changed; the
         # hook may call `await ctx.list_roots()` (the request travels on the session's own channel).
         self.on_roots_changed: Callable[[Context], Any] | None = None
-        self._hooks: set[asyncio.Task[Any]] = set()
-        # Sessions whose requests to the client wait for notifications/initialized.
-        self._initializing: dict[ServerSession, asyncio.Event] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None  # the serving loop, once a session attached
-        # Set by a worker of the multi-process runtime: how events reach sessions served by other workers.
-        self.cluster: Cluster | None = None
         self.tasks = tasks or TaskRunner()
         self.task_extension = TaskExtension(self)  # tasks over 2026-07-28 (io.modelcontextprotocol/tasks)
         self.tasks.on_input = self.task_extension.answered
@@ -168,11 +150,7 @@ class Server:
         self._changed("tools")
 
     def _uncache_tool(self, name: str) -> None:
-        if self.cache is not None:
-            # Key prefixes are matched as bytes: "t:<name>:" then the canonical arguments.
-            self.cache.remove_kind(KIND_TOOL, tool_key(name, b"").encode())
-            if self.semantic is not None:
-                self.semantic.invalidate(name, self.cache)
+        self.lists.tool_removed(name)
 
     def resource(
         self,
@@ -284,148 +262,44 @@ class Server:
         """Tell every session subscribed to `uri` that it changed; returns how many this process told
         (with several workers, each tells the sessions whose standalone stream it holds). Safe to call
         from a sync handler's thread: the messages are sent from the event loop."""
-        moved = self._on_loop(self.resource_updated, uri)
-        if moved is not _ON_LOOP:
+        moved = self.hub.on_loop(self.resource_updated, uri)
+        if moved is not ON_LOOP:
             return moved  # type: ignore[no-any-return]
         if self.cache is not None:
             self.cache.remove(resource_key(uri))  # the segment is shared: gone for every worker
-        if self.cluster is not None:
-            self.cluster.publish(("resource_updated", uri))
-        return self.deliver_resource_updated(uri)
-
-    def deliver_resource_updated(self, uri: str) -> int:
-        self.subscriptions.resource_updated(uri)
-        data = notification_message("notifications/resources/updated", {"uri": uri})
-        told = 0
-        cluster = self.cluster
-        for session, send in list(self._live.items()):
-            if cluster is not None and not cluster.reachable(session):
-                continue  # another worker holds this session's stream and tells it
-            if uri in session.state.subscriptions:
-                send(data)
-                told += 1
-        return told
-
-    def attach(self, session: ServerSession, send: Send) -> None:
-        """A transport announces a live session and how to reach it outside of any request."""
-        self._live[session] = send
-        if self._loop is None:
-            self._loop = asyncio.get_running_loop()
-
-    def _on_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Called from another thread than the serving loop's: run `fn(*args)` on the loop, wait, and return
-        its result. Called on the loop (or before serving): `_ON_LOOP`, and the caller goes on itself."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return _ON_LOOP
-        try:
-            if asyncio.get_running_loop() is loop:
-                return _ON_LOOP
-        except RuntimeError:
-            pass
-        done: concurrent.futures.Future[Any] = concurrent.futures.Future()
-
-        def run() -> None:
-            try:
-                done.set_result(fn(*args))
-            except BaseException as exc:
-                done.set_exception(exc)
-
-        loop.call_soon_threadsafe(run)
-        return done.result()
-
-    def detach(self, session: ServerSession) -> None:
-        self._live.pop(session, None)
+        self.hub.publish(("resource_updated", uri))
+        return self.hub.deliver_resource_updated(uri)
 
     def _changed(self, kind: str) -> None:
         if self.tool_search is not None:
             self.tool_search.changed(kind)
-        self._list_cache.clear()
-        self._list_keys.clear()
-        self._list_items.clear()
-        if self.cache is not None:
-            self._uncache_kind(kind)
+        self.lists.changed(kind)
         if self._profile is not None and kind not in self._profile.capabilities:
             self._profile = None  # new sessions will see the new capability
         self._announce_change(kind)
 
     def _announce_change(self, kind: str) -> None:
-        if self._on_loop(self._announce_change, kind) is not _ON_LOOP:
+        if self.hub.on_loop(self._announce_change, kind) is not ON_LOOP:
             return
-        if self.cluster is not None:
-            self.cluster.publish(("list_changed", kind))
-        self.deliver_list_changed(kind)
-
-    def _uncache_kind(self, kind: str) -> None:
-        """A registry change: the shared list results of that kind go (and every read, for resources: a new
-        or removed resource changes what a URI resolves to)."""
-        cache = self.cache
-        assert cache is not None
-        rules: list[tuple[int | None, bytes]] = [(KIND_LIST, f"l:{kind}:".encode())]
-        if kind == "resources":
-            rules += [(KIND_RESOURCE, b""), (KIND_LIST, b"l:templates:")]
-        cache.remove_matching(rules)
-
-    def deliver_list_changed(self, kind: str) -> None:
-        self.subscriptions.list_changed(kind)
-        if self._live:
-            data = notification_message(f"notifications/{kind}/list_changed")
-            cluster = self.cluster
-            for session, send in list(self._live.items()):
-                if cluster is not None and not cluster.reachable(session):
-                    continue
-                if session.state.phase >= 1 and kind in session.profile.capabilities:
-                    send(data)
-
-    def on_answer(self, session: ServerSession, answer: Answer) -> None:
-        """The client answered a request this server sent (sampling, elicitation, roots)."""
-        future = session.outstanding.pop(answer.request_id, None)
-        if future is None and self.cluster is not None:
-            self.cluster.forward_answer(session, answer)  # sent by another worker: it waits for this
-            return
-        if future is None or future.done():
-            return  # late (timed out, cancelled) or unknown: ignored
-        error = answer.error
-        if error is not None:
-            code = error.get("code", rpc.INTERNAL_ERROR) if isinstance(error, dict) else rpc.INTERNAL_ERROR
-            message = error.get("message", "error") if isinstance(error, dict) else str(error)
-            data = error.get("data") if isinstance(error, dict) else None
-            future.set_exception(ClientRequestError(code, message, data))
-        else:
-            future.set_result(answer.result)
-
-    def on_notice(self, session: ServerSession, notice: Notice) -> None:
-        if notice.method == "notifications/initialized":
-            waiting = self._initializing.pop(session, None)
-            if waiting is not None:
-                waiting.set()
-            return
-        if notice.method == "notifications/roots/list_changed" and self.on_roots_changed is not None:
-            outcome = self.on_roots_changed(self.session_context(session))
-            if asyncio.iscoroutine(outcome):  # an async hook runs on the loop; keep it referenced until done
-                task = asyncio.get_running_loop().create_task(outcome)
-                self._hooks.add(task)
-                task.add_done_callback(self._hooks.discard)
-
-    async def until_initialized(self, session: ServerSession) -> None:
-        """Wait for the client's notifications/initialized: before it the server sends no requests
-        (lifecycle.mdx). The caller bounds the wait; with several workers the notification may reach
-        another one, so the shared record's phase is looked at too."""
-        event = self._initializing.get(session)
-        if event is None:
-            event = self._initializing[session] = asyncio.Event()
-        try:
-            while session.state.phase != OPERATING:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(event.wait(), 0.1)
-        finally:
-            if self._initializing.get(session) is event:  # other waiters still see the phase change
-                del self._initializing[session]
+        self.hub.publish(("list_changed", kind))
+        self.hub.deliver_list_changed(kind)
 
     def session_context(self, session: ServerSession) -> Context:
         """A `Context` for work outside any request (hooks, background jobs): its messages and requests go on
         the session's channel for unrelated messages (stdio: stdout; HTTP: the standalone GET stream)."""
-        return Context(self, session, None, _SessionChannel(self, session), asyncio.get_running_loop())
+        return self.hub.session_context(session)
+
+    def attached(self, session: ServerSession) -> None:
+        """A session became live on this process (a subclass may start its own work here)."""
+
+    @property
+    def cluster(self) -> Cluster | None:
+        """The other workers of the multi-process runtime, when there are (set by workers/cluster)."""
+        return self.hub.cluster
+
+    @cluster.setter
+    def cluster(self, cluster: Cluster | None) -> None:
+        self.hub.cluster = cluster
 
     def use_state_key(self, key: bytes) -> None:
         """Seal multi round-trip request state with `key`: every process serving this server must hold the
@@ -471,20 +345,20 @@ class Server:
 
     def _routes(self) -> dict[str, Route]:
         return {
-            "server/discover": Route("server/discover", None, _discover),
+            "server/discover": Route("server/discover", None, methods.discover),
             "subscriptions/listen": Route("subscriptions/listen", None, self.subscriptions.listen),
-            "ping": Route("ping", None, _ping),
+            "ping": Route("ping", None, methods.ping),
             "tools/list": Route("tools/list", "tools", self._list_tools),
             "tools/call": Route("tools/call", "tools", self._call_tool),
             "resources/list": Route("resources/list", "resources", self._list_resources),
             "resources/templates/list": Route("resources/templates/list", "resources", self._list_templates),
             "resources/read": Route("resources/read", "resources", self._read_resource),
-            "resources/subscribe": Route("resources/subscribe", "resources", _subscribe),
-            "resources/unsubscribe": Route("resources/unsubscribe", "resources", _unsubscribe),
+            "resources/subscribe": Route("resources/subscribe", "resources", methods.subscribe),
+            "resources/unsubscribe": Route("resources/unsubscribe", "resources", methods.unsubscribe),
             "prompts/list": Route("prompts/list", "prompts", self._list_prompts),
             "prompts/get": Route("prompts/get", "prompts", self._get_prompt),
             "completion/complete": Route("completion/complete", "completions", self._complete),
-            "logging/setLevel": Route("logging/setLevel", "logging", _set_level),
+            "logging/setLevel": Route("logging/setLevel", "logging", methods.set_level),
             "tasks/get": Route("tasks/get", "tasks", self._get_task),
             "tasks/result": Route("tasks/result", "tasks", self._task_result),
             "tasks/list": Route("tasks/list", "tasks", self._list_tasks),
@@ -526,79 +400,17 @@ class Server:
 
     # -- method handlers -----------------------------------------------------------------------------------
 
-    def _items(self, kind: str, revision: Revision) -> list[dict[str, Any]]:
-        """The list entries of `kind` as `revision` has them, shaped once per revision."""
-        items = self._list_items.get((kind, revision.version))
-        if items is None:
-            registries: dict[str, Mapping[str, ToolSpec | ResourceSpec | PromptSpec]] = {
-                "tools": self._tools,
-                "resources": self._resources,
-                "templates": self._templates,
-                "prompts": self._prompts,
-            }
-            registry = registries[kind]
-            specs: Iterable[Any] = registry.values()
-            if kind == "tools" and self.tool_search is not None:
-                specs = self.tool_search.listed(specs)  # deferred: the search tools and the pinned ones
-            shaped = (downgrade.definition(kind, spec.definition, revision) for spec in specs)
-            items = self._list_items[(kind, revision.version)] = [d for d in shaped if d is not None]
-        return items
-
-    def _list(self, kind: str, key: str, ctx: Context, cursor: str | None) -> bytes:
-        # The cursor is checked before anything is memoised, and pages are memoised by offset only at the
-        # page boundaries this server hands out: at most len(items) / page_size + 1 entries per list and
-        # revision, whatever cursors clients send.
-        revision = ctx.session.revision
-        items = self._items(kind, revision)
-        offset = read_cursor(kind, cursor) if cursor else 0
-        if offset % self.page_size or offset > len(items):
-            return self._encode_page(kind, key, items, offset)
-        memo = (kind, revision.version, offset)
-        cache = self.cache
-        if cache is not None:
-            shared_key = self._list_keys.get(memo) or self._list_key(memo, items)
-            hit = cache.get(shared_key)
-            cache.count(hit is not None)
-            if hit is not None:
-                return hit
-        cached = self._list_cache.get(memo)
-        if cached is None:
-            cached = self._list_cache[memo] = self._encode_page(kind, key, items, offset)
-        if cache is not None:
-            cache.put(shared_key, cached, kind=KIND_LIST)
-        return cached
-
-    def _list_key(self, memo: tuple[str, str, int], items: list[dict[str, Any]]) -> str:
-        # The key carries a fingerprint of the registry, so workers whose registries differ (one changed at
-        # run time) never answer with each other's lists.
-        kind, _, offset = memo
-        fingerprint = zlib.crc32(rpc.encode(items))
-        canonical = make_cursor(kind, offset) if offset else None
-        key = self._list_keys[memo] = list_key(kind, fingerprint, canonical)
-        return key
-
-    def _encode_page(self, kind: str, key: str, items: list[dict[str, Any]], offset: int) -> bytes:
-        end = offset + self.page_size
-        result: dict[str, Any] = {key: items[offset:end]}
-        if end < len(items):
-            result["nextCursor"] = make_cursor(kind, end)
-        return rpc.encode(result)
-
     def _list_tools(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
-        cursor = params.cursor if params is not None else None
-        return self._list("tools", "tools", ctx, cursor)
+        return self.lists.page("tools", ctx.session.revision, params.cursor if params else None)
 
     def _list_resources(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
-        cursor = params.cursor if params is not None else None
-        return self._list("resources", "resources", ctx, cursor)
+        return self.lists.page("resources", ctx.session.revision, params.cursor if params else None)
 
     def _list_templates(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
-        cursor = params.cursor if params is not None else None
-        return self._list("templates", "resourceTemplates", ctx, cursor)
+        return self.lists.page("templates", ctx.session.revision, params.cursor if params else None)
 
     def _list_prompts(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
-        cursor = params.cursor if params is not None else None
-        return self._list("prompts", "prompts", ctx, cursor)
+        return self.lists.page("prompts", ctx.session.revision, params.cursor if params else None)
 
     def _call_tool(self, ctx: Context, params: t.CallToolRequestParams) -> Any:
         tool = self._tools.get(params.name)
@@ -647,8 +459,8 @@ class Server:
             params.task is not None and revision.has_tasks and "tasks" in ctx.session.profile.capabilities
         )
         if as_task:
-            record = self.tasks.create(_owner(ctx.session), params.task.ttl)  # type: ignore[union-attr]
-            channel = _TaskChannel(self, ctx.session, record.task_id)
+            record = self.tasks.create(methods.owner(ctx.session), params.task.ttl)  # type: ignore[union-attr]
+            channel = TaskChannel(self.hub, ctx.session, record.task_id)
             ctx = Context(self, ctx.session, ctx.call, channel, ctx.loop)
             ctx.task_id = record.task_id
         if store is not None and tool.semantic_cache is not None and self.semantic is not None:
@@ -697,30 +509,23 @@ class Server:
     # -- tasks ---------------------------------------------------------------------------------------------
 
     def _get_task(self, ctx: Context, params: t.GetTaskRequestParams) -> dict[str, Any]:
-        return self.tasks.owned(_owner(ctx.session), params.task_id).wire()
+        return methods.get_task(self, ctx, params)
 
     def _task_result(self, ctx: Context, params: t.GetTaskPayloadRequestParams) -> Any:
-        # The response's channel carries the task's messages while it is open (tasks.mdx "input_required").
-        return self.tasks.result(_owner(ctx.session), params.task_id, ctx.out.send)
+        return methods.task_result(self, ctx, params)
 
     def _list_tasks(self, ctx: Context, params: t.PaginatedRequestParams | None) -> dict[str, Any]:
-        records = self.tasks.owned_by(_owner(ctx.session))
-        cursor = params.cursor if params is not None else None
-        chunk, next_cursor = page("tasks", records, cursor, self.page_size)
-        result: dict[str, Any] = {"tasks": [record.wire() for record in chunk]}
-        if next_cursor is not None:
-            result["nextCursor"] = next_cursor
-        return result
+        return methods.list_tasks(self, ctx, params)
 
     def _cancel_task(self, ctx: Context, params: t.CancelTaskRequestParams) -> dict[str, Any]:
-        return self.tasks.cancel(_owner(ctx.session), params.task_id).wire()
+        return methods.cancel_task(self, ctx, params)
 
     def _task_status(self, record: Any) -> None:
         """notifications/tasks/status to the owning session, on its channel for unrelated messages."""
         data = notification_message("notifications/tasks/status", record.wire())
-        for session in list(self._live):
-            if _owner(session) == record.owner:
-                self.tasks.deliver(record.task_id, data, _SessionChannel(self, session).offer)
+        for session in list(self.hub.live):
+            if methods.owner(session) == record.owner:
+                self.tasks.deliver(record.task_id, data, self.hub.channel(session).offer)
 
     def quick_answer(self, session: ServerSession, data: bytes) -> bytes | quick.Awaiting | None:
         """The whole response to a message that needs none of the session machinery (a cached read, a call
@@ -728,74 +533,13 @@ class Server:
         return quick.answer(self, session, data)
 
     def _read_resource(self, ctx: Context, params: t.ReadResourceRequestParams) -> Any:
-        uri = params.uri
-        spec = self._resources.get(uri)
-        kwargs: dict[str, Any] = {}
-        if spec is None:
-            for candidate in self._templates.values():
-                variables = candidate.template.match(uri)  # type: ignore[union-attr]
-                if variables is not None:
-                    spec, kwargs = candidate, variables
-                    break
-            else:
-                raise McpError(rpc.RESOURCE_NOT_FOUND, f"Resource not found: {uri}", {"uri": uri})
-        convert = functools.partial(content.resource_contents, uri, spec.mime_type)
-        cache = self.cache
-        if cache is None or spec.cache_ttl is None:
-            return self._answer(ctx, spec.handler, kwargs, convert)
-        key = resource_key(uri)
-        hit = cache.get(key)
-        cache.count(hit is not None)
-        if hit is not None:
-            return hit  # ready-to-send bytes: no handler, no task, no encoding
-        generation = cache.generation(key)
-        if spec.handler.await_free:
-            data = rpc.encode(self._answer(ctx, spec.handler, kwargs, convert))
-            cache.put(key, data, spec.cache_ttl or None, KIND_RESOURCE, generation)
-            return data
-        pending = self._invoke(ctx, spec.handler, kwargs)
-        return _stored_resource(pending, convert, cache, key, generation, spec.cache_ttl)
+        return methods.read_resource(self, ctx, params)
 
     def _get_prompt(self, ctx: Context, params: t.GetPromptRequestParams) -> Any:
-        spec = self._prompts.get(params.name)
-        if spec is None:
-            raise McpError(rpc.INVALID_PARAMS, f"Unknown prompt: {params.name}", {"name": params.name})
-        arguments = params.arguments or {}
-        missing = [name for name in spec.required if name not in arguments]
-        if missing:
-            raise McpError(
-                rpc.INVALID_PARAMS,
-                f"Missing required arguments for prompt {spec.name!r}: {', '.join(missing)}",
-            )
-        try:
-            kwargs = spec.handler.signature.bind(arguments)
-        except msgspec.ValidationError as exc:
-            raise McpError(rpc.INVALID_PARAMS, f"Invalid arguments for prompt {spec.name!r}: {exc}") from None
-        convert = functools.partial(content.prompt_messages, spec.description)
-        revision = ctx.session.revision
-        if not revision.has_everything:
-            convert = functools.partial(_shaped_prompt, convert, revision)
-        return self._answer(ctx, spec.handler, kwargs, convert)
+        return methods.get_prompt(self, ctx, params)
 
     def _complete(self, ctx: Context, params: t.CompleteRequestParams) -> Any:
-        ref = params.ref
-        if isinstance(ref, t.PromptReference):
-            kind, target = "ref/prompt", ref.name
-            known = target in self._prompts
-        else:
-            kind, target = "ref/resource", ref.uri
-            known = target in self._templates or target in self._resources
-        if not known:
-            raise McpError(rpc.INVALID_PARAMS, f"Unknown {kind.removeprefix('ref/')}: {target}")
-        spec = self._completions.get((kind, target, params.argument.name))
-        if spec is None:
-            return {"completion": {"values": [], "hasMore": False}}
-        names = [f[0] for f in spec.handler.signature.fields]
-        kwargs: dict[str, Any] = {names[0]: params.argument.value}
-        if spec.wants_context:
-            context_arguments = params.context.arguments if params.context is not None else None
-            kwargs[names[1]] = context_arguments or {}
-        return self._answer(ctx, spec.handler, kwargs, _completion_result)
+        return methods.complete(self, ctx, params)
 
     # -- convenience ---------------------------------------------------------------------------------------
 
@@ -819,102 +563,6 @@ class Server:
         )
 
 
-def _owner(session: ServerSession) -> str:
-    """Who a task belongs to: its session (tasks are invisible to every other session)."""
-    return session.state.session_id or f"local-{id(session)}"
-
-
-class Cluster(Protocol):
-    """What a worker of the multi-process runtime plugs into its `Server` (see workers/cluster)."""
-
-    def publish(self, event: tuple[Any, ...]) -> None:
-        """Tell the other workers of a server-wide event: ("resource_updated", uri) or ("list_changed", k)."""
-
-    def reachable(self, session: ServerSession) -> bool:
-        """Whether this process holds the session's standalone stream (and so delivers its events)."""
-
-    def forward_answer(self, session: ServerSession, answer: Answer) -> None:
-        """The client answered a request another worker sent: pass the answer to that worker."""
-
-    def forward_cancel(self, session: ServerSession, request_id: Any, reason: str | None) -> None:
-        """notifications/cancelled for a request not running here: tell the worker that runs it."""
-
-
-class _SessionChannel:
-    """Where a task's messages go once its request has been answered: the session's channel for messages
-    unrelated to a request (stdio: stdout; HTTP: the standalone GET stream)."""
-
-    __slots__ = ("server", "session")
-
-    def __init__(self, server: Server, session: ServerSession) -> None:
-        self.server = server
-        self.session = session
-
-    def send(self, data: bytes) -> None:
-        self.offer(data)
-
-    def offer(self, data: bytes) -> bool:
-        """Send if the session has a channel for unrelated messages; False: nothing took it."""
-        send = self.server._live.get(self.session)
-        return send is not None and send(data) is not False  # stdio's send returns None: always taken
-
-    def finish(self, data: bytes | None, invalid: bool = False) -> None:
-        if data is not None:
-            self.send(data)
-
-
-class _TaskChannel(_SessionChannel):
-    """Where the messages of a running task go (tasks.mdx "Task-related messages"): on the task's open
-    tasks/result stream, else on the session's standalone stream, else waiting for the next tasks/result."""
-
-    __slots__ = ("task_id",)
-
-    def __init__(self, server: Server, session: ServerSession, task_id: str) -> None:
-        super().__init__(server, session)
-        self.task_id = task_id
-
-    def send(self, data: bytes) -> None:  # the task's Context has named the task in each message
-        self.server.tasks.deliver(self.task_id, data, self.offer)
-
-
-def _ping(ctx: Context, params: Any) -> bytes:
-    return b"{}"
-
-
-def _discover(ctx: Context, params: Any) -> bytes:
-    return ctx.session.profile.discover_result()
-
-
-def _set_level(ctx: Context, params: t.SetLevelRequestParams) -> bytes:
-    if params.level not in LOG_LEVELS:
-        raise McpError(rpc.INVALID_PARAMS, f"Invalid log level: {params.level}")
-    ctx.session.set_log_level(params.level)
-    return b"{}"
-
-
-def _subscribe(ctx: Context, params: t.SubscribeRequestParams) -> bytes:
-    subscriptions = ctx.session.state.subscriptions
-    if params.uri not in subscriptions:
-        subscriptions.append(params.uri)
-    return b"{}"
-
-
-def _unsubscribe(ctx: Context, params: t.UnsubscribeRequestParams) -> bytes:
-    subscriptions = ctx.session.state.subscriptions
-    if params.uri in subscriptions:
-        subscriptions.remove(params.uri)
-    return b"{}"
-
-
-async def _stored_resource(
-    pending: Any, convert: Callable[[Any], Any], cache: SharedCache, key: str, generation: int, ttl: float
-) -> bytes:
-    """Run a resource handler on a miss and store its result (unless the URI was updated meanwhile)."""
-    data = rpc.encode(convert(await pending))
-    cache.put(key, data, ttl or None, KIND_RESOURCE, generation)
-    return data
-
-
 async def _stored_tool_result(
     pending: Then, cache: SharedCache, key: str, generation: int, ttl: float, revision: Revision
 ) -> Any:
@@ -925,20 +573,3 @@ async def _stored_tool_result(
     if not getattr(result, "is_error", False):
         cache.put(key, data, None if ttl == float("inf") else ttl, KIND_TOOL, generation)
     return data if revision.has_everything else downgrade.tool_result(data, revision)
-
-
-def _shaped_prompt(convert: Callable[[Any], Any], revision: Revision, value: Any) -> Any:
-    return downgrade.prompt_result(convert(value), revision)
-
-
-def _completion_result(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return {"completion": value}
-    values = [str(v) for v in value]
-    return {
-        "completion": {
-            "values": values[:MAX_COMPLETION_VALUES],
-            "total": len(values),
-            "hasMore": len(values) > MAX_COMPLETION_VALUES,
-        }
-    }

@@ -248,7 +248,7 @@ class Context(msgspec.Struct, eq=False):
             # counts against the request's timeout.
             started = self.loop.time()
             async with asyncio.timeout(limit):
-                await self.server.until_initialized(session)
+                await self.server.hub.until_initialized(session)
             limit = max(0.0, limit - (self.loop.time() - started))
         request_id = session.next_request_id()
         future: asyncio.Future[Any] = self.loop.create_future()

@@ -84,9 +84,9 @@ class Runner:
             if kind is Cancel:
                 self._cancel(session, action)
             elif kind is Answer:
-                self.server.on_answer(session, action)
+                self.server.hub.on_answer(session, action)
             elif kind is Notice:
-                self.server.on_notice(session, action)
+                self.server.hub.on_notice(session, action)
             elif kind is Batch:
                 run_batch(self, session, action.messages, out)
                 return

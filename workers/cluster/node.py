@@ -220,9 +220,9 @@ class ClusterNode:
         if kind == "event":
             self._event_time = message[3] if len(message) > 3 else time.time()
             if message[1] == "resource_updated":
-                self.server.deliver_resource_updated(message[2])
+                self.server.hub.deliver_resource_updated(message[2])
             elif message[1] == "list_changed":
-                self.server.deliver_list_changed(message[2])
+                self.server.hub.deliver_list_changed(message[2])
         elif kind == "notify":
             self._route(message[1], message[2])
         elif kind == "release":
@@ -233,7 +233,7 @@ class ClusterNode:
             session = self.sessions.local(message[1])
             if session is not None:
                 result, error = _unjson(message[3]), _unjson(message[4])
-                self.server.on_answer(session, Answer(message[2], result, error))
+                self.server.hub.on_answer(session, Answer(message[2], result, error))
         elif kind == "cancel":
             session = self.sessions.local(message[1])
             handle = session.inflight.get(_unjson(message[2])) if session is not None else None

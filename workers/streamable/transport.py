@@ -510,7 +510,7 @@ class StreamableHttp:
 
     def _attach(self, session_id: str, session: ServerSession) -> None:
         self._attached[session_id] = session
-        self.server.attach(session, lambda data: self.notify(session_id, data))
+        self.server.hub.attach(session, lambda data: self.notify(session_id, data))
 
     def open_stream(self, session: ServerSession, responder: Responder, headers: Headers) -> LiveStream:
         session_id = session.state.session_id
@@ -640,7 +640,7 @@ class StreamableHttp:
             self.on_session_end(session_id)
         session = self._attached.pop(session_id, None) or session
         if session is not None:
-            self.server.detach(session)
+            self.server.hub.detach(session)
             for request_id, handle in list(session.inflight.items()):
                 out = getattr(handle, "out", None)  # a Context's channel (a quick call's handle is its task)
                 if type(out) is PostOutbound:
@@ -670,4 +670,4 @@ class StreamableHttp:
         for stream in list(self._streams.values()):
             stream.close_connection()
         for session in self.sessions:
-            self.server.detach(session)
+            self.server.hub.detach(session)
