@@ -146,6 +146,48 @@ async def test_a_timeout_over_stdio_sends_notifications_cancelled() -> None:
     assert seen == {"result": ["json"]}
 
 
+async def test_listen_receives_what_it_asked_for_and_close_ends_it(target: Any) -> None:
+    """subscriptions/listen from the client: the acknowledged filter, the tagged notifications (to the
+    subscription and to on_notification), and nothing it did not ask for; closing stops the stream."""
+    heard: list[str] = []
+
+    async def on_notification(method: str, params: Any) -> None:
+        heard.append(method)
+
+    async with modern_client(target, on_notification=on_notification) as client:
+        subscription = await client.listen(tools=True, resource_uris=["test://watched-resource"])
+        assert subscription.acknowledged == {
+            "toolsListChanged": True,
+            "resourceSubscriptions": ["test://watched-resource"],
+        }
+        await client.call_tool("test_trigger_prompt_change", {})  # not asked for: not heard
+        await client.call_tool("test_trigger_tool_change", {})
+        await client.call_tool("touch_watched_resource", {})
+        got = []
+        async with asyncio.timeout(10):
+            async for method, params in subscription:
+                got.append((method, params.get("uri")))
+                if len(got) == 3:  # the tool comes and goes (two changes), then the update
+                    break
+        assert ("notifications/tools/list_changed", None) in got
+        assert ("notifications/resources/updated", "test://watched-resource") in got
+        await subscription.close()
+        assert subscription.closed and not subscription.ended_by_server
+        await asyncio.sleep(0.2)  # the server sees the stream close
+        seen = len(heard)
+        await client.call_tool("test_trigger_tool_change", {})  # the server no longer has a listener
+        await asyncio.sleep(0.3)
+        assert len(heard) == seen
+    assert "notifications/prompts/list_changed" not in heard
+    assert "notifications/subscriptions/acknowledged" not in heard
+
+
+async def test_listen_is_refused_over_a_legacy_session() -> None:
+    async with Client(serve_command("--stdio")) as client:
+        with pytest.raises(rpc.McpError, match="subscribe"):
+            await client.listen(tools=True)
+
+
 async def test_the_official_sdk_server_in_its_modern_mode() -> None:
     """The SDK's server (2.3.0) discovered as modern over stdio; its tools, progress and logging work. (Its
     `ctx.elicit` and `create_message` need a back-channel its modern mode does not have: not exercised.)"""

@@ -27,9 +27,10 @@ import msgspec
 
 from runtime.client import modern
 from runtime.client.errors import ClientClosed, HttpStatusError, OutputSchemaError, SessionExpired
+from runtime.client.listen import Subscription
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
-from runtime.protocol.modern import META_SERVER
+from runtime.protocol.modern import META_SERVER, META_SUBSCRIPTION
 from runtime.protocol.versions import LATEST, SUPPORTED_VERSIONS
 from runtime.server.failures import internal_error
 from runtime.server.pagination import page
@@ -91,6 +92,7 @@ class _Incoming(msgspec.Struct):
 
 
 _incoming = msgspec.json.Decoder(_Incoming)
+_SUBSCRIPTION_KEY = META_SUBSCRIPTION.encode()
 ELICITATION_MODES = ("form", "url")
 
 
@@ -142,6 +144,7 @@ class Client:
         # Modern HTTP: the x-mcp-header marks of each listed tool, and the tools left out for broken marks.
         self._header_marks: dict[str, list[modern.HeaderMark]] = {}
         self._rejected_tools: set[str] = set()
+        self._subscriptions: dict[int | str, Subscription] = {}  # open subscriptions/listen streams by id
         self.timeout = timeout
         self.capabilities: dict[str, Any] = dict(capabilities or {})
         self.on_notification = on_notification
@@ -539,6 +542,15 @@ class Client:
             return
         if method == "notifications/tools/list_changed":
             self._forget_tools()
+        if self._subscriptions and present and bytes(raw).find(_SUBSCRIPTION_KEY) >= 0:
+            params = msgspec.json.decode(raw)
+            meta = params.get("_meta") if isinstance(params, dict) else None
+            tag = meta.get(META_SUBSCRIPTION) if isinstance(meta, dict) else None
+            subscription = self._subscriptions.get(tag) if isinstance(tag, (int, str)) else None
+            if subscription is not None:
+                subscription.deliver(method, params)
+                if method == "notifications/subscriptions/acknowledged":
+                    return  # the stream's own bookkeeping, not an event
         if self.on_notification is not None:
             self._background(self.on_notification(method, msgspec.json.decode(raw) if present else None))
 
@@ -1008,6 +1020,70 @@ class Client:
             self.modern_version is None
         ):  # a modern server asks for the roots with each request that needs them
             await self.notify("notifications/roots/list_changed")
+
+    async def listen(
+        self,
+        *,
+        tools: bool = False,
+        prompts: bool = False,
+        resources: bool = False,
+        resource_uris: Sequence[str] = (),
+    ) -> Subscription:
+        """Open a subscriptions/listen stream (MCP 2026-07-28) for the list changes and resource updates
+        asked for; returns once the server acknowledged it (`subscription.acknowledged`: what it honours).
+        Its notifications also reach `on_notification`. Legacy sessions use `subscribe()` instead."""
+        if self.modern_version is None:
+            raise rpc.McpError(
+                rpc.METHOD_NOT_FOUND,
+                "subscriptions/listen is part of MCP 2026-07-28; over a legacy session use subscribe()",
+            )
+        wanted: dict[str, Any] = {}
+        for field, on in (
+            ("toolsListChanged", tools),
+            ("promptsListChanged", prompts),
+            ("resourcesListChanged", resources),
+        ):
+            if on:
+                wanted[field] = True
+        if resource_uris:
+            wanted["resourceSubscriptions"] = list(resource_uris)
+        self._next_id += 1
+        request_id = self._next_id
+        params = {"notifications": wanted, "_meta": dict(self._meta)}
+        future: asyncio.Future[msgspec.Raw] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+
+        async def close() -> None:
+            self._pending.pop(request_id, None)
+            self._subscriptions.pop(request_id, None)
+            if not future.done():
+                future.cancel()
+            if self._http:
+                cast(Any, self.transport).abandon(request_id)  # closing the stream ends it
+            else:
+                reason = "subscription closed by the client"
+                await self.notify("notifications/cancelled", {"requestId": request_id, "reason": reason})
+
+        subscription = self._subscriptions[request_id] = Subscription(request_id, close)
+
+        def ended(done: asyncio.Future[msgspec.Raw]) -> None:
+            self._subscriptions.pop(request_id, None)
+            if not done.cancelled():
+                subscription.ended(done.exception())
+
+        future.add_done_callback(ended)
+        message = rpc.request_message(request_id, "subscriptions/listen", params)
+        try:
+            if self._http:
+                headers = {"Mcp-Method": "subscriptions/listen"}
+                await cast(Any, self.transport).send(message, headers)
+            else:
+                await self.transport.send(message)
+            await subscription.until_acknowledged(self.timeout)
+        except BaseException:
+            await subscription.close()
+            raise
+        return subscription
 
     def _modern_only_refuses(self, method: str, instead: str) -> None:
         if self.modern_version is not None:
