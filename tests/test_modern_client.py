@@ -113,37 +113,52 @@ async def test_methods_the_modern_revision_removed_are_refused_here() -> None:
             await client.start_tool_task("test_tool_with_task", {})
 
 
+async def _started(client: Client, kind: str) -> None:
+    for _ in range(300):
+        if kind in ((await client.call_tool("holds_started", {})).structured_content or {})["result"]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the held call never started")
+
+
+async def _cancellations(client: Client) -> Any:
+    for _ in range(150):
+        seen = (await client.call_tool("cancellations", {})).structured_content
+        if seen and seen["result"]:
+            return seen
+        await asyncio.sleep(0.1)
+    return seen
+
+
 @pytest.mark.parametrize("stream", [False, True])
-async def test_a_timeout_closes_the_stream_and_the_server_cancels(stream: bool) -> None:
-    """Over HTTP the client's timeout closes the request's connection (JSON) or its SSE stream: the
-    server takes that as the cancellation (cancellation.mdx)."""
+async def test_cancelling_closes_the_stream_and_the_server_cancels(stream: bool) -> None:
+    """Over HTTP, cancelling a waiting call closes the request's connection (a JSON answer) or its SSE
+    stream: the server takes that as the cancellation (cancellation.mdx). A timeout takes the same path."""
     server = RunningServer(app=CANCELS)
     try:
         async with Client(server.url, protocol_version=MODERN, timeout=20) as client:
             # With a progress token the tool's first progress turns its answer into an SSE stream.
             progress = (lambda done, total, message: None) if stream else None
-            with pytest.raises(TimeoutError):
-                await client.call_tool("hold", {"stream": stream}, timeout=1.0, progress=progress)
-            for _ in range(50):
-                seen = (await client.call_tool("cancellations", {})).structured_content
-                if seen:
-                    break
-                await asyncio.sleep(0.1)
-        assert seen == {"result": ["stream" if stream else "json"]}
+            call = asyncio.ensure_future(client.call_tool("hold", {"stream": stream}, progress=progress))
+            await _started(client, "stream" if stream else "json")
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            assert await _cancellations(client) == {"result": ["stream" if stream else "json"]}
+            with pytest.raises(TimeoutError):  # a timeout: the caller gets TimeoutError
+                await client.call_tool("hold", {"stream": stream}, timeout=0.5)
     finally:
         server.stop()
 
 
-async def test_a_timeout_over_stdio_sends_notifications_cancelled() -> None:
+async def test_cancelling_over_stdio_sends_notifications_cancelled() -> None:
     async with Client(serve_command("--stdio", app=CANCELS), protocol_version=MODERN, timeout=20) as client:
-        with pytest.raises(TimeoutError):
-            await client.call_tool("hold", {"stream": False}, timeout=1.0)
-        for _ in range(50):
-            seen = (await client.call_tool("cancellations", {})).structured_content
-            if seen:
-                break
-            await asyncio.sleep(0.1)
-    assert seen == {"result": ["json"]}
+        call = asyncio.ensure_future(client.call_tool("hold", {"stream": False}))
+        await _started(client, "json")
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        assert await _cancellations(client) == {"result": ["json"]}
 
 
 async def test_listen_receives_what_it_asked_for_and_close_ends_it(target: Any) -> None:

@@ -85,7 +85,7 @@ class ServerEnd:
             return
         self.closed = self.out.closed = True
         self.server.hub.detach(self.session)
-        pending = [ctx.task for ctx in self.session.inflight.values() if ctx.task is not None]
+        pending = [ctx._task for ctx in self.session.inflight.values() if ctx._task is not None]
         for task in pending:
             task.cancel()
         if pending:

@@ -238,7 +238,7 @@ async def serve_stdio(
             read_transport.pause_reading()  # stopping on a signal: no new requests
         # Handlers already running have the grace period to finish and write their answers; the rest are
         # cancelled (a sync handler's thread runs on: GracePeriod.finish ends the process without it).
-        pending = [ctx.task for ctx in session.inflight.values() if ctx.task is not None]
+        pending = [ctx._task for ctx in session.inflight.values() if ctx._task is not None]
         if pending:
             _, unfinished = await asyncio.wait(pending, timeout=grace.remaining())
             for task in unfinished:

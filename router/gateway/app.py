@@ -263,8 +263,8 @@ class Gateway(Server):
 
     async def _forward(self, arguments: dict[str, Any], ctx: Context) -> Any:
         """The handler of every forwarded tool: the upstream's result, its resource URIs prefixed."""
-        assert ctx.call is not None
-        name = ctx.call.message.params.name
+        assert ctx._call is not None
+        name = ctx._call.message.params.name
         origin = self._origin.get(("tools", name))
         if origin is None:  # removed by its upstream's list_changed while this call was on its way
             raise ToolError(f"tool {name!r} is no longer offered by its upstream server")
@@ -319,7 +319,7 @@ class Gateway(Server):
         result = await self._ask(upstream, "prompts/get", forwarded, ctx)
         if isinstance(result, dict):
             prefix_prompt_uris(upstream.name, result.get("messages"))
-        revision = ctx.session.revision
+        revision = ctx._session.revision
         return result if revision.has_everything else downgrade.prompt_result(result, revision)
 
     def _complete(self, ctx: Context, params: t.CompleteRequestParams) -> Any:
@@ -364,14 +364,14 @@ class Gateway(Server):
         if original not in subscribed and _subscribable(upstream):
             await self._ask(upstream, "resources/subscribe", {"uri": original}, ctx)
             subscribed.add(original)
-        if params.uri not in ctx.session.state.subscriptions:
-            ctx.session.state.subscriptions.append(params.uri)
+        if params.uri not in ctx._session.state.subscriptions:
+            ctx._session.state.subscriptions.append(params.uri)
         return {}
 
     def _unsubscribe(self, ctx: Context, params: t.UnsubscribeRequestParams) -> dict[str, Any]:
         # The upstream subscription stays: other sessions of this process may hold the same one.
-        if params.uri in ctx.session.state.subscriptions:
-            ctx.session.state.subscriptions.remove(params.uri)
+        if params.uri in ctx._session.state.subscriptions:
+            ctx._session.state.subscriptions.remove(params.uri)
         return {}
 
     # -- what the upstreams tell ---------------------------------------------------------------------------

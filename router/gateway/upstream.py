@@ -369,7 +369,7 @@ async def _relay(upstream: Upstream, method: str, params: dict[str, Any] | None)
 
 def _undeclared(ctx: Context, method: str, params: dict[str, Any]) -> str | None:
     """Why the downstream client cannot take this request (a capability it did not declare), or None."""
-    state = ctx.session.state
+    state = ctx._session.state
     if method == "roots/list" and not state.client_supports("roots"):
         return "the gateway's client did not declare the 'roots' capability"
     if method == "sampling/createMessage":

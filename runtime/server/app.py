@@ -386,7 +386,7 @@ class Server:
             kwargs[handler.signature.context_param] = ctx
         if handler.is_async:
             return handler.fn(**kwargs)
-        return ctx.loop.run_in_executor(self.executor, functools.partial(handler.fn, **kwargs))
+        return ctx._loop.run_in_executor(self.executor, functools.partial(handler.fn, **kwargs))
 
     def shutdown(self) -> None:
         self.tasks.close()  # before the transport closes the stores
@@ -401,22 +401,22 @@ class Server:
     # -- method handlers -----------------------------------------------------------------------------------
 
     def _list_tools(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
-        return self.lists.page("tools", ctx.session.revision, params.cursor if params else None)
+        return self.lists.page("tools", ctx._session.revision, params.cursor if params else None)
 
     def _list_resources(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
-        return self.lists.page("resources", ctx.session.revision, params.cursor if params else None)
+        return self.lists.page("resources", ctx._session.revision, params.cursor if params else None)
 
     def _list_templates(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
-        return self.lists.page("templates", ctx.session.revision, params.cursor if params else None)
+        return self.lists.page("templates", ctx._session.revision, params.cursor if params else None)
 
     def _list_prompts(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
-        return self.lists.page("prompts", ctx.session.revision, params.cursor if params else None)
+        return self.lists.page("prompts", ctx._session.revision, params.cursor if params else None)
 
     def _call_tool(self, ctx: Context, params: t.CallToolRequestParams) -> Any:
         tool = self._tools.get(params.name)
         if tool is None:
             raise McpError(rpc.INVALID_PARAMS, f"Unknown tool: {params.name}", {"name": params.name})
-        revision = ctx.session.revision
+        revision = ctx._session.revision
         convert = tool.results[revision.version]  # the result as the session's revision has it
         if tool.plain and params.task is None:  # the hot path; the general one below does the same
             try:
@@ -456,13 +456,13 @@ class Server:
             return tool.invalid_arguments(exc)
         # A revision without tasks knows no `task` field: the call runs as a plain one.
         as_task = (
-            params.task is not None and revision.has_tasks and "tasks" in ctx.session.profile.capabilities
+            params.task is not None and revision.has_tasks and "tasks" in ctx._session.profile.capabilities
         )
         if as_task:
-            record = self.tasks.create(methods.owner(ctx.session), params.task.ttl)  # type: ignore[union-attr]
-            channel = TaskChannel(self.hub, ctx.session, record.task_id)
-            ctx = Context(self, ctx.session, ctx.call, channel, ctx.loop)
-            ctx.task_id = record.task_id
+            record = self.tasks.create(methods.owner(ctx._session), params.task.ttl)  # type: ignore[union-attr]
+            channel = TaskChannel(self.hub, ctx._session, record.task_id)
+            ctx = Context(self, ctx._session, ctx._call, channel, ctx._loop)
+            ctx._task_id = record.task_id
         if store is not None and tool.semantic_cache is not None and self.semantic is not None:
             # After an exact miss and with valid arguments only: an earlier call that means the same.
             return self._semantic_tool_result(ctx, tool, kwargs, arguments, store, revision)
@@ -479,7 +479,7 @@ class Server:
             kwargs[tool.signature.context_param] = ctx
         if tool.is_async:
             return tool.fn(**kwargs)
-        return ctx.loop.run_in_executor(self.executor, functools.partial(tool.fn, **kwargs))
+        return ctx._loop.run_in_executor(self.executor, functools.partial(tool.fn, **kwargs))
 
     async def _semantic_tool_result(
         self,

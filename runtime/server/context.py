@@ -56,59 +56,85 @@ class Context(msgspec.Struct, eq=False):
     """What a handler receives (declare a parameter of this type): the request, its session, and senders
     for progress, logs and requests to the client. A Struct so that it is built in C, once per request."""
 
-    server: Server
-    session: ServerSession
-    call: Call | None
-    out: Outbound
-    loop: asyncio.AbstractEventLoop
-    task: asyncio.Future[Any] | None = None
-    cancelled: bool = False
-    task_id: str | None = None  # set when this call runs as a task
+    # Private: the runtime's own view of the request (read the public properties below).
+    _server: Server
+    _session: ServerSession
+    _call: Call | None
+    _out: Outbound
+    _loop: asyncio.AbstractEventLoop
+    _task: asyncio.Future[Any] | None = None
+    _cancelled: bool = False
+    _task_id: str | None = None  # set when this call runs as a task
     _thread: int = msgspec.field(default_factory=threading.get_ident)
     _last_progress: float | None = None
     _progress_at: float = 0.0  # loop.time() of the last progress sent
     # Modern multi round-trip requests: how many requests to the client this run made (their default keys),
     # and the ones this round must ask for.
     _inputs_asked: int = 0
-    input_requests: dict[str, Any] | None = None
-    detached: bool = False  # the request was answered with a CreateTaskResult; this handler is the task
+    _input_requests: dict[str, Any] | None = None
+    _detached: bool = False  # the request was answered with a CreateTaskResult; this handler is the task
     _scope: Any = None  # the request's timeout, lifted when the handler becomes a task
 
     # -- about the request and session ---------------------------------------------------------------------
 
     @property
+    def server(self) -> Server:
+        """The `Server` serving this request (for `resource_updated`, `session_context`, ...)."""
+        return self._server
+
+    @property
+    def session(self) -> ServerSession:
+        """An opaque handle of the session (for `server.session_context`); its fields are the runtime's."""
+        return self._session
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop serving the request (a sync handler runs in a thread beside it)."""
+        return self._loop
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the client cancelled this request (see `check_cancelled`)."""
+        return self._cancelled
+
+    @property
+    def task_id(self) -> str | None:
+        """The task this call runs as, if it does (2025-11-25 task-augmented calls, the tasks extension)."""
+        return self._task_id
+
+    @property
     def request_id(self) -> int | str | None:
         """The id of the request being handled (None in a session hook such as on_roots_changed)."""
-        return self.call.id if self.call is not None else None
+        return self._call.id if self._call is not None else None
 
     @property
     def session_id(self) -> str:
-        return self.session.state.session_id
+        return self._session.state.session_id
 
     @property
     def protocol_version(self) -> str:
-        return self.session.state.protocol_version
+        return self._session.state.protocol_version
 
     @property
     def client_info(self) -> dict[str, Any] | None:
-        return self.session.state.client_info
+        return self._session.state.client_info
 
     @property
     def client_capabilities(self) -> dict[str, Any]:
-        return self.session.state.client_capabilities
+        return self._session.state.client_capabilities
 
     @property
     def round_state(self) -> dict[str, Any]:
         """Values a handler keeps across the rounds of one modern multi round-trip request (sealed into its
         requestState, given back on the retry). Empty on the first round and over legacy sessions."""
-        values = getattr(self.session, "round_values", None)
+        values = getattr(self._session, "round_values", None)
         return values if values is not None else {}
 
     @property
     def meta(self) -> dict[str, Any] | None:
-        if self.call is None:
+        if self._call is None:
             return None
-        params = self.call.message.params
+        params = self._call.message.params
         return getattr(params, "meta", None) if params is not None else None
 
     @property
@@ -120,35 +146,35 @@ class Context(msgspec.Struct, eq=False):
 
     def check_cancelled(self) -> None:
         """For long sync handlers (which run in threads and cannot be interrupted): stop if cancelled."""
-        if self.cancelled:
+        if self._cancelled:
             raise RequestCancelled(f"request {self.request_id!r} was cancelled")
 
     def cancel(self) -> None:
-        self.cancelled = True
-        if self.task is not None:
-            self.task.cancel()
+        self._cancelled = True
+        if self._task is not None:
+            self._task.cancel()
 
     def close_sse_stream(self) -> None:
         """Over Streamable HTTP, close this request's SSE connection without ending its stream: the client
         reconnects after the `retry` delay and gets the rest with Last-Event-ID. No-op on other transports."""
-        close = getattr(self.out, "close_connection", None)
+        close = getattr(self._out, "close_connection", None)
         if close is not None:
             if threading.get_ident() == self._thread:
                 close()
             else:
-                self.loop.call_soon_threadsafe(close)
+                self._loop.call_soon_threadsafe(close)
 
     # -- sending -------------------------------------------------------------------------------------------
 
     def send_raw(self, data: bytes) -> None:
         """Send a message on this request's channel (for HTTP: its SSE stream)."""
         if threading.get_ident() == self._thread:
-            self.out.send(data)
+            self._out.send(data)
         else:
-            self.loop.call_soon_threadsafe(self.out.send, data)
+            self._loop.call_soon_threadsafe(self._out.send, data)
 
     def notify(self, method: str, params: Any = None) -> _Done:
-        if self.task_id is not None:
+        if self._task_id is not None:
             params = self._naming_task(params)
         self.send_raw(notification_message(method, params))
         return DONE
@@ -156,7 +182,7 @@ class Context(msgspec.Struct, eq=False):
     def _naming_task(self, params: dict[str, Any] | None) -> dict[str, Any]:
         """Inside a task, every message to the client names its task (tasks.mdx related-task `_meta`)."""
         params = dict(params or {})
-        params["_meta"] = {**(params.get("_meta") or {}), RELATED_TASK: {"taskId": self.task_id}}
+        params["_meta"] = {**(params.get("_meta") or {}), RELATED_TASK: {"taskId": self._task_id}}
         return params
 
     def report_progress(
@@ -164,16 +190,16 @@ class Context(msgspec.Struct, eq=False):
     ) -> _Done:
         """Send notifications/progress if the caller asked for progress; values must increase."""
         token = self.progress_token
-        if token is None or self.cancelled:
+        if token is None or self._cancelled:
             return DONE
         if self._last_progress is not None and progress <= self._last_progress:
             raise ValueError(f"progress must increase: {progress} after {self._last_progress}")
         self._last_progress = progress
-        self._progress_at = self.loop.time()
+        self._progress_at = self._loop.time()
         params: dict[str, Any] = {"progressToken": token, "progress": progress}
         if total is not None:
             params["total"] = total
-        if message is not None and self.session.revision.has_progress_message:
+        if message is not None and self._session.revision.has_progress_message:
             params["message"] = message
         return self.notify("notifications/progress", params)
 
@@ -181,7 +207,7 @@ class Context(msgspec.Struct, eq=False):
         """Send notifications/message if `level` is at or above the session's level (logging/setLevel)."""
         if level not in LOG_LEVELS:
             raise ValueError(f"unknown log level {level!r}; use one of {', '.join(LOG_LEVELS)}")
-        if not self.session.wants_log(level):
+        if not self._session.wants_log(level):
             return DONE
         params: dict[str, Any] = {"level": level, "data": data}
         if logger is not None:
@@ -221,9 +247,9 @@ class Context(msgspec.Struct, eq=False):
         client is told with notifications/cancelled. `as_task`: ask the client to run the request as a task
         (sampling and elicitation, when it declares tasks.requests for them), then wait for the task's
         result with tasks/result; the timeout covers the whole exchange."""
-        if not as_task or not self.session.revision.stateful:  # modern: no tasks in the core
+        if not as_task or not self._session.revision.stateful:  # modern: no tasks in the core
             return await self._request_client(method, params, timeout, key)
-        cr.require_task_support(self.session.state, method)
+        cr.require_task_support(self._session.state, method)
         task: dict[str, Any] = {} if task_ttl_ms is None else {"ttl": task_ttl_ms}
         deadline = timeout if timeout is not None else cr.DEFAULT_CLIENT_TIMEOUT
         async with asyncio.timeout(deadline):
@@ -239,24 +265,24 @@ class Context(msgspec.Struct, eq=False):
     async def _request_client(
         self, method: str, params: dict[str, Any] | None, timeout: float | None, key: str | None = None
     ) -> Any:
-        session = self.session
+        session = self._session
         if not session.revision.stateful:
             return await self._input(method, params, key)
         limit = timeout if timeout is not None else cr.DEFAULT_CLIENT_TIMEOUT
         if session.state.phase != OPERATING:
             # lifecycle.mdx: no requests to the client before it sent notifications/initialized. The wait
             # counts against the request's timeout.
-            started = self.loop.time()
+            started = self._loop.time()
             async with asyncio.timeout(limit):
-                await self.server.hub.until_initialized(session)
-            limit = max(0.0, limit - (self.loop.time() - started))
+                await self._server.hub.until_initialized(session)
+            limit = max(0.0, limit - (self._loop.time() - started))
         request_id = session.next_request_id()
-        future: asyncio.Future[Any] = self.loop.create_future()
+        future: asyncio.Future[Any] = self._loop.create_future()
         session.outstanding[request_id] = future
-        if self.task_id is not None:
+        if self._task_id is not None:
             # Inside a task: the request names its task, and the task waits for input meanwhile (tasks.mdx).
             params = self._naming_task(params)
-            self.server.tasks.set_status(self.task_id, "input_required")
+            self._server.tasks.set_status(self._task_id, "input_required")
         self.send_raw(request_message(request_id, method, params))
         try:
             async with asyncio.timeout(limit):
@@ -267,8 +293,8 @@ class Context(msgspec.Struct, eq=False):
             raise
         finally:
             session.outstanding.pop(request_id, None)
-            if self.task_id is not None:
-                self.server.tasks.set_status(self.task_id, "working")
+            if self._task_id is not None:
+                self._server.tasks.set_status(self._task_id, "working")
 
     async def start_task(self) -> None:
         """From here on, run as a task (the tasks extension of 2026-07-28, for a tool registered with
@@ -278,32 +304,34 @@ class Context(msgspec.Struct, eq=False):
         a legacy session or a request that does not declare the extension (the call stays a plain one)."""
         from runtime.server.task_extension import declared
 
-        if self.detached or self.task_id is not None or self.session.revision.stateful or not declared(self):
+        if self._detached or self._task_id is not None or self._session.revision.stateful:
+            return
+        if not declared(self):
             return
         await asyncio.sleep(0)  # the request's own asyncio task is known by now (eager tasks start before it)
         if self._scope is not None:
             self._scope.reschedule(None)
-        self.server.task_extension.detach(self)
+        self._server.task_extension.detach(self)
 
     async def _input(self, method: str, params: dict[str, Any] | None, key: str | None) -> Any:
         """A request to the client over the modern revision: its answer if this retry carries it, else the
         end of this round, asking for it (with every other request this run makes in the same step, so that
         `asyncio.gather(ctx.elicit(...), ctx.sample(...))` asks for both at once)."""
-        call = self.call
+        call = self._call
         if call is None or call.route.method not in INPUT_CAPABLE:
             where = "outside tools/call, prompts/get and resources/read"
             raise McpError(rpc.INTERNAL_ERROR, f"{method} cannot be asked for {where} in MCP 2026-07-28")
         self._inputs_asked += 1
         key = key or f"{method.partition('/')[0]}-{self._inputs_asked}"
-        if self.task_id is not None:  # a task of the tasks extension: it waits, and tasks/update answers
-            return await self.server.task_extension.ask(self, key, method, params)
-        answers: dict[str, Any] = self.session.inputs  # type: ignore[attr-defined]
+        if self._task_id is not None:  # a task of the tasks extension: it waits, and tasks/update answers
+            return await self._server.task_extension.ask(self, key, method, params)
+        answers: dict[str, Any] = self._session.inputs  # type: ignore[attr-defined]
         if key in answers:
-            self.session.used_inputs[key] = answers[key]  # type: ignore[attr-defined]
+            self._session.used_inputs[key] = answers[key]  # type: ignore[attr-defined]
             return answers[key]
-        if self.input_requests is None:
-            self.input_requests = {}
-        self.input_requests[key] = {"method": method, "params": params or {}}
+        if self._input_requests is None:
+            self._input_requests = {}
+        self._input_requests[key] = {"method": method, "params": params or {}}
         await asyncio.sleep(0)  # requests started in the same step register theirs
         raise InputRequired
 
@@ -311,7 +339,7 @@ class Context(msgspec.Struct, eq=False):
         try:
             return msgspec.convert(answer, kind)
         except msgspec.ValidationError as exc:
-            if self.session.revision.stateful:
+            if self._session.revision.stateful:
                 raise
             message = f"Invalid params: the input response to {method} is not valid: {exc}"
             raise McpError(rpc.INVALID_PARAMS, message) from None
@@ -337,7 +365,7 @@ class Context(msgspec.Struct, eq=False):
         message) or SamplingMessages; `tools`/`tool_choice` need the client's sampling.tools capability.
         `as_task`: the client runs it as a task (see `send_request`)."""
         params = cr.sampling_params(
-            self.session.state,
+            self._session.state,
             messages,
             max_tokens=max_tokens,
             system_prompt=system_prompt,
@@ -371,7 +399,7 @@ class Context(msgspec.Struct, eq=False):
         retry runs the handler again from its start, this time answering this call at once; `key` names the
         input request (default: "elicitation-<n>", n counting this run's requests to the client). So a
         handler should do nothing irreversible before the requests to the client it makes."""
-        params = cr.form_elicitation_params(self.session.state, message, schema)
+        params = cr.form_elicitation_params(self._session.state, message, schema)
         result = await self.send_request(
             "elicitation/create", params, timeout=timeout, as_task=as_task, key=key
         )
@@ -383,7 +411,7 @@ class Context(msgspec.Struct, eq=False):
         """Send the user to a URL (URL mode, e.g. an OAuth flow). Call `elicitation_complete` with the same
         id when the out-of-band interaction finishes."""
         elicitation_id = elicitation_id or secrets.token_urlsafe(16)
-        params = cr.url_elicitation_params(self.session.state, message, url, elicitation_id)
+        params = cr.url_elicitation_params(self._session.state, message, url, elicitation_id)
         result = await self.send_request("elicitation/create", params, timeout=timeout)
         return msgspec.convert(result, t.ElicitResult)
 
@@ -393,7 +421,7 @@ class Context(msgspec.Struct, eq=False):
 
     async def list_roots(self, *, timeout: float | None = None, key: str | None = None) -> list[t.Root]:
         """The client's roots (roots/list). `key`: see `elicit`."""
-        cr.require(self.session.state, "roots", what="roots/list")
+        cr.require(self._session.state, "roots", what="roots/list")
         result = await self._request_client("roots/list", None, timeout if timeout is not None else 30.0, key)
         return self._answer_as(result, t.ListRootsResult, "roots/list").roots
 

@@ -54,7 +54,7 @@ class Subscriptions:
 
     async def listen(self, ctx: Context, params: Any) -> None:
         wanted = params.notifications
-        capabilities = ctx.session.profile.capabilities
+        capabilities = ctx._session.profile.capabilities
         honoured: dict[str, Any] = {}
         lists = set()
         for kind, field in _LIST_FIELDS.items():

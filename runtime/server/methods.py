@@ -35,16 +35,16 @@ def owner(session: ServerSession) -> str:
 
 
 def get_task(server: Server, ctx: Context, params: t.GetTaskRequestParams) -> dict[str, Any]:
-    return server.tasks.owned(owner(ctx.session), params.task_id).wire()
+    return server.tasks.owned(owner(ctx._session), params.task_id).wire()
 
 
 def task_result(server: Server, ctx: Context, params: t.GetTaskPayloadRequestParams) -> Any:
     # The response's channel carries the task's messages while it is open (tasks.mdx "input_required").
-    return server.tasks.result(owner(ctx.session), params.task_id, ctx.out.send)
+    return server.tasks.result(owner(ctx._session), params.task_id, ctx._out.send)
 
 
 def list_tasks(server: Server, ctx: Context, params: t.PaginatedRequestParams | None) -> dict[str, Any]:
-    records = server.tasks.owned_by(owner(ctx.session))
+    records = server.tasks.owned_by(owner(ctx._session))
     cursor = params.cursor if params is not None else None
     chunk, next_cursor = page("tasks", records, cursor, server.page_size)
     result: dict[str, Any] = {"tasks": [record.wire() for record in chunk]}
@@ -54,7 +54,7 @@ def list_tasks(server: Server, ctx: Context, params: t.PaginatedRequestParams | 
 
 
 def cancel_task(server: Server, ctx: Context, params: t.CancelTaskRequestParams) -> dict[str, Any]:
-    return server.tasks.cancel(owner(ctx.session), params.task_id).wire()
+    return server.tasks.cancel(owner(ctx._session), params.task_id).wire()
 
 
 def read_resource(server: Server, ctx: Context, params: t.ReadResourceRequestParams) -> Any:
@@ -103,7 +103,7 @@ def get_prompt(server: Server, ctx: Context, params: t.GetPromptRequestParams) -
     except msgspec.ValidationError as exc:
         raise McpError(rpc.INVALID_PARAMS, f"Invalid arguments for prompt {spec.name!r}: {exc}") from None
     convert = functools.partial(content.prompt_messages, spec.description)
-    revision = ctx.session.revision
+    revision = ctx._session.revision
     if not revision.has_everything:
         convert = functools.partial(_shaped_prompt, convert, revision)
     return server._answer(ctx, spec.handler, kwargs, convert)
@@ -135,25 +135,25 @@ def ping(ctx: Context, params: Any) -> bytes:
 
 
 def discover(ctx: Context, params: Any) -> bytes:
-    return ctx.session.profile.discover_result()
+    return ctx._session.profile.discover_result()
 
 
 def set_level(ctx: Context, params: t.SetLevelRequestParams) -> bytes:
     if params.level not in LOG_LEVELS:
         raise McpError(rpc.INVALID_PARAMS, f"Invalid log level: {params.level}")
-    ctx.session.set_log_level(params.level)
+    ctx._session.set_log_level(params.level)
     return b"{}"
 
 
 def subscribe(ctx: Context, params: t.SubscribeRequestParams) -> bytes:
-    subscriptions = ctx.session.state.subscriptions
+    subscriptions = ctx._session.state.subscriptions
     if params.uri not in subscriptions:
         subscriptions.append(params.uri)
     return b"{}"
 
 
 def unsubscribe(ctx: Context, params: t.UnsubscribeRequestParams) -> bytes:
-    subscriptions = ctx.session.state.subscriptions
+    subscriptions = ctx._session.state.subscriptions
     if params.uri in subscriptions:
         subscriptions.remove(params.uri)
     return b"{}"

@@ -112,7 +112,7 @@ class Runner:
                     return
             inflight[call.id] = ctx
             coro = self._finish(session, ctx, call, result)
-            ctx.task = (
+            ctx._task = (
                 asyncio.Task(coro, loop=self.loop, eager_start=True)  # type: ignore[call-arg]
                 if EAGER_TASKS
                 else self.loop.create_task(coro)
@@ -133,10 +133,10 @@ class Runner:
         except asyncio.CancelledError:
             session.inflight.pop(call.id, None)
             # No response to a cancelled request (cancellation.mdx); the channel is released.
-            ctx.out.finish(None)
+            ctx._out.finish(None)
             return
         except InputRequired:  # a modern request's round ends, asking the client (mrtr.mdx)
-            ctx.out.finish(session.input_required(call, ctx.input_requests))  # type: ignore[attr-defined]
+            ctx._out.finish(session.input_required(call, ctx._input_requests))  # type: ignore[attr-defined]
             return
         except TimeoutError as exc:
             if timeout is None:  # the handler's own timeout, not the request's
@@ -149,12 +149,12 @@ class Runner:
             error = internal_error(call.route.method, exc)
         else:
             error = None
-        if ctx.detached:  # it became a task (ctx.start_task): its outcome is the task's
+        if ctx._detached:  # it became a task (ctx.start_task): its outcome is the task's
             self.server.task_extension.settled(ctx, None if error is not None else result, error)
             return
         if ctx._last_progress is not None:
             await _after_progress(ctx)
-        ctx.out.finish(session.result(call, result) if error is None else session.error(call, error))
+        ctx._out.finish(session.result(call, result) if error is None else session.error(call, error))
 
     def _cancel(self, session: ServerSession, action: Cancel) -> None:
         if action.handle is None:
@@ -207,7 +207,7 @@ async def _after_progress(ctx: Context) -> None:
     """Let a progress notification sent just before the response leave well before it, on a channel that
     asks for that (`progress_gap`: stdio, for clients that drop a progress read together with the response;
     see workers/stdio.py)."""
-    wait = ctx._progress_at + getattr(ctx.out, "progress_gap", 0.0) - ctx.loop.time()
+    wait = ctx._progress_at + getattr(ctx._out, "progress_gap", 0.0) - ctx._loop.time()
     if wait > 0:
         with contextlib.suppress(asyncio.CancelledError):  # cancelled now: the answer is ready anyway
             await asyncio.sleep(wait)

@@ -43,7 +43,7 @@ def declared(ctx: Context) -> bool:
 
 
 def _owner(ctx: Context) -> str:
-    return "ext:" + getattr(ctx.session, "principal", "")
+    return "ext:" + getattr(ctx._session, "principal", "")
 
 
 class TaskExtension:
@@ -85,8 +85,8 @@ class TaskExtension:
             return tool.invalid_arguments(exc)
         record = server.tasks.create(_owner(ctx), None)
         # A task's progress and logs have no response stream to go on: tasks/get is polled.
-        task_ctx = msgspec.structs.replace(ctx, task_id=record.task_id, out=_Nowhere(), task=None)
-        convert = tool.results[ctx.session.revision.version]
+        task_ctx = msgspec.structs.replace(ctx, _task_id=record.task_id, _out=_Nowhere(), _task=None)
+        convert = tool.results[ctx._session.revision.version]
         work = Then(server._start_tool(task_ctx, tool, kwargs), convert, tool.error_result)
         server.tasks.start(record, work, tool_errors_fail=False)
         return {"resultType": "task", **_task(record)}
@@ -96,18 +96,18 @@ class TaskExtension:
         task's body (the runner records its outcome in the task, see `settled`)."""
         server = self.server
         record = server.tasks.create(_owner(ctx), None)
-        call = ctx.call
+        call = ctx._call
         assert call is not None
-        ctx.out.finish(ctx.session.result(call, {"resultType": "task", **_task(record)}))
-        ctx.task_id = record.task_id
-        ctx.detached = True
-        ctx.out = _Nowhere()
-        if ctx.task is not None:
-            server.tasks.adopt(record.task_id, ctx.task)
+        ctx._out.finish(ctx._session.result(call, {"resultType": "task", **_task(record)}))
+        ctx._task_id = record.task_id
+        ctx._detached = True
+        ctx._out = _Nowhere()
+        if ctx._task is not None:
+            server.tasks.adopt(record.task_id, ctx._task)
 
     def settled(self, ctx: Context, result: Any, error: rpc.McpError | None) -> None:
         """How a detached handler ended, recorded in its task (a tool's isError result completes it)."""
-        task_id = ctx.task_id
+        task_id = ctx._task_id
         assert task_id is not None
         runner = self.server.tasks
         if error is not None:
@@ -122,7 +122,7 @@ class TaskExtension:
     async def ask(self, ctx: Context, key: str, method: str, params: dict[str, Any] | None) -> Any:
         """A running task's request to the client: stored in its record (tasks/get shows it) until a
         tasks/update answers it."""
-        task_id = ctx.task_id
+        task_id = ctx._task_id
         assert task_id is not None
         runner = self.server.tasks
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()

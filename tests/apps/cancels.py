@@ -9,11 +9,13 @@ from runtime import Context, Server
 
 server = Server("cancels", "1.0.0")
 cancelled: list[str] = []
+started: list[str] = []
 
 
 @server.tool()
 async def hold(stream: bool, ctx: Context) -> str:
     """Waits a minute; with `stream`, sends a progress first, so its answer is an SSE stream."""
+    started.append("stream" if stream else "json")
     if stream:
         await ctx.report_progress(0, 1, "holding")
         await ctx.info("holding")
@@ -28,3 +30,8 @@ async def hold(stream: bool, ctx: Context) -> str:
 @server.tool()
 def cancellations() -> list[str]:
     return cancelled
+
+
+@server.tool()
+def holds_started() -> list[str]:
+    return started

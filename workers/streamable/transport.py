@@ -23,6 +23,7 @@ from runtime.protocol import scan
 from runtime.protocol.core import Reply, ServerSession, StandaloneSession
 from runtime.protocol.state import INITIALIZING
 from runtime.protocol.versions import HTTP_DEFAULT_VERSION, MODERN, SUPPORTED_VERSIONS
+from runtime.server.context import Context
 from runtime.server.runner import Runner
 from runtime.stores.sessions import SessionStore
 from workers.streamable import modern
@@ -642,7 +643,8 @@ class StreamableHttp:
         if session is not None:
             self.server.hub.detach(session)
             for request_id, handle in list(session.inflight.items()):
-                out = getattr(handle, "out", None)  # a Context's channel (a quick call's handle is its task)
+                # A Context's channel (a quick call's handle is its asyncio task, which has none).
+                out = handle._out if isinstance(handle, Context) else None
                 if type(out) is PostOutbound:
                     out.request_id = request_id  # for its 404
                 handle.cancel()
