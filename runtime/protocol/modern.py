@@ -129,6 +129,41 @@ def error_status(data: bytes) -> int:
     return 200
 
 
+def result_envelope(profile: ServerProfile, method: str, body: bytes) -> bytes:
+    """A result as the modern revision has it: `resultType`, the server's identity, cache hints."""
+    if body.find(b'"_meta"') >= 0:  # the result has its own _meta somewhere: merge exactly
+        decoded = rpc.decode_any(body)
+        if isinstance(decoded, dict):
+            decoded.setdefault("resultType", "complete")
+            meta = decoded.get("_meta")
+            if isinstance(meta, dict):
+                meta.setdefault(META_SERVER, profile.server_info)
+            else:
+                decoded["_meta"] = {META_SERVER: profile.server_info}
+            if method in CACHEABLE:
+                decoded.setdefault("ttlMs", profile.list_ttl_ms)
+                decoded.setdefault("cacheScope", "public")
+            return rpc.encode(decoded)
+    parts = [profile.modern_meta]
+    if body.find(b'"resultType"') < 0:
+        parts.append(b'"resultType":"complete"')
+    if method in CACHEABLE and body.find(b'"ttlMs"') < 0:
+        parts.append(profile.cache_hint)
+    rest = body[1:].lstrip()
+    if rest != b"}":
+        parts.append(rest[:-1] if rest.endswith(b"}") else rest)
+    return b"{" + b",".join(parts) + b"}"
+
+
+def error_response(request_id: rpc.RequestId, exc: rpc.McpError) -> bytes:
+    """The error response to a modern request whose handler raised `exc`."""
+    if exc.code == rpc.RESOURCE_NOT_FOUND:  # renumbered in 2026-07-28 (basic/index.mdx "Error Codes")
+        return rpc.error_message(request_id, rpc.INVALID_PARAMS, exc.message, exc.data)
+    if exc.code == rpc.URL_ELICITATION_REQUIRED:  # 2025-11-25 only: the modern way is an input request
+        return rpc.error_message(request_id, rpc.INVALID_PARAMS, exc.message, exc.data)
+    return rpc.error_from_exception(request_id, exc)
+
+
 class ModernSession(ServerSession):
     """One modern request's session. `principal` names the caller a sealed requestState is bound to (the
     authenticated subject once authorization is on; "" without it)."""
@@ -277,30 +312,7 @@ class ModernSession(ServerSession):
         return rpc.result_message(call.id_json, self.envelope(call.route.method, body))
 
     def envelope(self, method: str, body: bytes) -> bytes:
-        """A result as the modern revision has it: `resultType`, the server's identity, cache hints."""
-        profile = self.profile
-        if body.find(b'"_meta"') >= 0:  # the result has its own _meta somewhere: merge exactly
-            decoded = rpc.decode_any(body)
-            if isinstance(decoded, dict):
-                decoded.setdefault("resultType", "complete")
-                meta = decoded.get("_meta")
-                if isinstance(meta, dict):
-                    meta.setdefault(META_SERVER, profile.server_info)
-                else:
-                    decoded["_meta"] = {META_SERVER: profile.server_info}
-                if method in CACHEABLE:
-                    decoded.setdefault("ttlMs", profile.list_ttl_ms)
-                    decoded.setdefault("cacheScope", "public")
-                return rpc.encode(decoded)
-        parts = [profile.modern_meta]
-        if body.find(b'"resultType"') < 0:
-            parts.append(b'"resultType":"complete"')
-        if method in CACHEABLE and body.find(b'"ttlMs"') < 0:
-            parts.append(profile.cache_hint)
-        rest = body[1:].lstrip()
-        if rest != b"}":
-            parts.append(rest[:-1] if rest.endswith(b"}") else rest)
-        return b"{" + b",".join(parts) + b"}"
+        return result_envelope(self.profile, method, body)
 
     def input_required(self, call: Call, requests: dict[str, Any] | None) -> bytes:
         """The InputRequiredResult that ends this round (mrtr.mdx): what the handler asks for, and the sealed
@@ -321,11 +333,7 @@ class ModernSession(ServerSession):
 
     def error(self, call: Call, exc: rpc.McpError) -> bytes:
         self.inflight.pop(call.id, None)
-        if exc.code == rpc.RESOURCE_NOT_FOUND:  # renumbered in 2026-07-28 (basic/index.mdx "Error Codes")
-            return rpc.error_message(call.id, rpc.INVALID_PARAMS, exc.message, exc.data)
-        if exc.code == rpc.URL_ELICITATION_REQUIRED:  # 2025-11-25 only: the modern way is an input request
-            return rpc.error_message(call.id, rpc.INVALID_PARAMS, exc.message, exc.data)
-        return rpc.error_from_exception(call.id, exc)
+        return error_response(call.id, exc)
 
     def wants_log(self, level: str) -> bool:
         return LOG_LEVELS.get(level, 0) >= self.state.log_level

@@ -9,19 +9,23 @@ that stream cancels the request. GET and DELETE are 405.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
 
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol.modern import ModernSession, error_status, supported_error
 from runtime.protocol.versions import MODERN
+from runtime.server import quick
 
 if TYPE_CHECKING:
     from runtime.protocol.core import Action
     from runtime.server.app import Server
     from runtime.server.runner import Runner
+    from runtime.server.tools import ToolSpec
     from workers.httpd.protocol import Responder, ResponseStream
     from workers.httpd.types import HttpRequest
 
@@ -101,10 +105,19 @@ class ModernOutbound:
 
 def serve_post(server: Server, runner: Runner, request: HttpRequest, responder: Responder) -> None:
     """A POST of the modern revision (its Content-Type and Accept were checked)."""
+    body = request.body
+    plain = quick.modern_call(server, body)  # a plain tool's call: no session, no Context (quick.py)
+    if plain is not None and headers_match(request.headers, *plain):
+        answer = quick.run_modern(server, *plain)
+        if isinstance(answer, bytes):
+            respond(responder, answer)
+        else:
+            task = asyncio.get_running_loop().create_task(_answer_later(answer, responder))
+            responder.on_lost = _canceller(task)  # the client went away: the call is cancelled
+        return
     session = ModernSession(server.profile)
     out = ModernOutbound(session, responder)
     responder.on_lost = out.lost  # the client went away before the answer: the request is cancelled
-    body = request.body
     try:
         raw = rpc.decode_any(body)
     except Exception:
@@ -116,6 +129,28 @@ def serve_post(server: Server, runner: Runner, request: HttpRequest, responder: 
         return
     action: Action = session.classify(raw) if rpc.valid_utf8(body) else session.receive(body)
     runner.act(session, action, out)
+
+
+def respond(responder: Responder, data: bytes) -> None:
+    """A response as JSON, with the status the modern revision gives it (`error_status`)."""
+    status = error_status(data)
+    if status == 200:
+        responder.respond_json(data)
+    else:
+        responder.respond(status, [JSON], data)
+
+
+async def _answer_later(work: quick.Awaiting, responder: Responder) -> None:
+    data = await work.finish()
+    if data is not None:  # None: cancelled, the connection is gone
+        respond(responder, data)
+
+
+def _canceller(task: asyncio.Task[None]) -> Callable[[], None]:
+    def cancel() -> None:
+        task.cancel()
+
+    return cancel
 
 
 def refuse_version(request: HttpRequest, responder: Responder, requested: str) -> None:
@@ -136,6 +171,42 @@ def refuse_method(responder: Responder) -> None:
 
 
 # -- the headers that mirror the body -------------------------------------------------------------------
+
+
+def headers_match(headers: dict[str, bytes], call: quick.ModernCall, tool: ToolSpec) -> bool:
+    """True when the headers of a plain tool call are exactly what `_check` accepts, compared as they came;
+    anything else (whitespace, the Base64 form, a mismatch) is for `check_headers` to judge."""
+    if headers.get("mcp-method") != b"tools/call":
+        return False
+    name = call.params.name
+    literal = _LITERALS.get(name)
+    if literal is None:
+        literal = _literal(name)
+        if len(_LITERALS) < 1024:
+            _LITERALS[name] = literal
+    if literal is False or headers.get("mcp-name") != literal:
+        return False
+    if not tool.header_params:
+        return True
+    arguments = call.params.arguments
+    try:
+        _check_params(tool.header_params, headers, arguments if arguments is not None else {})
+    except HeaderMismatch:
+        return False
+    return True
+
+
+# Header values, by the name they carry, for the names a header carries as they are (or False).
+_LITERALS: dict[str, bytes | Literal[False]] = {}
+_PLAIN_VALUE = re.compile(r"[\x21-\x7e](?:[\t\x20-\x7e]*[\x21-\x7e])?")
+
+
+def _literal(value: str) -> bytes | Literal[False]:
+    """The header value that carries `value` as it is: printable ASCII, nothing to strip, not the Base64
+    form (False otherwise: such values are compared by `_check`)."""
+    if not _PLAIN_VALUE.fullmatch(value) or _SENTINEL.fullmatch(value):
+        return False
+    return value.encode("ascii")
 
 
 def check_headers(server: Server, headers: dict[str, bytes], raw: Any) -> bytes | None:
