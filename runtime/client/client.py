@@ -679,9 +679,7 @@ class Client:
                 raw = await future
         except (TimeoutError, asyncio.CancelledError) as exc:
             if method != "initialize":  # initialize must not be cancelled
-                reason = "timed out" if isinstance(exc, TimeoutError) else "cancelled by the client"
-                with contextlib.suppress(Exception):
-                    await self.notify("notifications/cancelled", {"requestId": request_id, "reason": reason})
+                await self._cancel_notice(request_id, exc)
             raise
         finally:
             self._pending.pop(request_id, None)
@@ -692,6 +690,12 @@ class Client:
         if result_type is None:
             return msgspec.json.decode(raw)
         return msgspec.json.decode(raw, type=result_type)
+
+    async def _cancel_notice(self, request_id: int | str, exc: BaseException) -> None:
+        """notifications/cancelled for a request given up on (cancellation.mdx); a failure to send is moot."""
+        reason = "timed out" if isinstance(exc, TimeoutError) else "cancelled by the client"
+        with contextlib.suppress(Exception):
+            await self.notify("notifications/cancelled", {"requestId": request_id, "reason": reason})
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         if self.modern_version is not None and self._http:
@@ -770,9 +774,7 @@ class Client:
             if self._http:
                 cast(Any, self.transport).abandon(request_id)  # closing the stream is the cancellation
             elif method != "server/discover":  # a probe a legacy server ignored is not cancelled
-                reason = "timed out" if isinstance(exc, TimeoutError) else "cancelled by the client"
-                with contextlib.suppress(Exception):
-                    await self.notify("notifications/cancelled", {"requestId": request_id, "reason": reason})
+                await self._cancel_notice(request_id, exc)
             raise
         finally:
             self._pending.pop(request_id, None)
