@@ -312,7 +312,7 @@ class Client:
                     return await self._fall_back(LATEST)
                 if error.code != rpc.UNSUPPORTED_PROTOCOL_VERSION:
                     raise error from None
-                choice = modern.retry_version(error, version, attempts)
+                choice = modern.retry_version(modern.listed_versions(error), version, attempts)
                 if choice is None:
                     raise rpc.McpError(
                         error.code, f"the server speaks no protocol version this client does: {error.data}"
@@ -325,11 +325,8 @@ class Client:
                 [v for v in supported if isinstance(v, str)] if isinstance(supported, list) else []
             )
             if self.supported_versions and version not in self.supported_versions:
-                refused = rpc.McpError(
-                    rpc.UNSUPPORTED_PROTOCOL_VERSION, "", {"supported": self.supported_versions}
-                )
                 attempts[version] = 2  # listed as unsupported by the server itself: not retried
-                choice = modern.retry_version(refused, version, attempts)
+                choice = modern.retry_version(self.supported_versions, version, attempts)
                 if choice is not None:
                     version = choice
                     continue
@@ -339,7 +336,13 @@ class Client:
         self.modern_version = self.protocol_version = version
         if self._http:
             cast(Any, self.transport).use_modern(version)
-        self._meta = modern.meta(version, self._modern_capabilities(), self.client_info, self.log_level)
+        self._refresh_meta()
+
+    def _refresh_meta(self) -> None:
+        """What rides on every modern request: computed once, again when the log level changes."""
+        assert self.modern_version is not None
+        capabilities = self._modern_capabilities()
+        self._meta = modern.meta(self.modern_version, capabilities, self.client_info, self.log_level)
 
     def _modern_capabilities(self) -> dict[str, Any]:
         """The capabilities as the modern revision has them: roots without listChanged (there is no
@@ -698,12 +701,24 @@ class Client:
             await self.notify("notifications/cancelled", {"requestId": request_id, "reason": reason})
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
-        if self.modern_version is not None and self._http:
-            await cast(Any, self.transport).send(
-                rpc.notification_message(method, params), {"Mcp-Method": method}
-            )
+        if self.modern_version is not None:
+            await self._post_modern(rpc.notification_message(method, params), {"Mcp-Method": method})
             return
         await self._send(rpc.notification_message(method, params))
+
+    async def _post_modern(self, message: bytes, headers: Mapping[str, str]) -> None:
+        """Send a modern message: over HTTP with the headers that mirror it, elsewhere as it is."""
+        if self._http:
+            await cast(Any, self.transport).send(message, headers)
+        else:
+            await self.transport.send(message)
+
+    async def _stop_modern(self, request_id: int, exc: BaseException) -> None:
+        """Give up on a modern request: close its stream (HTTP), else send notifications/cancelled."""
+        if self._http:
+            cast(Any, self.transport).abandon(request_id)
+        else:
+            await self._cancel_notice(request_id, exc)
 
     # -- the modern revision: one request, its envelope and its input rounds --------------------------------
 
@@ -762,19 +777,13 @@ class Client:
         self._pending[request_id] = future
         try:
             async with asyncio.timeout(timeout if timeout is not None else self.timeout):
-                if self._http:
-                    sent = modern.standard_headers(method, params)
-                    if headers:
-                        sent.update(headers)
-                    await cast(Any, self.transport).send(message, sent)
-                else:
-                    await self.transport.send(message)
+                await self._post_modern(
+                    message, {**modern.standard_headers(method, params), **(headers or {})}
+                )
                 return await future
         except (TimeoutError, asyncio.CancelledError) as exc:
-            if self._http:
-                cast(Any, self.transport).abandon(request_id)  # closing the stream is the cancellation
-            elif method != "server/discover":  # a probe a legacy server ignored is not cancelled
-                await self._cancel_notice(request_id, exc)
+            if self._http or method != "server/discover":  # a probe a legacy server ignored: let be
+                await self._stop_modern(request_id, exc)
             raise
         finally:
             self._pending.pop(request_id, None)
@@ -1009,9 +1018,7 @@ class Client:
         """logging/setLevel; over a modern revision the level rides in every request's `_meta` instead."""
         if self.modern_version is not None:
             self.log_level = level
-            self._meta = modern.meta(
-                self.modern_version, self._modern_capabilities(), self.client_info, level
-            )
+            self._refresh_meta()
             return
         await self.request("logging/setLevel", {"level": level})
 
@@ -1060,11 +1067,7 @@ class Client:
             self._subscriptions.pop(request_id, None)
             if not future.done():
                 future.cancel()
-            if self._http:
-                cast(Any, self.transport).abandon(request_id)  # closing the stream ends it
-            else:
-                reason = "subscription closed by the client"
-                await self.notify("notifications/cancelled", {"requestId": request_id, "reason": reason})
+            await self._stop_modern(request_id, asyncio.CancelledError())
 
         subscription = self._subscriptions[request_id] = Subscription(request_id, close)
 
@@ -1076,11 +1079,7 @@ class Client:
         future.add_done_callback(ended)
         message = rpc.request_message(request_id, "subscriptions/listen", params)
         try:
-            if self._http:
-                headers = {"Mcp-Method": "subscriptions/listen"}
-                await cast(Any, self.transport).send(message, headers)
-            else:
-                await self.transport.send(message)
+            await self._post_modern(message, {"Mcp-Method": "subscriptions/listen"})
             await subscription.until_acknowledged(self.timeout)
         except BaseException:
             await subscription.close()

@@ -156,14 +156,17 @@ def param_headers(marks: Iterable[HeaderMark], arguments: Mapping[str, Any] | No
     return headers
 
 
-def retry_version(error: rpc.McpError, refused: str, attempts: dict[str, int]) -> str | None:
-    """The version to retry with after UnsupportedProtocolVersionError: the best one both sides speak,
-    modern first, then legacy (the caller falls back to initialize for that). A version refused although
-    listed is tried once more (a server being upgraded behind a balancer), then given up; None: no version
-    is left."""
+def listed_versions(error: rpc.McpError) -> list[str]:
+    """The `supported` versions an UnsupportedProtocolVersionError lists."""
     data = error.data if isinstance(error.data, dict) else {}
     supported = data.get("supported")
-    listed = [v for v in supported if isinstance(v, str)] if isinstance(supported, list) else []
+    return [v for v in supported if isinstance(v, str)] if isinstance(supported, list) else []
+
+
+def retry_version(listed: list[str], refused: str, attempts: dict[str, int]) -> str | None:
+    """The version to retry with after `refused` was refused: the best one both sides speak, modern first,
+    then legacy (the caller falls back to initialize for that). A version refused although listed is tried
+    once more (a server being upgraded behind a balancer), then given up; None: no version is left."""
     for version in (*MODERN_VERSIONS, *LEGACY_VERSIONS):
         if version in listed and attempts.get(version, 0) < (2 if version == refused else 1):
             return version

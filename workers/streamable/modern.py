@@ -95,12 +95,10 @@ class ModernOutbound:
             self.responder.respond(202, [], b"")
             return
         status = self.session.status
-        if status == 200:
-            status = 400 if invalid else error_status(data)
-        if status == 200:
-            self.responder.respond_json(data)
+        if status == 200 and not invalid:
+            respond(self.responder, data)
         else:
-            self.responder.respond(status, [JSON], data)
+            self.responder.respond(400 if status == 200 else status, [JSON], data)
 
 
 def serve_post(server: Server, runner: Runner, request: HttpRequest, responder: Responder) -> None:
