@@ -16,9 +16,11 @@ import hashlib
 import json
 import os
 import secrets
+import select
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -26,7 +28,7 @@ import urllib.request
 from collections.abc import Iterator
 from email.message import Message
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -88,7 +90,9 @@ class AuthServer:
         self.port = port or free_port()
         self.issuer = ""
         self.client_jwk: dict[str, Any] = {}
-        self.process: subprocess.Popen[str] | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
+        self.last_stderr = ""
         self._opener = urllib.request.build_opener(_NoRedirect)
 
     @classmethod
@@ -103,33 +107,46 @@ class AuthServer:
 
     def start(self, timeout: float = 20.0) -> None:
         install()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
         self.process = subprocess.Popen(
             [_tool("node"), str(SCRIPT), str(self.port), json.dumps(self.config)],
             cwd=AUTHSERVER_DIR,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
+            stderr=self._stderr,
         )
         assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line:
-                code = self.process.wait()
-                raise RuntimeError(f"the authorization server exited ({code}) before it was ready")
+        output = b""
+        while b"\nISSUER " not in b"\n" + output or not output.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            ready = select.select([fd], [], [], max(remaining, 0))[0] if remaining > 0 else []
+            chunk = os.read(fd, 65536) if ready else b""
+            if not chunk:
+                why = "exited" if ready else "did not start in time"
+                errors = self.stderr()[-2000:]
+                self.stop()
+                raise RuntimeError(f"the authorization server {why}: {errors}")
+            output += chunk
+        for line in output.decode().splitlines():
             if line.startswith("CLIENT_JWK "):
                 self.client_jwk = json.loads(line[len("CLIENT_JWK ") :])
             elif line.startswith("ISSUER "):
                 self.issuer = line[len("ISSUER ") :].strip()
-                return
-        self.stop()
-        raise RuntimeError("the authorization server did not start in time")
+
+    def stderr(self) -> str:
+        """What the provider wrote on stderr (its warnings and errors)."""
+        if self._stderr is None or self._stderr.closed:
+            return self.last_stderr
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
 
     def stop(self) -> None:
         process, self.process = self.process, None
         if process is None:
             return
+        self.last_stderr = self.stderr()
         if process.poll() is None:
             process.terminate()
             try:
@@ -137,7 +154,7 @@ class AuthServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        for stream in (process.stdin, process.stdout):
+        for stream in (process.stdin, process.stdout, self._stderr):
             if stream is not None:
                 with contextlib.suppress(OSError):
                     stream.close()
@@ -155,7 +172,11 @@ class AuthServer:
         return self.issuer + path
 
     def _request(
-        self, method: str, url: str, form: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+        self,
+        method: str,
+        url: str,
+        form: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
         body: bytes | None = None,
     ) -> tuple[int, Message, bytes]:
         data = urllib.parse.urlencode(form).encode() if form is not None else body
@@ -166,7 +187,9 @@ class AuthServer:
         except urllib.error.HTTPError as error:
             return error.code, error.headers, error.read()
 
-    def _token_request(self, form: dict[str, str], client: str = "cc-basic", secret: str = "cc-secret") -> dict[str, Any]:
+    def _token_request(
+        self, form: dict[str, str], client: str = "cc-basic", secret: str = "cc-secret"
+    ) -> dict[str, Any]:
         headers: dict[str, str] = {}
         form = dict(form)
         if client in ("cc-post",):
@@ -194,8 +217,12 @@ class AuthServer:
 
         now = int(time.time())
         claims = {
-            "iss": "cc-jwt", "sub": "cc-jwt", "aud": self.issuer, "jti": secrets.token_urlsafe(12),
-            "iat": now, "exp": now + 60,
+            "iss": "cc-jwt",
+            "sub": "cc-jwt",
+            "aud": self.issuer,
+            "jti": secrets.token_urlsafe(12),
+            "iat": now,
+            "exp": now + 60,
         }
         return jwt.encode({"alg": "ES256", "kid": "cc-jwt-key"}, claims, ECKey.import_key(self.client_jwk))
 
@@ -208,7 +235,9 @@ class AuthServer:
         form.update({key: str(value) for key, value in test.items()})
         return self._token_request(form, client)
 
-    def token(self, resource: str, scope: str = "mcp:read", client: str = "cc-basic", **test: str | int) -> str:
+    def token(
+        self, resource: str, scope: str = "mcp:read", client: str = "cc-basic", **test: str | int
+    ) -> str:
         return str(self.token_response(resource, scope, client, **test)["access_token"])
 
     def expired_token(self, resource: str, scope: str = "mcp:read", seconds_ago: int = 600) -> str:
@@ -235,26 +264,42 @@ class AuthServer:
     def register(self, metadata: dict[str, Any]) -> dict[str, Any]:
         """Dynamic client registration (RFC 7591)."""
         status, _, body = self._request(
-            "POST", self.url("/reg"), body=json.dumps(metadata).encode(), headers={"Content-Type": "application/json"}
+            "POST",
+            self.url("/reg"),
+            body=json.dumps(metadata).encode(),
+            headers={"Content-Type": "application/json"},
         )
         if status != 201:
             raise TokenError(status, body)
         return dict(json.loads(body))
 
     def authorization_code(
-        self, resource: str, scope: str = "openid offline_access mcp:read", login: str = "alice",
-        client_id: str = "public-app", redirect_uri: str = REDIRECT_URI,
+        self,
+        resource: str,
+        scope: str = "openid offline_access mcp:read",
+        login: str = "alice",
+        client_id: str = "public-app",
+        redirect_uri: str = REDIRECT_URI,
     ) -> dict[str, Any]:
         """Authorization code + PKCE (S256) with plain HTTP: the no-browser interaction of server.mjs logs
         `login` in and grants `scope`; returns the token response (access_token, id_token, refresh_token)."""
         verifier = secrets.token_urlsafe(48)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
         state = secrets.token_urlsafe(8)
-        query = urllib.parse.urlencode({
-            "client_id": client_id, "response_type": "code", "redirect_uri": redirect_uri, "scope": scope,
-            "resource": resource, "code_challenge": challenge, "code_challenge_method": "S256", "state": state,
-            "login_hint": login, "prompt": "consent" if "offline_access" in scope else "login",
-        })
+        query = urllib.parse.urlencode(
+            {
+                "client_id": client_id,
+                "response_type": "code",
+                "redirect_uri": redirect_uri,
+                "scope": scope,
+                "resource": resource,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+                "state": state,
+                "login_hint": login,
+                "prompt": "consent" if "offline_access" in scope else "login",
+            }
+        )
         cookies: dict[str, str] = {}
         url = self.url(f"/auth?{query}")
         for _ in range(10):
@@ -272,8 +317,11 @@ class AuthServer:
                     raise TokenError(400, params)
                 return self._token_request(
                     {
-                        "grant_type": "authorization_code", "code": params["code"], "redirect_uri": redirect_uri,
-                        "code_verifier": verifier, "resource": resource,
+                        "grant_type": "authorization_code",
+                        "code": params["code"],
+                        "redirect_uri": redirect_uri,
+                        "code_verifier": verifier,
+                        "resource": resource,
                     },
                     client_id,
                 )

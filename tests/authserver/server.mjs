@@ -189,12 +189,14 @@ const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
   // RFC 8414 section 3: the well-known segment goes before the issuer's path.
   if (req.method === 'GET' && (url.pathname === RFC8414 + path || url.pathname === path + RFC8414)) {
+    req.originalUrl = path + OIDC + url.search;
     req.url = OIDC + url.search;
   } else if (path) {
     if (url.pathname !== path && !url.pathname.startsWith(`${path}/`)) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
       return;
     }
+    req.originalUrl = req.url; // how oidc-provider learns its mount path (the issuer's path) for its URLs
     req.url = req.url.slice(path.length) || '/';
   }
   if (/^\/interaction\/[^/]+$/.test(new URL(req.url, 'http://x').pathname)) {
