@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runtime.config import STATE_KEY_ENV, ServeConfig, parse_host_port
+from runtime.config import AUTH_SECRET_ENV, STATE_KEY_ENV, ServeConfig, parse_host_port
 from runtime.protocol.scan import DEFAULT_MAX_MESSAGE_BYTES
 from runtime.server.semantic_cache import DEFAULT_ENTRIES as DEFAULT_SEMANTIC_ENTRIES
 from runtime.server.tool_search import LIMIT_MAX
@@ -195,6 +195,24 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
         default=DEFAULT_SEMANTIC_ENTRIES,
         help=f"vectors of semantic_cache= tools, all workers; oldest go first ({DEFAULT_SEMANTIC_ENTRIES})",
     )
+    auth = serve.add_argument_group("authorization: OAuth 2.1 bearer tokens over HTTP (README)")
+    auth.add_argument("--auth-issuer", metavar="URL", help="accept access tokens of this issuer")
+    auth.add_argument(
+        "--auth-audience",
+        metavar="URL",
+        help="this server's public URL, which tokens must name in aud (http://HOST:PORT/PATH)",
+    )
+    auth.add_argument("--auth-scopes", default="", help='scopes_supported, e.g. "mcp:read mcp:write"')
+    auth.add_argument("--auth-required-scopes", default="", help="scopes every request needs")
+    auth.add_argument(
+        "--auth-filter-lists", action="store_true", help="list only what the caller's scopes allow"
+    )
+    auth.add_argument(
+        "--auth-introspect",
+        action="store_true",
+        help=f"opaque tokens: RFC 7662 introspection as --auth-client-id, secret in ${AUTH_SECRET_ENV}",
+    )
+    auth.add_argument("--auth-client-id", help="this server's client id at the issuer (introspection)")
 
 
 def _size(value: str) -> int:
@@ -266,6 +284,12 @@ def configure_app(app: Any, config: ServeConfig) -> None:
         add_tool_search(app, config)
     if config.semantic_cache_entries != DEFAULT_SEMANTIC_ENTRIES:  # else the application's own stands
         set_semantic_entries(app, config.semantic_cache_entries)
+    try:
+        auth = config.auth()
+    except ValueError as exc:
+        raise SystemExit(f"mcprt: {exc}") from None
+    if auth is not None:
+        app.auth = auth
     shared_key = os.environ.get(STATE_KEY_ENV)
     if shared_key and hasattr(app, "use_state_key"):
         try:

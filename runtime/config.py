@@ -14,6 +14,7 @@ from workers.cluster.config import ClusterConfig
 
 if TYPE_CHECKING:
     from ipc.cache import CacheLimits
+    from runtime.auth.resource import Auth
     from runtime.supervisor import SupervisorSettings
     from workers.httpd.types import HttpLimits
     from workers.streamable.transport import StreamableSettings
@@ -22,6 +23,8 @@ WORKER_ENV = "MCPRT_WORKER"  # a worker's WorkerStart, as JSON, set by the super
 # The key (hex) that seals the requestState of modern multi round-trip requests: the supervisor makes one for
 # its workers when it is not set; set the same on every host that serves one server.
 STATE_KEY_ENV = "MCPRT_STATE_KEY"
+# The client secret a server uses at the issuer's introspection endpoint (`--auth-introspect`).
+AUTH_SECRET_ENV = "MCPRT_AUTH_CLIENT_SECRET"
 
 
 def parse_host_port(value: str) -> tuple[str, int]:
@@ -77,6 +80,13 @@ class ServeConfig(msgspec.Struct, frozen=True, kw_only=True):
     cache_max_value: int
     semantic_cache_entries: int
     gateway: str | None = None  # `mcprt gateway`: the gateway.toml (absolute) served instead of `app`
+    auth_issuer: str | None = None
+    auth_audience: str | None = None  # None: http://HOST:PORT/PATH as served
+    auth_scopes: str = ""
+    auth_required_scopes: str = ""
+    auth_filter_lists: bool = False
+    auth_introspect: bool = False
+    auth_client_id: str | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ServeConfig:
@@ -106,6 +116,34 @@ class ServeConfig(msgspec.Struct, frozen=True, kw_only=True):
     def supervised(self) -> bool:
         """Served by a supervisor and its workers (else by this one process)."""
         return self.http is not None and self.workers > 1
+
+    def auth(self) -> Auth | None:
+        """The `Auth` the --auth-* flags ask for (None without --auth-issuer); ValueError when they are
+        inconsistent. The introspection secret comes from the environment, never from argv."""
+        from runtime.auth.resource import Auth
+
+        if self.auth_issuer is None:
+            if self.auth_audience or self.auth_introspect or self.auth_client_id:
+                raise ValueError("the --auth-* flags need --auth-issuer")
+            return None
+        if not self.http:
+            raise ValueError("--auth-issuer protects HTTP; stdio takes credentials from its environment")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        audience = self.auth_audience or f"http://{host}:{self.port}{self.path}"
+        introspection = None
+        if self.auth_introspect:
+            secret = os.environ.get(AUTH_SECRET_ENV)
+            if not self.auth_client_id or not secret:
+                raise ValueError(f"--auth-introspect needs --auth-client-id and ${AUTH_SECRET_ENV}")
+            introspection = (self.auth_client_id, secret)
+        return Auth(
+            issuer=self.auth_issuer,
+            audience=audience,
+            scopes=tuple(self.auth_scopes.split()),
+            required_scopes=tuple(self.auth_required_scopes.split()),
+            filter_lists=self.auth_filter_lists,
+            introspection=introspection,
+        )
 
     def http_limits(self) -> HttpLimits:
         from workers.httpd.types import HttpLimits

@@ -10,6 +10,8 @@ from runtime.tasks import DEFAULT_MAX_TASKS
 from tests.conftest import ROOT
 
 NOT_LIMITS = {"--path", "--allow-origin", "--allow-host"}
+# Authorization's settings name things (URLs, scopes, a client): README "Authorization" lists them.
+NOT_LIMITS |= {"--auth-issuer", "--auth-audience", "--auth-scopes", "--auth-required-scopes", "--auth-client-id"}
 # Flags whose default is computed at start, and how the README says it.
 COMPUTED = {
     "--workers": "the usable CPUs",

@@ -51,6 +51,9 @@ class SessionState(msgspec.Struct, kw_only=True):
     stream_nonce: str = ""
     stream_since: float = 0.0
     stream_before: str = ""
+    # With authorization: the principal (runtime.auth.Principal.key) whose token created the session; no
+    # other principal may use, resume or end it. "" without authorization.
+    principal_key: str = ""
 
     def client_supports(self, capability: str, sub: str | None = None) -> bool:
         caps = self.client_capabilities.get(capability)

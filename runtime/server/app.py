@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import msgspec
 
 from ipc.cache import KIND_TOOL, SharedCache, resource_key, tool_key
+from runtime.auth.resource import Auth
+from runtime.auth.scopes import ScopeTable, scope_set
 from runtime.protocol import downgrade
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
@@ -64,6 +66,7 @@ class Server:
         state_key: bytes | None = None,
         request_state_ttl: float = DEFAULT_STATE_TTL,
         max_request_state_bytes: int = MAX_STATE_BYTES,
+        auth: Auth | None = None,
     ) -> None:
         self.info: dict[str, Any] = {"name": name, "version": version}
         for key, value in (("title", title), ("description", description), ("websiteUrl", website_url)):
@@ -90,6 +93,10 @@ class Server:
         self._prompts: dict[str, PromptSpec] = {}
         self._completions: dict[tuple[str, str, str], CompletionSpec] = {}
         self._profile: ServerProfile | None = None
+        # OAuth over HTTP (runtime/auth/resource.py); the scopes each entry asks for (`scopes=` of the
+        # decorators), checked by the HTTP endpoint's guard before a request reaches any handler.
+        self.auth = auth
+        self.scopes = ScopeTable()
         self.lists = ListPages(self)  # the list results, memoised and shared: runtime/server/lists.py
         # The shared result cache (ipc/cache.py), set by the HTTP runtime: resources/read, the lists and
         # tools with cache_ttl are answered from it without running their handler.
@@ -117,7 +124,8 @@ class Server:
     def tool(self, name: str | Callable[..., Any] | None = None, **options: Any) -> Any:
         """Register a tool. Its input schema comes from the parameters' type hints, its output schema from the
         return annotation. Options: title, description, annotations, icons, input_schema, output_schema,
-        meta, task_support, defer_task (see `Context.start_task`), cache_ttl (seconds: calls are answered
+        meta, task_support, defer_task (see `Context.start_task`), scopes (OAuth scopes a caller's token
+        must hold, with `Auth`), cache_ttl (seconds: calls are answered
         from the shared cache; for read-only,
         idempotent tools; math.inf: until the tool is re-registered), semantic_cache (a cosine similarity,
         e.g. 0.92: a call whose free-text arguments mean the same as an earlier call's is answered with its
@@ -133,9 +141,11 @@ class Server:
         return register
 
     def add_tool(self, fn: F, **options: Any) -> F:
+        scopes = scope_set(options.pop("scopes", None))
         spec = ToolSpec(fn, Context, **options)
         if spec.name in self._tools:
             raise ValueError(f"tool {spec.name!r} is already registered")
+        self.scopes.set("tools", spec.name, scopes)
         if spec.semantic_cache is not None and self.semantic is None:
             check_semantic_installed(self.semantic_settings)  # one clear error now, not at the first call
             self.semantic = SemanticResults(self.semantic_settings)
@@ -146,6 +156,7 @@ class Server:
 
     def remove_tool(self, name: str) -> None:
         del self._tools[name]
+        self.scopes.discard("tools", name)
         self._uncache_tool(name)
         self._changed("tools")
 
@@ -166,13 +177,15 @@ class Server:
         meta: dict[str, Any] | None = None,
         cache: bool = True,
         cache_ttl: float | None = None,
+        scopes: Iterable[str] | None = None,
     ) -> Callable[[F], F]:
         """Register a resource at `uri`, or a resource template when `uri` is an RFC 6570 template (its
         variables are passed to the handler as keyword arguments).
 
         Reads are answered from the shared cache: a fixed-URI resource until `resource_updated(uri)` (or
         for `cache_ttl` seconds), a template's resources only when it sets `cache_ttl`; `cache=False`:
-        never."""
+        never. `scopes`: OAuth scopes a caller's token must hold to read it (with `Auth`)."""
+        needed = scope_set(scopes)
 
         def register(fn: F) -> F:
             template = UriTemplate(uri) if is_template(uri) else None
@@ -196,6 +209,7 @@ class Server:
             if uri in table:
                 raise ValueError(f"resource {uri!r} is already registered")
             table[uri] = spec
+            self.scopes.set("templates" if template is not None else "resources", uri, needed)
             self._changed("resources")
             return fn
 
@@ -204,6 +218,8 @@ class Server:
     def remove_resource(self, uri: str) -> None:
         if self._resources.pop(uri, None) is None and self._templates.pop(uri, None) is None:
             raise KeyError(uri)
+        self.scopes.discard("resources", uri)
+        self.scopes.discard("templates", uri)
         self._changed("resources")
 
     def prompt(
@@ -214,8 +230,11 @@ class Server:
         description: str | None = None,
         icons: Any = None,
         meta: dict[str, Any] | None = None,
+        scopes: Iterable[str] | None = None,
     ) -> Any:
-        """Register a prompt; its arguments are the function's parameters (required unless defaulted)."""
+        """Register a prompt; its arguments are the function's parameters (required unless defaulted).
+        `scopes`: OAuth scopes a caller's token must hold to get it (with `Auth`)."""
+        needed = scope_set(scopes)
 
         def register(fn: F) -> F:
             spec = PromptSpec(
@@ -230,6 +249,7 @@ class Server:
             if spec.name in self._prompts:
                 raise ValueError(f"prompt {spec.name!r} is already registered")
             self._prompts[spec.name] = spec
+            self.scopes.set("prompts", spec.name, needed)
             self._changed("prompts")
             return fn
 
@@ -237,6 +257,7 @@ class Server:
 
     def remove_prompt(self, name: str) -> None:
         del self._prompts[name]
+        self.scopes.discard("prompts", name)
         self._changed("prompts")
 
     def completion(
@@ -401,16 +422,16 @@ class Server:
     # -- method handlers -----------------------------------------------------------------------------------
 
     def _list_tools(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
-        return self.lists.page("tools", ctx._session.revision, params.cursor if params else None)
+        return _page(self, "tools", ctx, params)
 
     def _list_resources(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
-        return self.lists.page("resources", ctx._session.revision, params.cursor if params else None)
+        return _page(self, "resources", ctx, params)
 
     def _list_templates(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
-        return self.lists.page("templates", ctx._session.revision, params.cursor if params else None)
+        return _page(self, "templates", ctx, params)
 
     def _list_prompts(self, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
-        return self.lists.page("prompts", ctx._session.revision, params.cursor if params else None)
+        return _page(self, "prompts", ctx, params)
 
     def _call_tool(self, ctx: Context, params: t.CallToolRequestParams) -> Any:
         tool = self._tools.get(params.name)
@@ -561,6 +582,19 @@ class Server:
             max_depth=max_nesting_depth,
             grace=STDIO_GRACE if grace is None else grace,
         )
+
+
+def _page(server: Server, kind: str, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
+    return server.lists.page(kind, ctx._session.revision, params.cursor if params else None, _granted(ctx))
+
+
+def _granted(ctx: Context) -> frozenset[str] | None:
+    """The scopes that decide what a list shows the caller (None: the whole list)."""
+    auth = ctx._server.auth
+    if auth is None or not auth.filter_lists:
+        return None
+    principal = ctx.principal
+    return principal.scopes if principal is not None else frozenset()
 
 
 async def _stored_tool_result(

@@ -23,6 +23,7 @@ from runtime.server import client_requests as cr
 from runtime.tasks import RELATED_TASK
 
 if TYPE_CHECKING:
+    from runtime.auth.principal import Principal
     from runtime.protocol.core import Call, ServerSession
     from runtime.server.app import Server
     from runtime.server.runner import Outbound
@@ -74,6 +75,7 @@ class Context(msgspec.Struct, eq=False):
     _input_requests: dict[str, Any] | None = None
     _detached: bool = False  # the request was answered with a CreateTaskResult; this handler is the task
     _scope: Any = None  # the request's timeout, lifted when the handler becomes a task
+    _principal: Principal | None = None  # kept when the call moves to another channel (a task)
 
     # -- about the request and session ---------------------------------------------------------------------
 
@@ -106,6 +108,12 @@ class Context(msgspec.Struct, eq=False):
     def request_id(self) -> int | str | None:
         """The id of the request being handled (None in a session hook such as on_roots_changed)."""
         return self._call.id if self._call is not None else None
+
+    @property
+    def principal(self) -> Principal | None:
+        """Who the request's access token speaks for (subject, client id, scopes, claims) when the server
+        is protected by `Auth`; None without authorization (stdio, an unprotected endpoint)."""
+        return self._principal or getattr(self._out, "principal", None)
 
     @property
     def session_id(self) -> str:

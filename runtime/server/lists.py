@@ -18,6 +18,8 @@ from runtime.server.pagination import make_cursor, read_cursor
 if TYPE_CHECKING:
     from runtime.server.app import Server
 
+# The field naming an entry (what its scopes are registered under: runtime/auth/scopes.py).
+KEYS = {"tools": "name", "resources": "uri", "templates": "uriTemplate", "prompts": "name"}
 # What each list is made of, and the key of its entries in the result.
 LISTS = {
     "tools": "tools",
@@ -53,12 +55,20 @@ class ListPages:
             items = self._items[(kind, revision.version)] = [d for d in shaped if d is not None]
         return items
 
-    def page(self, kind: str, revision: Revision, cursor: str | None) -> bytes:
+    def page(
+        self, kind: str, revision: Revision, cursor: str | None, granted: frozenset[str] | None = None
+    ) -> bytes:
         """One page of the list. The cursor is checked before anything is memoised, and pages are memoised
         by offset only at the page boundaries this server hands out: at most len(items) / page_size + 1
-        entries per list and revision, whatever cursors clients send."""
+        entries per list and revision, whatever cursors clients send. `granted`: only the entries whose
+        scopes these cover (`Auth(filter_lists=True)`; such pages are made for each request)."""
         items = self.items(kind, revision)
         offset = read_cursor(kind, cursor) if cursor else 0
+        if granted is not None:
+            scopes, key = self.server.scopes.entries[kind], KEYS[kind]
+            if scopes:
+                allowed = [item for item in items if scopes.get(item[key], granted) <= granted]
+                return self._encode(kind, allowed, min(offset, len(allowed)))
         page_size = self.server.page_size
         if offset % page_size or offset > len(items):
             return self._encode(kind, items, offset)

@@ -183,6 +183,10 @@ class BatchOutbound:
     def progress_gap(self) -> float:
         return getattr(self.out, "progress_gap", 0.0)
 
+    @property
+    def principal(self) -> Any:
+        return getattr(self.out, "principal", None)
+
     def send(self, data: bytes) -> None:
         self.out.send(data)
 

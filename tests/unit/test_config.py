@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from runtime.cli import build_parser, configure_app
-from runtime.config import ServeConfig, WorkerStart
+from runtime.config import AUTH_SECRET_ENV, ServeConfig, WorkerStart
 from runtime.server.app import Server
 from runtime.tasks import DEFAULT_MAX_TASKS
 from tests.cluster_support import ACCEPT, ClusterServer, conns_by_worker, start_session
@@ -48,6 +49,23 @@ def _configured(config: ServeConfig, read: Callable[[Server], Any]) -> Any:
         return read(app)
     finally:
         app.shutdown()
+
+
+def _auth(config: ServeConfig, field: str) -> Any:
+    """A field of the `Auth` the flags make (None without one), the introspection secret in its variable."""
+    saved = os.environ.get(AUTH_SECRET_ENV)
+    os.environ[AUTH_SECRET_ENV] = "s3cret"
+    try:
+        auth = config.auth()
+    finally:
+        if saved is None:
+            del os.environ[AUTH_SECRET_ENV]
+        else:
+            os.environ[AUTH_SECRET_ENV] = saved
+    return None if auth is None else getattr(auth, field)
+
+
+AS = ["--http", "127.0.0.1:8123", "--auth-issuer", "https://as.example"]
 
 
 def _tool_search(config: ServeConfig) -> Any:
@@ -149,6 +167,32 @@ FLAGS: dict[str, tuple[list[str], list[tuple[Reading, Any]]]] = {
         ["--semantic-cache-entries", "7"],
         [(lambda c: _configured(c, lambda app: app.semantic_settings.entries), 7)],
     ),
+    "--auth-issuer": (
+        AS,
+        [
+            (lambda c: _auth(c, "issuer"), "https://as.example"),
+            (lambda c: _auth(c, "audience"), "http://127.0.0.1:8123/mcp"),
+            (lambda c: _configured(c, lambda app: app.auth and app.auth.issuer), "https://as.example"),
+        ],
+    ),
+    "--auth-audience": (
+        [*AS, "--auth-audience", "https://mcp.example/mcp"],
+        [(lambda c: _auth(c, "audience"), "https://mcp.example/mcp")],
+    ),
+    "--auth-scopes": ([*AS, "--auth-scopes", "a b"], [(lambda c: _auth(c, "scopes"), ("a", "b"))]),
+    "--auth-required-scopes": (
+        [*AS, "--auth-required-scopes", "a"],
+        [(lambda c: _auth(c, "required_scopes"), ("a",))],
+    ),
+    "--auth-filter-lists": ([*AS, "--auth-filter-lists"], [(lambda c: _auth(c, "filter_lists"), True)]),
+    "--auth-introspect": (
+        [*AS, "--auth-introspect", "--auth-client-id", "rs"],
+        [(lambda c: _auth(c, "introspection"), ("rs", "s3cret"))],
+    ),
+    "--auth-client-id": (
+        [*AS, "--auth-introspect", "--auth-client-id", "rs2"],
+        [(lambda c: _auth(c, "introspection"), ("rs2", "s3cret"))],
+    ),
 }
 
 
@@ -180,6 +224,22 @@ def test_the_flag_reaches_its_component(flag: str) -> None:
     for read, expected in readings:
         assert read(config) == expected
         assert read(default) != expected, "the row's value must differ from the default"
+
+
+def test_auth_flags_refuse_what_does_not_fit() -> None:
+    with pytest.raises(ValueError, match="need --auth-issuer"):
+        _config("--http", "127.0.0.1:1", "--auth-audience", "https://x.example/mcp").auth()
+    with pytest.raises(ValueError, match="stdio"):
+        _config("--auth-issuer", "https://as.example").auth()
+    with pytest.raises(ValueError, match="absolute"):
+        _config("--http", "127.0.0.1:1", "--auth-issuer", "as.example").auth()
+    saved = os.environ.pop(AUTH_SECRET_ENV, None)
+    try:
+        with pytest.raises(ValueError, match=AUTH_SECRET_ENV):
+            _config(*AS, "--auth-introspect", "--auth-client-id", "rs").auth()
+    finally:
+        if saved is not None:
+            os.environ[AUTH_SECRET_ENV] = saved
 
 
 def test_computed_defaults() -> None:

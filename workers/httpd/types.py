@@ -24,6 +24,7 @@ class HttpRequest(msgspec.Struct, gc=False):
     body: bytes
     keep_alive: bool
     client: tuple[str, int] | None
+    principal: Any = None  # runtime.auth.Principal, set by the authorization guard when one is in front
 
 
 # A coroutine (not any awaitable): the server runs it as a task.

@@ -57,12 +57,13 @@ class ModernOutbound:
     """Where one modern request's messages go: JSON, or an SSE stream once it sends a notification first.
     The stream's end, by the client, cancels the request."""
 
-    __slots__ = ("responder", "session", "stream")
+    __slots__ = ("principal", "responder", "session", "stream")
 
-    def __init__(self, session: ModernSession, responder: Responder) -> None:
+    def __init__(self, session: ModernSession, responder: Responder, principal: Any = None) -> None:
         self.session = session
         self.responder = responder
         self.stream: ResponseStream | None = None
+        self.principal = principal  # the request's (runtime.auth.Principal), read by Context.principal
 
     def send(self, data: bytes) -> None:
         stream = self.stream
@@ -113,8 +114,10 @@ def serve_post(server: Server, runner: Runner, request: HttpRequest, responder: 
             task = asyncio.get_running_loop().create_task(_answer_later(answer, responder))
             responder.on_lost = _canceller(task)  # the client went away: the call is cancelled
         return
-    session = ModernSession(server.profile)
-    out = ModernOutbound(session, responder)
+    principal = request.principal
+    # With authorization a sealed requestState and the extension's tasks are bound to the principal.
+    session = ModernSession(server.profile, "" if principal is None else principal.key)
+    out = ModernOutbound(session, responder, principal)
     responder.on_lost = out.lost  # the client went away before the answer: the request is cancelled
     try:
         raw = rpc.decode_any(body)

@@ -7,19 +7,23 @@ import functools
 import signal
 import socket
 import sys
+from dataclasses import dataclass
 
 from ipc.cache import CacheLimits, SharedCache
 from ipc.errors import SegmentError
 from ipc.names import unlink_vectors
 from ipc.segment import claim_prefix
+from runtime.auth.principal import TokenVerifier
+from runtime.auth.verifiers import make_verifier
 from runtime.server.app import Server
 from workers.cluster.config import ClusterConfig, cache_name
-from workers.cluster.member import join_cluster
+from workers.cluster.member import Member, join_cluster
 from workers.httpd.listen import listen_exclusive
 from workers.httpd.server import serve
-from workers.httpd.types import HttpLimits
+from workers.httpd.types import Handler, HttpLimits
 from workers.loop import install_uvloop
 from workers.shutdown import HTTP_GRACE, GracePeriod, run_within_grace
+from workers.streamable.guard import AuthGuard
 from workers.streamable.transport import StreamableHttp, StreamableSettings, _is_loopback
 
 
@@ -42,15 +46,11 @@ async def serve_http(
     supervisor made for it). `cluster`: this process is that worker of a supervisor's cluster."""
     period = grace if isinstance(grace, GracePeriod) else GracePeriod(grace, backstop=False)
     settings = settings or StreamableSettings(bound_to_loopback=_is_loopback(host))
-    member = None
-    if cluster is not None:
-        member = join_cluster(app, settings, cluster)
-        endpoint = member.endpoint
-    else:
-        endpoint = StreamableHttp(app, settings)
+    built = build_endpoint(app, settings, cluster)
+    endpoint, member = built.endpoint, built.member
     if cluster is not None and cluster.listen_fd is not None:
         sock = socket.socket(fileno=cluster.listen_fd)
-    http = await serve(endpoint, host, port, limits=limits, sock=sock or listen_exclusive(host, port))
+    http = await serve(built.handler, host, port, limits=limits, sock=sock or listen_exclusive(host, port))
     owned = _own_cache(app, http.port, cache) if cluster is None and cache is not None else None
     # The semantic cache's vectors, made at their first use (ipc/vectors.py), go with the result cache.
     owned_vectors = functools.partial(unlink_vectors, owned.name if owned else "")
@@ -89,6 +89,8 @@ async def serve_http(
         period.begin()
         endpoint.close()
         await http.close(period.remaining())
+        if built.verifier is not None:
+            await built.verifier.aclose()
         app.shutdown()
         if member is not None:
             member.close()
@@ -100,6 +102,36 @@ async def serve_http(
             period.last_resort.remove(owned.unlink)  # the name may soon be another server's
             period.last_resort.remove(owned_vectors)
             owned.close()
+
+
+@dataclass
+class Endpoint:
+    """What `build_endpoint` wires: the handler the HTTP server calls (the middleware, then the transport)."""
+
+    handler: Handler
+    endpoint: StreamableHttp
+    member: Member | None = None
+    verifier: TokenVerifier | None = None
+
+
+def build_endpoint(
+    app: Server, settings: StreamableSettings, cluster: ClusterConfig | None = None
+) -> Endpoint:
+    """The composition root of an HTTP worker: the transport with its stores (in-process, or the cluster's
+    shared ones), then the middleware in front of it, outermost last: authorization when `app.auth` is
+    set (workers/streamable/guard.py). Every layer is a `Handler` taking the next one."""
+    member = None
+    if cluster is not None:
+        member = join_cluster(app, settings, cluster)
+        endpoint = member.endpoint
+    else:
+        endpoint = StreamableHttp(app, settings)
+    handler: Handler = endpoint
+    verifier = None
+    if app.auth is not None:
+        verifier = make_verifier(app.auth)
+        handler = AuthGuard(app.auth, verifier, app, settings.path, handler)
+    return Endpoint(handler, endpoint, member, verifier)
 
 
 def _own_cache(app: Server, port: int, limits: CacheLimits) -> SharedCache | None:

@@ -14,7 +14,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -219,6 +219,13 @@ class LiveStream:
             conn.close()
 
 
+def _bound_to(session: ServerSession, request: HttpRequest) -> bool:
+    """Whether the request may use the session: with authorization, only the principal that created it
+    may (another token's requests get 404, as for a session that does not exist)."""
+    principal = request.principal
+    return session.state.principal_key == ("" if principal is None else principal.key)
+
+
 def _seq(event_id: str) -> int:
     return int(event_id.rpartition(".")[2])
 
@@ -233,6 +240,7 @@ class PostOutbound(msgspec.Struct, gc=False):
     headers: Headers = msgspec.field(default_factory=list)
     stream: LiveStream | None = None
     request_id: rpc.RequestId | None = None  # known when the answer may have to name it (session ended)
+    principal: Any = None  # the request's (runtime.auth.Principal), read by Context.principal
 
     def send(self, data: bytes) -> None:
         stream = self.stream
@@ -434,14 +442,15 @@ class StreamableHttp:
             version = HTTP_DEFAULT_VERSION if raw_version is None else _VERSION_VALUES[raw_version]
             standalone = StandaloneSession.serving(self.server.profile, version)
             runner = self._runner or self.runner
-            runner.feed(standalone, request.body, PostOutbound(self, standalone, responder))
+            out = PostOutbound(self, standalone, responder, principal=request.principal)
+            runner.feed(standalone, request.body, out)
             return
         raw_id = headers.get("mcp-session-id")
         if raw_id is None:
             self._initialize(request, responder)
             return
         session = self.sessions.get(raw_id.decode("latin-1"))
-        if session is None:
+        if session is None or not _bound_to(session, request):
             responder.respond(404, [JSON], _error_body(rpc.INVALID_REQUEST, "Session not found"))
             return
         body = request.body
@@ -462,7 +471,7 @@ class StreamableHttp:
                 inflight[quick.id] = task  # notifications/cancelled
             return
         runner = self._runner or self.runner
-        runner.feed(session, body, PostOutbound(self, session, responder))
+        runner.feed(session, body, PostOutbound(self, session, responder, principal=request.principal))
 
     async def _answer_later(self, session: ServerSession, work: Awaiting, responder: Responder) -> None:
         data = await work.finish()  # None: cancelled, no response
@@ -489,6 +498,8 @@ class StreamableHttp:
         session = ServerSession(self.server.profile)
         action = session.receive(request.body)
         if type(action) is Reply and session.state.phase == INITIALIZING:
+            if request.principal is not None:
+                session.state.principal_key = request.principal.key
             if self.sessions.full():
                 body = _error_body(rpc.INVALID_REQUEST, "Too many sessions; retry later")
                 responder.respond(503, [JSON, (b"retry-after", b"5")], body)
@@ -551,7 +562,7 @@ class StreamableHttp:
             responder.respond(400, [JSON], _error_body(rpc.INVALID_REQUEST, message))
             return
         session = self.sessions.get(session_id)
-        if session is None:
+        if session is None or not _bound_to(session, request):
             responder.respond(404, [JSON], _error_body(rpc.INVALID_REQUEST, "Session not found"))
             return
         live = sum(1 for key in self._streams if key[0] == session_id)
@@ -628,6 +639,10 @@ class StreamableHttp:
         if session_id is None:
             message = "Bad Request: Mcp-Session-Id header is required"
             responder.respond(400, [JSON], _error_body(rpc.INVALID_REQUEST, message))
+            return
+        bound = self.sessions.get(session_id)
+        if bound is not None and not _bound_to(bound, request):
+            responder.respond(404, [JSON], _error_body(rpc.INVALID_REQUEST, "Session not found"))
             return
         session = self.sessions.remove(session_id)
         if session is None:

@@ -1,0 +1,137 @@
+"""The authorization guard: an HTTP handler in front of the MCP endpoint (basic/authorization.mdx).
+
+It serves the protected-resource metadata (RFC 9728) at its well-known paths, and lets a request to the
+endpoint through only with a bearer token the verifier accepts (401 otherwise) whose scopes cover what the
+request needs (403 `insufficient_scope` otherwise, naming the scopes: the client steps up). The request
+goes on carrying its `Principal` (`request.principal`): sessions are bound to it, `Context.principal`
+reads it. A token the verifier has seen is admitted without an await; a new one is verified in a task.
+Refusals carry a JSON-RPC error body and never any part of the token.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from runtime.auth.principal import InvalidToken, Principal, TokenVerifier, VerifierUnavailable
+from runtime.protocol import jsonrpc as rpc
+
+if TYPE_CHECKING:
+    from runtime.auth.resource import Auth
+    from runtime.server.app import Server
+    from workers.httpd.protocol import Responder
+    from workers.httpd.types import Handler, HttpRequest
+
+log = logging.getLogger("mcprt.auth")
+JSON = (b"content-type", b"application/json")
+MAX_TOKEN_BYTES = 16 * 1024  # a longer Authorization value is refused unread
+# RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+_TOKEN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=")
+
+
+def bearer_token(value: bytes) -> str | None:
+    """The token of an `Authorization: Bearer <token>` value (the scheme is case-insensitive), or None when
+    the value is not one."""
+    scheme, _, token = value.strip().partition(b" ")
+    token = token.strip(b" ")
+    if scheme.lower() != b"bearer" or not token or len(token) > MAX_TOKEN_BYTES:
+        return None
+    if not _TOKEN_CHARS.issuperset(token) or b"=" in token.rstrip(b"="):
+        return None
+    return token.decode("ascii")
+
+
+class AuthGuard:
+    """`handler(request, responder)` for the endpoint `next`, protected by `auth`."""
+
+    def __init__(self, auth: Auth, verifier: TokenVerifier, server: Server, path: str, next: Handler) -> None:
+        self.auth = auth
+        self.verifier = verifier
+        self.server = server
+        self.path = path
+        self.next = next
+        self.required = frozenset(auth.required_scopes)
+        self.metadata_paths = auth.metadata_paths(path)
+        self._metadata = msgspec.json.encode(auth.metadata())
+
+    def __call__(self, request: HttpRequest, responder: Responder) -> Coroutine[Any, Any, None] | None:
+        if request.path != self.path:
+            if request.path in self.metadata_paths:
+                self._serve_metadata(request, responder)
+                return None
+            return self.next(request, responder)
+        value = request.headers.get("authorization")
+        if value is None:
+            # No credentials: the challenge names the metadata and the scopes to ask for, with no error
+            # code (RFC 6750 3.1).
+            self._refuse(responder, 401, None, "Unauthorized: a bearer token is required")
+            return None
+        token = bearer_token(value)
+        if token is None:
+            self._refuse(responder, 401, "invalid_token", "Unauthorized: malformed bearer token")
+            return None
+        principal = self.verifier.cached(token)
+        if principal is None:
+            return self._verify_then_admit(token, request, responder)
+        return self._admit(principal, request, responder)
+
+    async def _verify_then_admit(self, token: str, request: HttpRequest, responder: Responder) -> None:
+        try:
+            principal = await self.verifier.verify(token)
+        except InvalidToken as exc:
+            log.info("bearer token refused: %s", exc.reason)
+            self._refuse(responder, 401, "invalid_token", "Unauthorized: invalid or expired token")
+            return
+        except VerifierUnavailable as exc:
+            log.warning("cannot verify bearer tokens now: %s", exc)
+            body = rpc.error_message(None, rpc.INTERNAL_ERROR, "Authorization is unavailable; retry later")
+            responder.respond(503, [JSON, (b"retry-after", b"5")], body)
+            return
+        pending = self._admit(principal, request, responder)
+        if pending is not None:
+            await pending
+
+    def _admit(
+        self, principal: Principal, request: HttpRequest, responder: Responder
+    ) -> Coroutine[Any, Any, None] | None:
+        needed = self.required
+        if request.method == "POST":
+            server = self.server
+            named = server.scopes.needed(request.body, server._resources)
+            if named:
+                needed = needed | named
+        if needed and not principal.scopes.issuperset(needed):
+            # The scopes the request needs and those the token holds (basic/authorization.mdx
+            # "Recommended approach": a stepped-up token keeps what it had).
+            wanted = sorted(needed) + sorted(principal.scopes - needed)
+            self._refuse(responder, 403, "insufficient_scope", "Forbidden: insufficient scope", wanted)
+            return None
+        request.principal = principal
+        return self.next(request, responder)
+
+    def _refuse(
+        self,
+        responder: Responder,
+        status: int,
+        error: str | None,
+        message: str,
+        scopes: list[str] | None = None,
+    ) -> None:
+        if scopes is None:
+            scopes = sorted(self.required) or list(self.auth.scopes)
+        challenge = self.auth.challenge(error, scopes)
+        data = {"error": error} if error else None
+        body = rpc.error_message(None, rpc.INVALID_REQUEST, message, data)
+        responder.respond(status, [JSON, (b"www-authenticate", challenge)], body)
+
+    def _serve_metadata(self, request: HttpRequest, responder: Responder) -> None:
+        if request.method not in ("GET", "HEAD"):
+            body = rpc.error_message(None, rpc.INVALID_REQUEST, "Method not allowed")
+            responder.respond(405, [(b"allow", b"GET, HEAD"), JSON], body)
+            return
+        # Public and the same for everyone: browser-based clients may read it from any origin.
+        headers = [JSON, (b"access-control-allow-origin", b"*"), (b"cache-control", b"max-age=3600")]
+        responder.respond(200, headers, self._metadata)
