@@ -516,3 +516,51 @@ async def test_jwt_tokens_not_confused_with_opaque(rs_server: AuthServer, opaque
     assert await reason(cross, opaque_server.token(AUD)) == "another issuer"
     await verifier.aclose()
     await cross.aclose()
+
+
+# -- end to end: `mcprt serve --auth-issuer` with the default verifier, against the real provider
+
+
+def _post(url: str, token: str | None) -> tuple[int, dict[str, str], bytes]:
+    import urllib.error
+    import urllib.request
+
+    from tests.conftest import INIT
+
+    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=json.dumps(INIT).encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
+
+
+@pytest.mark.parametrize("mode", ["jwt", "introspection"])
+def test_serve_with_the_default_verifier(
+    rs_server: AuthServer, opaque_server: AuthServer, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runtime.config import AUTH_SECRET_ENV
+    from tests.conftest import RunningServer
+
+    issuer = rs_server if mode == "jwt" else opaque_server
+    port = free_port()
+    audience = f"http://127.0.0.1:{port}/mcp"
+    args = ["--http", f"127.0.0.1:{port}", "--auth-issuer", issuer.issuer, "--auth-audience", audience]
+    if mode == "introspection":
+        args += ["--auth-introspect", "--auth-client-id", "rs"]
+        monkeypatch.setenv(AUTH_SECRET_ENV, "rs-secret")
+    server = RunningServer(*args)
+    try:
+        status, headers, _ = _post(server.url, None)
+        assert status == 401 and "resource_metadata=" in headers.get("www-authenticate", "")
+        token = issuer.token(audience, "mcp:read")
+        status, _, body = _post(server.url, token)
+        assert status == 200, body
+        assert token.encode() not in body
+        status, _, body = _post(server.url, issuer.token("http://127.0.0.1:1/elsewhere"))
+        assert status == 401 and b"elsewhere" not in body
+    finally:
+        server.stop()
