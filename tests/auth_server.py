@@ -70,6 +70,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _private_jwk(alg: str, kid: str) -> dict[str, Any]:
+    """A new private signing JWK (made here: see `jwks` in server.mjs)."""
+    from joserfc.jwk import ECKey, KeyParameters, OKPKey, RSAKey
+
+    params: KeyParameters = {"kid": kid, "alg": alg, "use": "sig"}
+    if alg.startswith(("RS", "PS")):
+        key: Any = RSAKey.generate_key(2048, parameters=params, private=True)
+    elif alg in ("ES256", "ES384"):
+        key = ECKey.generate_key("P-256" if alg == "ES256" else "P-384", parameters=params, private=True)
+    elif alg == "EdDSA":
+        key = OKPKey.generate_key("Ed25519", parameters=params, private=True)
+    else:
+        raise ValueError(f"unsupported key alg {alg}")
+    return dict(key.as_dict(private=True))
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
@@ -107,9 +123,19 @@ class AuthServer:
 
     def start(self, timeout: float = 20.0) -> None:
         install()
+        config = dict(self.config)
+        if "jwks" not in config:
+            specs = config.pop("keys", None) or [
+                {"alg": "RS256", "kid": "rs-1"},
+                {"alg": "ES256", "kid": "es-1"},
+            ]
+            if not any(spec["alg"] == "RS256" for spec in specs):
+                specs = [*specs, {"alg": "RS256", "kid": "rs-id-token"}]  # ID tokens need one
+            config["jwks"] = [_private_jwk(spec["alg"], spec["kid"]) for spec in specs]
+        config.setdefault("clientJwk", _private_jwk("ES256", "cc-jwt-key"))
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
         self.process = subprocess.Popen(
-            [_tool("node"), str(SCRIPT), str(self.port), json.dumps(self.config)],
+            [_tool("node"), str(SCRIPT), str(self.port), json.dumps(config)],
             cwd=AUTHSERVER_DIR,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -227,18 +253,29 @@ class AuthServer:
         return jwt.encode({"alg": "ES256", "kid": "cc-jwt-key"}, claims, ECKey.import_key(self.client_jwk))
 
     def token_response(
-        self, resource: str, scope: str = "mcp:read", client: str = "cc-basic", **test: str | int
+        self,
+        resource: str,
+        scope: str = "mcp:read",
+        client: str = "cc-basic",
+        secret: str = "cc-secret",
+        **test: str | int,
     ) -> dict[str, Any]:
         """client_credentials for `resource` (the audience) and `scope`; `test` adds the test_* parameters
         of server.mjs (test_exp=-60, test_nbf=600, test_typ="JWT")."""
         form = {"grant_type": "client_credentials", "scope": scope, "resource": resource}
         form.update({key: str(value) for key, value in test.items()})
-        return self._token_request(form, client)
+        return self._token_request(form, client, secret)
 
     def token(
-        self, resource: str, scope: str = "mcp:read", client: str = "cc-basic", **test: str | int
+        self,
+        resource: str,
+        scope: str = "mcp:read",
+        client: str = "cc-basic",
+        secret: str = "cc-secret",
+        **test: str | int,
     ) -> str:
-        return str(self.token_response(resource, scope, client, **test)["access_token"])
+        """A client_credentials access token (see token_response)."""
+        return str(self.token_response(resource, scope, client, secret, **test)["access_token"])
 
     def expired_token(self, resource: str, scope: str = "mcp:read", seconds_ago: int = 600) -> str:
         return self.token(resource, scope, test_exp=-seconds_ago, test_iat=-seconds_ago - 60)

@@ -117,9 +117,12 @@ def test_metadata_urls() -> None:
 
 
 async def test_metadata_of_another_issuer_is_refused(rs_server: AuthServer) -> None:
-    # The document at this origin names rs_server.issuer, not ".../other": never trusted for ".../other".
-    with pytest.raises(VerifierUnavailable):
-        await fetch_metadata(rs_server.issuer + "/other")
+    # Served at the right place, but the document names "http://127.0.0.1:PORT", not ".../": never
+    # trusted for another issuer string (RFC 8414 3.3), so its jwks_uri is never used.
+    with pytest.raises(VerifierUnavailable, match="names another issuer"):
+        await fetch_metadata(rs_server.issuer + "/")
+    with pytest.raises(VerifierUnavailable, match="not found"):
+        await fetch_metadata(rs_server.issuer + "/other")  # nothing there at all
 
 
 # -- times
@@ -223,6 +226,22 @@ async def test_alg_not_allowed(rs_server: AuthServer) -> None:
     for algorithms in (("none",), ("HS256",), ()):
         with pytest.raises(ValueError):
             JwtVerifier(rs_server.issuer, AUD, algorithms=algorithms)
+
+
+async def test_registered_client_gets_tokens(rs_server: AuthServer) -> None:
+    client = rs_server.register(
+        {
+            "grant_types": ["client_credentials"],
+            "response_types": [],
+            "redirect_uris": [],
+            "token_endpoint_auth_method": "client_secret_basic",
+            "scope": "mcp:read",
+        }
+    )
+    token = rs_server.token(AUD, "mcp:read", client=client["client_id"], secret=client["client_secret"])
+    verifier = JwtVerifier(rs_server.issuer, AUD)
+    assert (await verifier.verify(token)).client_id == client["client_id"]
+    await verifier.aclose()
 
 
 # -- JWKS: rotation, rate limit, outage

@@ -81,7 +81,7 @@ class JwksCache:
             return found
         if self._loaded_at is None or self._last_error is not None:
             raise VerifierUnavailable(f"JWKS unavailable: {self._last_error}")
-        raise InvalidToken(f"no {alg} key with kid {kid!r} in the issuer's JWKS")
+        raise InvalidToken(f"no {alg} key with this kid in the issuer's JWKS")  # (the kid is the token's)
 
     def _may_fetch(self, now: float) -> bool:
         return self._attempted_at is None or now - self._attempted_at >= self.min_refresh_interval

@@ -10,6 +10,8 @@
 //   alg            JWS algorithm of JWT access tokens: "RS256" (default), "ES256", "PS256"
 //   keys           the signing keys to generate: [{"alg": "RS256", "kid": "r1"}, ...] (default: one RS256
 //                  key "rs-1" and one ES256 key "es-1"; an RS256 key is always needed for ID tokens)
+//   jwks           the private signing keys themselves (JWKs with kid and alg), instead of `keys`
+//   clientJwk      the private ES256 JWK of client cc-jwt (kid "cc-jwt-key"; default: a new one)
 //   signKid        the kid that signs access tokens (default: the first key of `alg`)
 //   format         access token format: "jwt" (RFC 9068, default) or "opaque" (introspect them, RFC 7662)
 //   ttl            access token lifetime in seconds (default 300)
@@ -76,13 +78,15 @@ function generate(keyAlg, kid) {
   return { ...pair.privateKey.export({ format: 'jwk' }), kid, alg: keyAlg, use: 'sig' };
 }
 
+// `jwks` (private JWKs, each with kid and alg) takes the keys as they are: tests/auth_server.py makes them
+// in Python, quicker and steadier than here (a rare generateKeyPairSync stall was seen under load).
 const keySpecs = config.keys || [{ alg: 'RS256', kid: 'rs-1' }, { alg: 'ES256', kid: 'es-1' }];
-const keys = keySpecs.map((spec) => generate(spec.alg, spec.kid));
+const keys = config.jwks || keySpecs.map((spec) => generate(spec.alg, spec.kid));
 if (!keys.some((key) => key.alg === 'RS256')) keys.push(generate('RS256', 'rs-id-token'));
 const signKey = config.signKid ? keys.find((key) => key.kid === config.signKid) : keys.find((key) => key.alg === alg);
 if (!signKey) throw new Error(`no key for alg ${alg} / kid ${config.signKid}`);
 
-const clientKey = generate('ES256', 'cc-jwt-key');
+const clientKey = config.clientJwk || generate('ES256', 'cc-jwt-key');
 const { d: _d, ...clientPublicKey } = clientKey;
 const scopeList = ['openid', 'offline_access', ...resourceScopes].join(' ');
 const clients = [
