@@ -16,7 +16,7 @@ from joserfc import jws
 from joserfc.jwk import OctKey
 
 from runtime.auth.cache import SingleFlight, TokenCache
-from runtime.auth.fetch import FetchError, request_json
+from runtime.auth.fetch import FetchError, plain_http_allowed, request_json
 from runtime.auth.introspection import IntrospectionVerifier
 from runtime.auth.jwks import parse_jwks
 from runtime.auth.jwt import JwtVerifier, check_times, parse_scopes
@@ -447,6 +447,16 @@ async def test_fetch_refuses_redirects_and_big_bodies() -> None:
     assert len(await request_json(f"http://127.0.0.1:{port}/big")) == 5000
     server.close()
     await server.wait_closed()
+
+
+async def test_fetch_refuses_plain_http_beyond_loopback() -> None:
+    # Refused before any name is resolved or connection made (as.example cannot resolve anyway).
+    with pytest.raises(FetchError, match="refusing plain http"):
+        await request_json("http://as.example/jwks")
+    with pytest.raises(FetchError, match="not an http"):
+        await request_json("ftp://127.0.0.1/x")
+    assert plain_http_allowed("127.0.0.1") and plain_http_allowed("::1") and plain_http_allowed("localhost")
+    assert not plain_http_allowed("127.0.0.1.nip.io") and not plain_http_allowed("192.0.2.1")
 
 
 # -- introspection (opaque tokens)

@@ -9,6 +9,7 @@ class private; this is the same httptools parser under a one-shot request/respon
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import ssl
 from collections.abc import Mapping
 from typing import Any
@@ -21,6 +22,17 @@ from runtime.client.http import Verify, ssl_context
 
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_MAX_BYTES = 1 << 20  # a JWKS or metadata document is a few KiB
+
+
+def plain_http_allowed(host: str) -> bool:
+    """Plain http:// only to this machine (tests, a local issuer): anywhere else keys and introspection
+    answers must come over TLS (OAuth 2.1 1.5), or anyone on the path could hand us their keys."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class FetchError(Exception):
@@ -60,6 +72,8 @@ async def _exchange(
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError(f"not an http(s) URL: {url}")
+    if parts.scheme == "http" and not plain_http_allowed(parts.hostname):
+        raise FetchError(f"refusing plain http to a host other than loopback: {url}")
     port = parts.port or (443 if parts.scheme == "https" else 80)
     host = parts.hostname
     host_header = f"[{host}]" if ":" in host else host
