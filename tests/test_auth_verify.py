@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import secrets
+import ssl
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -593,3 +595,24 @@ def test_serve_with_the_default_verifier(
         assert status == 401 and b"elsewhere" not in body
     finally:
         server.stop()
+
+
+async def test_fetch_over_tls(tmp_path: Any) -> None:
+    from tests.http_proxy import self_signed_cert, server_tls
+
+    cert, key = self_signed_cert(tmp_path)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{"keys":[]}')
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=server_tls(cert, key))
+    url = f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}/jwks"
+    assert await request_json(url, verify=str(cert)) == {"keys": []}
+    with pytest.raises(FetchError):  # not signed by a CA of the system: refused
+        await request_json(url)
+    server.close()
+    await server.wait_closed()
