@@ -246,6 +246,21 @@ async def test_registered_client_gets_tokens(rs_server: AuthServer) -> None:
     await verifier.aclose()
 
 
+async def test_short_ttl_variant_expires_for_real() -> None:
+    with AuthServer.running({"ttl": 1, "alg": "ES256"}) as server:
+        answer = server.token_response(AUD)
+        assert answer["expires_in"] == 1
+        claims = json.loads(base64.urlsafe_b64decode(answer["access_token"].split(".")[1] + "=="))
+        assert claims["exp"] - claims["iat"] == 1
+        verifier = JwtVerifier(server.issuer, AUD, leeway=0)
+        principal = await verifier.verify(answer["access_token"])
+        assert principal.expires_at == claims["exp"]
+        await asyncio.sleep(max(0.0, claims["exp"] - time.time()) + 0.05)
+        assert verifier.cached(answer["access_token"]) is None
+        assert await reason(verifier, answer["access_token"]) == "expired"
+        await verifier.aclose()
+
+
 # -- JWKS: rotation, rate limit, outage
 
 
