@@ -59,6 +59,12 @@ class _Scanner:
             self.at += 1
         return self.text[start : self.at]
 
+    def until_delimiter(self) -> str:
+        start = self.at
+        while self.peek() and self.peek() not in ', \t"':
+            self.at += 1
+        return self.text[start : self.at]
+
     def quoted(self) -> str:
         """A quoted-string, the opening quote current; an unterminated one runs to the end."""
         self.at += 1
@@ -103,7 +109,8 @@ def parse_www_authenticate(value: str) -> list[Challenge]:
         if current is not None and scan.peek() == "=":  # name=value: a parameter of the current challenge
             scan.at += 1
             scan.spaces()
-            param = scan.quoted() if scan.peek() == '"' else scan.token()
+            # an unquoted value should be a token; ":" and "/" (scopes, URLs) are taken too, up to a delimiter
+            param = scan.quoted() if scan.peek() == '"' else scan.until_delimiter()
             current.params.setdefault(name.lower(), param)
             scan.spaces()
             if scan.peek() not in (",", ""):
