@@ -4,7 +4,7 @@ discovery: WWW-Authenticate, protected resource and authorization server metadat
 pre-registered, client ID metadata documents, dynamic registration; flow: PKCE, the authorization request
 and response checks, the headless browser; grants: the token endpoint; tokens: what is kept, and where."""
 
-from runtime.client.auth.flow import Authorize, headless_authorize
+from runtime.client.auth.flow import Authorize, browser_authorize, headless_authorize
 from runtime.client.auth.grants import PrivateKey
 from runtime.client.auth.oauth import OAuth
 from runtime.client.auth.tokens import ClientRegistration, MemoryTokenStore, Tokens, TokenStore
@@ -19,5 +19,6 @@ __all__ = [
     "PrivateKey",
     "TokenStore",
     "Tokens",
+    "browser_authorize",
     "headless_authorize",
 ]

@@ -6,9 +6,12 @@ without a user (tests, the conformance suite)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import hashlib
 import secrets
+import webbrowser
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
@@ -142,5 +145,62 @@ def headless_authorize(verify: Verify = True) -> Authorize:
         if reply.status not in (301, 302, 303, 307, 308) or not location:
             raise OAuthError(f"the authorization endpoint answered {reply.status} without a redirect")
         return urljoin(url, location)
+
+    return authorize
+
+
+_DONE_PAGE = (
+    b"<!doctype html><title>Authorized</title><p>Authorization is complete: you may close this window."
+)
+
+
+def browser_authorize(
+    redirect_uri: str,
+    *,
+    open_url: Callable[[str], object] = webbrowser.open,
+    timeout: float = 300.0,
+) -> Authorize:
+    """An `Authorize` for a user at this machine: listen on the loopback `redirect_uri`
+    (http://127.0.0.1:PORT/path, the one registered), open the authorization URL with `open_url` (the
+    system browser by default, run off the event loop), and return the first request to that path."""
+    parts = urlsplit(redirect_uri)
+    if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "localhost", "::1") or not parts.port:
+        raise ValueError("browser_authorize needs a loopback http redirect_uri with a port")
+    path = parts.path or "/"
+
+    async def authorize(url: str) -> str:
+        loop = asyncio.get_running_loop()
+        arrived: asyncio.Future[str] = loop.create_future()
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(Exception):
+                line = (await asyncio.wait_for(reader.readline(), 10)).decode("latin-1")
+                target = line.split(" ")[1] if line.count(" ") >= 2 else ""
+                found = urlsplit(target).path == path
+                status = b"200 OK" if found else b"404 Not Found"
+                body = _DONE_PAGE if found else b"not found"
+                writer.write(
+                    b"HTTP/1.1 "
+                    + status
+                    + b"\r\nContent-Type: text/html\r\nContent-Length: "
+                    + str(len(body)).encode()
+                    + b"\r\nConnection: close\r\n\r\n"
+                    + body
+                )
+                await writer.drain()
+                if found and not arrived.done():
+                    arrived.set_result(
+                        urlunsplit((parts.scheme, parts.netloc, path, urlsplit(target).query, ""))
+                    )
+            writer.close()
+
+        server = await asyncio.start_server(serve, parts.hostname, parts.port)
+        try:
+            await loop.run_in_executor(None, open_url, url)
+            return await asyncio.wait_for(arrived, timeout)
+        except TimeoutError:
+            raise OAuthError(f"no authorization response at {redirect_uri} within {timeout:g} s") from None
+        finally:
+            server.close()
 
     return authorize

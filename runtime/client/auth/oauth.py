@@ -30,8 +30,9 @@ class OAuth:
     - `scopes`: asked for when the server's challenge names none (before its `scopes_supported`);
       `offline_access`: ask for a refresh token where the authorization server lists that scope.
     - `authorize`: given the authorization URL, returns the URL the authorization server redirected to
-      (open a browser and catch the redirect, or anything else); the default, `headless_authorize`, GETs
-      the URL and reads its redirect (servers that approve without a user).
+      (`browser_authorize(redirect_uri)`: the system browser and a loopback listener on `redirect_uri`);
+      the default, `headless_authorize`, GETs the URL and reads its redirect (servers that approve
+      without a user: tests, the conformance suite).
     - `token_store`: where tokens and registrations are kept (`MemoryTokenStore` by default).
     - `verify`: TLS check for the authorization server (default: the client's own setting).
     - `max_attempts`: authorization rounds for one request (401 and step-up on 403 together) before it fails.
