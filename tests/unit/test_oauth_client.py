@@ -26,7 +26,7 @@ from runtime.client.auth.flow import (
     select_scopes,
     with_offline_access,
 )
-from runtime.client.auth.grants import authenticate, choose_auth_method, client_assertion
+from runtime.client.auth.grants import authenticate, choose_auth_method, client_assertion, usable_token
 from runtime.client.auth.registration import application_type
 from runtime.client.auth.tokens import ClientRegistration, Tokens
 
@@ -341,3 +341,9 @@ def test_tokens_repr_hides_secrets() -> None:
     tokens = Tokens("secret-access", ISSUER, "r", refresh_token="secret-refresh")
     assert "secret" not in repr(tokens)
     assert "cret" not in repr(ClientRegistration("c", ISSUER, "secret-value"))
+
+
+def test_only_header_safe_tokens_are_used() -> None:
+    assert usable_token("eyJhbGciOi.J9-_~+/==")
+    for bad in ("", "a b", "a\r\nX-Injected: 1", "caf\u00e9", None, 42):
+        assert not usable_token(bad)

@@ -29,6 +29,12 @@ class PrivateKey:
     key_id: str | None = None
 
 
+def usable_token(value: object) -> bool:
+    """A token that can ride in `Authorization: Bearer`: visible ASCII only (no space, CR or LF, which would
+    split the header: RFC 6750 2.1 allows less still)."""
+    return isinstance(value, str) and bool(value) and all("!" <= char <= "~" for char in value)
+
+
 def choose_auth_method(registration: ClientRegistration, metadata: dict[str, Any], has_key: bool) -> str:
     """The registration's own method if it has one; else by what the client holds and the authorization
     server advertises (RFC 8414's default: client_secret_basic)."""
@@ -133,8 +139,8 @@ async def token_request(
         )
     access_token = answer.get("access_token")
     token_type = answer.get("token_type", "Bearer")
-    if not isinstance(access_token, str) or not access_token:
-        raise OAuthError(f"the token response of {issuer} has no access_token")
+    if not isinstance(access_token, str) or not usable_token(access_token):
+        raise OAuthError(f"the token response of {issuer} has no usable access_token")
     if not isinstance(token_type, str) or token_type.lower() != "bearer":
         raise OAuthError(f"the token response of {issuer} is of type {token_type!r}, not Bearer")
     expires_in = answer.get("expires_in")
