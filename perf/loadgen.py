@@ -76,8 +76,10 @@ class Connection(asyncio.Protocol):
         stats: Stats,
         ready: asyncio.Future[None],
         wire: str = "2025-11-25",
+        headers: bytes = b"",
     ) -> None:
         self.host = host
+        self.extra_headers = headers  # sent on every request (e.g. an Authorization line)
         self.path = path
         self.modern = wire == MODERN
         self.body_template = MODERN_BODIES[scenario] if self.modern else BODIES[scenario]
@@ -106,11 +108,11 @@ class Connection(asyncio.Protocol):
         self.post(INIT)
 
     def post(self, body: bytes) -> None:
-        extra = b""
+        extra = self.extra_headers
         if self.modern:
-            extra = self.modern_headers
+            extra += self.modern_headers
         elif self.session:
-            extra = b"mcp-session-id: " + self.session + b"\r\nmcp-protocol-version: 2025-11-25\r\n"
+            extra += b"mcp-session-id: " + self.session + b"\r\nmcp-protocol-version: 2025-11-25\r\n"
         self.sent_at = time.perf_counter()
         self.transport.write(
             b"POST "
@@ -170,8 +172,10 @@ async def run_load(
     warmup: float = 1.0,
     on_window: Callable[[bool], None] | None = None,
     wire: str = "2025-11-25",
+    headers: bytes = b"",
 ) -> dict[str, float]:
-    """Drive the load; `on_window(True/False)` is called when the measured window opens and closes."""
+    """Drive the load; `on_window(True/False)` is called when the measured window opens and closes.
+    `headers`: raw header lines sent on every request."""
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     loop = asyncio.get_running_loop()
@@ -190,6 +194,7 @@ async def run_load(
                 stats,
                 ready,
                 wire,
+                headers,
             ),
             host,
             port,

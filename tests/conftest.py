@@ -67,11 +67,11 @@ class RunningServer:
     """A real `mcprt serve --http` subprocess on a free loopback port: one worker process unless told
     otherwise (tests/test_cluster.py covers several)."""
 
-    def __init__(self, *args: str, app: str | None = None, workers: int = 1) -> None:
+    def __init__(self, *args: str, app: str | None = None, workers: int = 1, port: int = 0) -> None:
         import re
 
         self.process = subprocess.Popen(
-            serve_command("--http", "127.0.0.1:0", "--workers", str(workers), *args, app=app),
+            serve_command("--http", f"127.0.0.1:{port}", "--workers", str(workers), *args, app=app),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,

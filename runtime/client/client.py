@@ -40,6 +40,7 @@ from runtime.tasks import TaskRunner
 if TYPE_CHECKING:
     import ssl
 
+    from runtime.client.auth import OAuth
     from runtime.server.app import Server
 
 __all__ = ["Client", "ClientClosed", "ClientTransport", "OutputSchemaError", "SessionExpired"]
@@ -102,7 +103,9 @@ class Client:
 
     HTTP only: `headers` are sent with every request (they cannot replace the protocol's own headers);
     `verify` is the TLS check of an https:// server (True: the system's CAs, a CA bundle path, False: off,
-    or an `ssl.SSLContext`). `validate_output`: check structured tool results against the tool's
+    or an `ssl.SSLContext`); `auth` an `OAuth` (runtime.client.auth) for a protected server: its tokens
+    ride on every request, and a 401 (or 403 insufficient_scope) gets a new one and the request again.
+    `validate_output`: check structured tool results against the tool's
     `outputSchema` (raising `OutputSchemaError`)."""
 
     def __init__(
@@ -126,10 +129,11 @@ class Client:
         validate_output: bool = True,
         headers: Mapping[str, str] | None = None,
         verify: bool | str | ssl.SSLContext = True,
+        auth: OAuth | None = None,
         env: dict[str, str] | None = None,
         cwd: str | None = None,
     ) -> None:
-        self.transport = self._make_transport(target, env, cwd, headers, verify)
+        self.transport = self._make_transport(target, env, cwd, headers, verify, auth)
         self.client_info = {"name": name, "version": version}
         self.requested_version = protocol_version
         # What initialize asks for: any version but a modern one, which has no handshake (the server
@@ -249,15 +253,16 @@ class Client:
         cwd: str | None,
         headers: Mapping[str, str] | None,
         verify: bool | str | ssl.SSLContext,
+        auth: OAuth | None = None,
     ) -> ClientTransport:
         if isinstance(target, str):
             if target.startswith(("http://", "https://")):
                 from runtime.client.http import HttpTransport
 
-                return HttpTransport(target, headers=headers, verify=verify)
+                return HttpTransport(target, headers=headers, verify=verify, auth=auth)
             raise ValueError(f"not a URL: {target!r} (pass a command as a list for stdio)")
-        if headers:
-            raise ValueError("headers are for HTTP: pass a URL to use them")
+        if headers or auth is not None:
+            raise ValueError("headers and auth are for HTTP: pass a URL to use them")
         if isinstance(target, Sequence):  # any sequence of strings is a command (a str was handled above)
             from runtime.client.stdio import StdioTransport
 

@@ -18,6 +18,12 @@ class HttpStatusError(ConnectionError):
         self.body = body
 
 
+class OAuthError(ConnectionError):
+    """Authorization with a protected MCP server failed: discovery, registration, the authorization response,
+    a token request, or the server still refusing after the allowed rounds. The connection cannot be used
+    (hence a ConnectionError). The message never carries a token or a client secret."""
+
+
 class SessionExpired(HttpStatusError):
     """HTTP 404 for a request that carried an `Mcp-Session-Id`: the server ended the session
     (transports.mdx "Session Management"). The client starts a new session and retries the request once;

@@ -12,13 +12,16 @@ import asyncio
 import contextlib
 import ssl
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httptools
 import msgspec
 
-from runtime.client.errors import HttpStatusError, SessionExpired
+from runtime.client.errors import HttpStatusError, OAuthError, SessionExpired
+
+if TYPE_CHECKING:
+    from runtime.client.auth import OAuth
 
 __all__ = ["HttpStatusError", "HttpTransport", "SessionExpired", "ssl_context"]
 
@@ -223,6 +226,13 @@ def _answers(data: bytes, request_id: Any) -> bool:
     return message.method is None and message.id == request_id
 
 
+def _insufficient_scope(www_authenticate: str | None) -> bool:
+    from runtime.client.auth.discovery import bearer_challenge
+
+    challenge = bearer_challenge(www_authenticate)
+    return challenge is not None and challenge.error == "insufficient_scope"
+
+
 class HttpTransport:
     def __init__(
         self,
@@ -232,6 +242,7 @@ class HttpTransport:
         verify: Verify = True,
         open_get_stream: bool = True,
         max_resume_attempts: int = 5,
+        auth: OAuth | None = None,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
@@ -241,6 +252,11 @@ class HttpTransport:
         self.port = parts.port or (443 if self.tls is not None else 80)
         self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self.extra_headers = checked_headers(headers)
+        if any(name.lower() == "authorization" for name in self.extra_headers) and auth is not None:
+            raise ValueError("pass either an Authorization header or auth=, not both")
+        self.auth = auth
+        if auth is not None:
+            auth.bind(url, verify)
         self.session_id: str | None = None
         self.protocol_version: str | None = None
         self.open_get_stream = open_get_stream
@@ -299,6 +315,33 @@ class HttpTransport:
         return headers
 
     async def _exchange(
+        self, method: str, headers: dict[str, str], body: bytes = b""
+    ) -> tuple[_Connection, _Response]:
+        """Send a request and read its status and headers, with OAuth when `auth` is set: the bearer token
+        on the request, and on 401 (or 403 insufficient_scope) a new token and the request again, for at
+        most `auth.max_attempts` rounds; then `OAuthError`."""
+        if self.auth is None:
+            return await self._exchange_once(method, headers, body)
+        rounds = 0
+        while True:
+            token = await self.auth.access_token()
+            sent = {**headers, "Authorization": f"Bearer {token}"} if token is not None else headers
+            conn, response = await self._exchange_once(method, sent, body)
+            if response.status not in (401, 403):
+                return conn, response
+            challenge = response.headers.get("www-authenticate")
+            if response.status == 403 and not _insufficient_scope(challenge):
+                return conn, response
+            await response.body()
+            self._release(conn, response)
+            if rounds >= self.auth.max_attempts:  # a permanent authorization failure (authorization.mdx)
+                raise OAuthError(
+                    f"HTTP {response.status}: the server still refuses after {rounds} authorization rounds"
+                )
+            rounds += 1
+            await self.auth.challenged(response.status, challenge, token)
+
+    async def _exchange_once(
         self, method: str, headers: dict[str, str], body: bytes = b""
     ) -> tuple[_Connection, _Response]:
         """Send a request and read its status and headers. A kept-alive connection the server closed
@@ -478,9 +521,11 @@ class HttpTransport:
         if self.session_id is not None and not self.modern:
             with contextlib.suppress(Exception):
                 conn = _Connection(self.host, self.port, self.tls)
-                response = await asyncio.wait_for(
-                    conn.request("DELETE", self.path, self._headers("*/*")), 2.0
-                )
+                headers = self._headers("*/*")
+                token = await self.auth.access_token() if self.auth is not None else None
+                if token is not None:
+                    headers["Authorization"] = f"Bearer {token}"
+                response = await asyncio.wait_for(conn.request("DELETE", self.path, headers), 2.0)
                 await asyncio.wait_for(response.body(), 2.0)
                 conn.close()
         for task in list(self._tasks):

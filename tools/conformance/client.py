@@ -14,6 +14,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from runtime import Client
+from runtime.client.auth import OAuth, PrivateKey
+
+# The client ID metadata document URL the auth scenarios expect (auth/basic-cimd): never fetched by the mock.
+CLIENT_METADATA_URL = "https://conformance-test.local/client-metadata.json"
 
 
 def defaults_of(schema: dict[str, Any]) -> dict[str, Any]:
@@ -31,6 +35,25 @@ async def sampling_handler(params: Any) -> dict[str, Any]:
     return {"role": "assistant", "content": {"type": "text", "text": "conformance"}, "model": "none"}
 
 
+def oauth_for(name: str, context: dict[str, Any]) -> OAuth | None:
+    """The auth scenarios' client: pre-registered credentials or a client credentials key from the context
+    (MCP_CONFORMANCE_CONTEXT), the suite's metadata document URL, the headless browser."""
+    if not name.startswith("auth/"):
+        return None
+    key = None
+    if context.get("private_key_pem"):
+        key = PrivateKey(context["private_key_pem"], context.get("signing_algorithm", "ES256"))
+    return OAuth(
+        client_id=context.get("client_id"),
+        client_secret=context.get("client_secret"),
+        private_key=key,
+        issuer=context.get("issuer"),
+        client_metadata_url=CLIENT_METADATA_URL,
+        client_name="mcprt-conformance-client",
+        grant="client_credentials" if name.startswith("auth/client-credentials") else "authorization_code",
+    )
+
+
 async def scenario(url: str, name: str) -> None:
     version = os.environ.get("MCP_CONFORMANCE_PROTOCOL_VERSION", "2025-11-25")
     context = json.loads(os.environ.get("MCP_CONFORMANCE_CONTEXT", "{}"))
@@ -42,6 +65,7 @@ async def scenario(url: str, name: str) -> None:
         sampling_handler=sampling_handler,
         roots=[],
         timeout=20,
+        auth=oauth_for(name, context),
     ) as client:
         if name == "initialize":
             return

@@ -182,6 +182,8 @@ def server_mode(options: argparse.Namespace) -> int:
 
 
 REVISIONS_RUN = ("2025-06-18", "2025-11-25", "2026-07-28")
+# Extension scenarios run as well: the OAuth client credentials extension (SEP-1046), which the client has.
+EXTENSIONS_RUN = frozenset({"auth/client-credentials-basic", "auth/client-credentials-jwt"})
 
 
 def client_scenarios(script: Path, extra: list[str]) -> list[str]:
@@ -194,8 +196,8 @@ def client_scenarios(script: Path, extra: list[str]) -> list[str]:
         if line.startswith("- "):
             name, _, versions = line[2:].partition(" ")
             # The released revisions we speak; not "draft" (0.1.16's early 2026 text, which alpha.12's
-            # 2026-07-28 leg replaces), 2025-03-26-only scenarios, or extensions (OAuth ones are issue 14's).
-            if any(version in versions for version in REVISIONS_RUN):
+            # 2026-07-28 leg replaces), 2025-03-26-only scenarios, or extensions but EXTENSIONS_RUN.
+            if any(version in versions for version in REVISIONS_RUN) or name in EXTENSIONS_RUN:
                 names.append(name)
     return names
 
