@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.auth_server import AuthServer
+from tests.auth_server import AuthServer, free_port
 from tests.conftest import RunningServer
-from tests.auth_server import free_port
 
 APP = "tests/apps/scoped.py:server"
 ACCEPT = "application/json, text/event-stream"
