@@ -1,11 +1,20 @@
 """Streamable HTTP side by side: mcprt, the official SDK (default configuration), FastMCP and the raw floor.
 
     .venv/bin/python -m perf.http_bench [--scenario call|await|read] [--concurrency 16] [--seconds 5]
-                                        [--runs 3] [--wire 2025-11-25|2026-07-28]
+                                        [--runs 3] [--wire 2025-11-25|2026-07-28|both]
                                         [--servers mcprt,official-sdk,fastmcp,floor]
+    .venv/bin/python -m perf.http_bench --auth [--runs 5] [--wire both]
 
 `--wire 2026-07-28`: the modern, stateless wire (no session; `_meta` and Mcp-* headers on every request),
-which mcprt and the official SDK serve beside the legacy one on the same endpoint.
+which mcprt and the official SDK serve beside the legacy one on the same endpoint. `both`: each round runs
+every server on each wire.
+
+`--auth`: the cost of authorization. A real authorization server (tests/auth_server.py, node-oidc-provider)
+runs for the whole benchmark; one JWT access token (RS256, client_credentials) is issued per audience, and
+sent on every request to `mcprt-auth` (the same app as `mcprt`, with --auth-issuer/--auth-audience) and to
+`official-sdk-auth` (the SDK's MCPServer behind its bearer middleware, perf/peers/official_sdk_auth.py);
+`mcprt` and `floor` get no token. Reported: mcprt-auth / mcprt (what auth costs mcprt) and mcprt-auth /
+official-sdk-auth, for each wire.
 
 Each server runs pinned to CPU 0 with one worker; the load generator runs on CPU 1. The servers take turns
 (one run each, round robin); medians of the runs.
@@ -14,10 +23,12 @@ Each server runs pinned to CPU 0 with one worker; the load generator runs on CPU
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import uvloop
@@ -26,16 +37,112 @@ from perf.loadgen import run_load
 from perf.servers import start_http, stop
 
 SERVERS = ["mcprt", "official-sdk", "fastmcp", "floor"]
+AUTH_SERVERS = ["mcprt", "mcprt-auth", "official-sdk-auth", "floor"]
+WIRES = ["2025-11-25", "2026-07-28"]
+# The audiences the tokens are issued for (what each server's `aud` check expects; the port in them need
+# not be the one the server listens on).
+AUDIENCES = {
+    "mcprt-auth": "http://127.0.0.1:8000/mcp",
+    "official-sdk-auth": "http://127.0.0.1:8001/mcp",
+}
+AUTH_SCOPE = "mcp:read mcp:write"
 
 
-def measure(name: str, scenario: str, concurrency: int, seconds: float, wire: str) -> dict[str, float]:
-    process, port = start_http(name, cpu=0)
+@contextlib.contextmanager
+def authorization(names: list[str]) -> Iterator[tuple[str, dict[str, bytes]]]:
+    """The authorization server, running: its issuer and, for each server that checks tokens, the raw
+    `authorization` header line of a valid token for its audience. Stopped on leaving."""
+    from tests.auth_server import AuthServer
+
+    # A lifetime longer than any benchmark: no token expires in a measured window.
+    with AuthServer.running({"alg": "RS256", "ttl": 6 * 3600}) as server:
+        headers = {
+            name: b"authorization: Bearer " + server.token(audience, AUTH_SCOPE).encode() + b"\r\n"
+            for name, audience in AUDIENCES.items()
+            if name in names
+        }
+        yield server.issuer, headers
+
+
+def measure(
+    name: str,
+    scenario: str,
+    concurrency: int,
+    seconds: float,
+    wire: str,
+    issuer: str | None = None,
+    headers: bytes = b"",
+) -> dict[str, float]:
+    auth = (issuer, AUDIENCES[name]) if issuer is not None and name in AUDIENCES else None
+    process, port = start_http(name, cpu=0, auth=auth)
     try:
         time.sleep(0.3)
         url = f"http://127.0.0.1:{port}/mcp"
-        return uvloop.run(run_load(url, concurrency, seconds, scenario, wire=wire))
+        return uvloop.run(run_load(url, concurrency, seconds, scenario, wire=wire, headers=headers))
     finally:
         stop(process)
+
+
+def ratio(samples: dict[str, list[dict[str, float]]], name: str, peer: str) -> float | None:
+    """The median of the per-round ratios of req/s: each round's servers ran minutes apart at most, so a
+    drift of the machine's speed between rounds cancels out."""
+    if peer not in samples or name not in samples:
+        return None
+    pairs = zip(samples[name], samples[peer], strict=False)
+    return statistics.median(mine["rps"] / theirs["rps"] if theirs["rps"] else 0.0 for mine, theirs in pairs)
+
+
+def report(
+    samples: dict[str, list[dict[str, float]]], args: argparse.Namespace, wire: str
+) -> dict[str, dict[str, float]]:
+    results: dict[str, dict[str, float]] = {
+        name: {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+        for name, runs in samples.items()
+        if runs
+    }
+    what = {
+        "call": "tools/call echo",
+        "await": "tools/call echo after one await",
+        "read": "resources/read 1 KiB",
+    }[args.scenario]
+    runs = f"{args.runs} runs x {args.seconds} s"
+    print()
+    print(f"Streamable HTTP {what} ({wire} wire), concurrency {args.concurrency}, {runs}, medians;")
+    print(
+        "server on CPU 0, one worker" + ("; a valid JWT on every request to the *-auth servers" * args.auth)
+    )
+    print("(ratios: the median of each round's ratio)")
+    peer = "official-sdk-auth" if args.auth else "official-sdk"
+    columns = ("req/s", "P50 ms", "P95 ms", "P99 ms", "errors", "% floor", "x SDK")
+    print(f"{'server':18}" + "".join(f" {c:>8}" for c in columns))
+    for name, r in results.items():
+        vs_floor, vs_sdk = ratio(samples, name, "floor"), ratio(samples, name, peer)
+        of_floor = f"{100 * vs_floor:.0f}%" if vs_floor is not None else "-"
+        x_sdk = f"{vs_sdk:.2f}" if vs_sdk is not None else "-"
+        r["vs_floor"] = vs_floor or 0.0
+        r["vs_sdk"] = vs_sdk or 0.0
+        print(
+            f"{name:18} {r['rps']:8.0f} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['p99_ms']:8.2f}"
+            f" {r['errors']:8.0f} {of_floor:>8} {x_sdk:>8}"
+        )
+    if args.auth:
+        cost = ratio(samples, "mcprt-auth", "mcprt")
+        vs_sdk = ratio(samples, "mcprt-auth", "official-sdk-auth")
+        if cost is not None:
+            per_round = " ".join(
+                f"{a['rps'] / b['rps']:.3f}"
+                for a, b in zip(samples["mcprt-auth"], samples["mcprt"], strict=False)
+            )
+            verdict = "ok" if cost >= 0.95 else "OVER BUDGET"
+            print(
+                f"mcprt-auth / mcprt              {cost:.3f}"
+                f"  (auth costs {100 * (1 - cost):.1f}%; budget 5%: {verdict})"
+            )
+            print(f"  per round                     {per_round}")
+            results["mcprt-auth"]["vs_mcprt"] = cost
+        if vs_sdk is not None:
+            print(f"mcprt-auth / official-sdk-auth  {vs_sdk:.2f}")
+    return results
 
 
 def main() -> int:
@@ -44,58 +151,62 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--servers", default=",".join(SERVERS))
+    parser.add_argument(
+        "--servers", default=None, help=f"default {','.join(SERVERS)}; with --auth {','.join(AUTH_SERVERS)}"
+    )
     parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument("--wire", choices=["2025-11-25", "2026-07-28"], default="2025-11-25")
+    parser.add_argument(
+        "--wire", choices=[*WIRES, "both"], default=None, help="default 2025-11-25; with --auth both"
+    )
+    parser.add_argument(
+        "--auth", action="store_true", help="the cost of bearer-token authorization (see above)"
+    )
     args = parser.parse_args()
+    names = (args.servers or ",".join(AUTH_SERVERS if args.auth else SERVERS)).split(",")
+    wire_arg = args.wire or ("both" if args.auth else WIRES[0])
+    wires = WIRES if wire_arg == "both" else [wire_arg]
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})
-    # Round robin (run 1 of every server, then run 2, ...): a machine whose speed drifts during the
-    # benchmark shifts every server alike, so the ratios hold.
-    names = args.servers.split(",")
-    samples: dict[str, list[dict[str, float]]] = {name: [] for name in names}
-    for _ in range(args.runs):
-        for name in list(samples):
-            try:
-                samples[name].append(measure(name, args.scenario, args.concurrency, args.seconds, args.wire))
-            except RuntimeError as exc:
-                print(f"{name}: skipped ({exc})")
-                del samples[name]
-    results: dict[str, dict[str, float]] = {
-        name: {key: statistics.median(r[key] for r in runs) for key in runs[0]}
-        for name, runs in samples.items()
-    }
-    # Ratios are medians of the per-round ratios: each round's servers ran minutes apart at most, so a
-    # drift of the machine's speed between rounds cancels out.
-    def ratio(name: str, peer: str) -> float | None:
-        if peer not in samples or name not in samples:
-            return None
-        pairs = zip(samples[name], samples[peer], strict=False)
-        return statistics.median(mine["rps"] / theirs["rps"] for mine, theirs in pairs)
-    what = {
-        "call": "tools/call echo",
-        "await": "tools/call echo after one await",
-        "read": "resources/read 1 KiB",
-    }[args.scenario]
-    runs = f"{args.runs} runs x {args.seconds} s"
-    print(f"Streamable HTTP {what} ({args.wire} wire), concurrency {args.concurrency}, {runs}, medians;")
-    print("server on CPU 0")
-    print("(ratios: the median of each round's ratio)")
-    columns = ("req/s", "P50 ms", "P95 ms", "P99 ms", "errors", "% floor", "x SDK")
-    print(f"{'server':14}" + "".join(f" {c:>8}" for c in columns))
-    for name, r in results.items():
-        vs_floor, vs_sdk = ratio(name, "floor"), ratio(name, "official-sdk")
-        of_floor = f"{100 * vs_floor:.0f}%" if vs_floor is not None else "-"
-        x_sdk = f"{vs_sdk:.1f}" if vs_sdk is not None else "-"
-        r["vs_floor"] = vs_floor or 0.0
-        r["vs_sdk"] = vs_sdk or 0.0
-        print(
-            f"{name:14} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['p99_ms']:8.2f}"
-            f" {r['errors']:7.0f} {of_floor:>8} {x_sdk:>7}"
-        )
+    with contextlib.ExitStack() as stack:
+        issuer: str | None = None
+        headers: dict[str, bytes] = {}
+        if args.auth:
+            issuer, headers = stack.enter_context(authorization(names))
+        # Round robin (run 1 of every server on every wire, then run 2, ...): a machine whose speed drifts
+        # during the benchmark shifts every server alike, so the ratios hold.
+        samples: dict[str, dict[str, list[dict[str, float]]]] = {
+            w: {name: [] for name in names} for w in wires
+        }
+        skipped: set[str] = set()
+        for _ in range(args.runs):
+            for wire in wires:
+                for name in names:
+                    if name in skipped:
+                        continue
+                    try:
+                        sample = measure(
+                            name,
+                            args.scenario,
+                            args.concurrency,
+                            args.seconds,
+                            wire,
+                            issuer,
+                            headers.get(name, b""),
+                        )
+                    except RuntimeError as exc:
+                        print(f"{name}: skipped ({exc})")
+                        skipped.add(name)
+                        continue
+                    samples[wire][name].append(sample)
+    results = {}
+    for wire in wires:
+        for name in skipped:
+            samples[wire].pop(name, None)
+        results[wire] = report(samples[wire], args, wire)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+        out = results if len(wires) > 1 else results[wires[0]]
+        args.json.write_text(json.dumps(out, indent=2))
     return 0
 
 

@@ -20,13 +20,25 @@ STDIO: dict[str, list[str]] = {
 }
 
 
-def http_command(name: str, port: int, workers: int = 1) -> list[str]:
+def http_command(name: str, port: int, workers: int = 1, auth: tuple[str, str] | None = None) -> list[str]:
+    """`auth`: (issuer, audience), for the servers that check tokens (mcprt-auth, official-sdk-auth)."""
     address = f"127.0.0.1:{port}"
+    if name in ("mcprt-auth", "official-sdk-auth") and auth is None:
+        raise RuntimeError(f"{name} needs an authorization server (http_bench --auth)")
     if name == "mcprt":
         app = "perf.apps.echo:server"
         return [PY, "-m", "runtime", "serve", app, "--http", address, "--workers", str(workers)]
+    if name == "mcprt-auth" and auth is not None:
+        app = "perf.apps.echo:server"
+        issuer, audience = auth
+        flags = ["--auth-issuer", issuer, "--auth-audience", audience]
+        return [PY, "-m", "runtime", "serve", app, "--http", address, "--workers", str(workers), *flags]
     if name == "official-sdk":
         return [PY, "perf/peers/official_sdk.py", "--http", address, "--workers", str(workers)]
+    if name == "official-sdk-auth" and auth is not None:
+        issuer, audience = auth
+        flags = ["--issuer", issuer, "--audience", audience]
+        return [PY, "perf/peers/official_sdk_auth.py", "--http", address, *flags]
     if name == "fastmcp":
         return [PY, "perf/peers/fastmcp_peer.py", "--http", address]
     if name == "floor":
@@ -44,11 +56,13 @@ def pinned(command: list[str], cpu: int | None) -> list[str]:
     return ["taskset", "-c", str(cpu), *command] if cpu is not None else command
 
 
-def start_http(name: str, cpu: int | None = 0, workers: int = 1) -> tuple[subprocess.Popen[bytes], int]:
+def start_http(
+    name: str, cpu: int | None = 0, workers: int = 1, auth: tuple[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
     """Start a server pinned to `cpu` and wait until its port accepts connections."""
     port = free_port()
     process = subprocess.Popen(
-        pinned(http_command(name, port, workers), cpu),
+        pinned(http_command(name, port, workers, auth), cpu),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -1,6 +1,7 @@
 """The official MCP Python SDK serving the benchmark tool behind its own bearer-token middleware
 (`AuthSettings` + a `TokenVerifier`): JWT access tokens checked with joserfc against the issuer's JWKS,
-fetched once at start, as a user of the SDK would write it (the SDK ships no JWT verifier).
+fetched once at start, as a user of the SDK would write it (the SDK ships no JWT verifier, and its
+middleware calls `verify_token` on every request: no cache of verified tokens).
 
 python perf/peers/official_sdk_auth.py --http 127.0.0.1:PORT --issuer URL --audience URL
 """
@@ -8,6 +9,7 @@ python perf/peers/official_sdk_auth.py --http 127.0.0.1:PORT --issuer URL --audi
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import time
 import urllib.request
@@ -60,13 +62,27 @@ def main() -> None:
     server = MCPServer(
         "bench-echo",
         token_verifier=JwtVerifier(args.issuer, args.audience),
-        auth=AuthSettings(issuer_url=args.issuer, resource_server_url=args.audience),
+        # The verifier checks `aud` itself and reports the audience as the token's resource: the SDK's own
+        # resource check (the 3.0 default) passes, and costs what it costs.
+        auth=AuthSettings(
+            issuer_url=args.issuer, resource_server_url=args.audience, validate_token_resource=True
+        ),
     )
 
     @server.tool()
     async def echo(text: str) -> str:
         """Echo the text back."""
         return text
+
+    @server.tool()
+    async def echo_after_await(text: str) -> str:
+        """Echo the text back after one suspension (a tool that awaits anything)."""
+        await asyncio.sleep(0)
+        return text
+
+    @server.resource("bench://static/1k", mime_type="text/plain")
+    async def static_1k() -> str:
+        return "x" * 1024
 
     import uvicorn
 

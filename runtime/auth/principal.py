@@ -20,10 +20,11 @@ class Principal:
     scopes: frozenset[str]
     expires_at: float | None  # `exp`, seconds since the epoch
     claims: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Made once (sessions compare it on every request): derived from the fields above.
+    key: str = field(init=False, repr=False, compare=False, hash=False)
 
-    @property
-    def key(self) -> str:
-        return f"{self.issuer}\x1f{self.subject or ''}\x1f{self.client_id or ''}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", f"{self.issuer}\x1f{self.subject or ''}\x1f{self.client_id or ''}")
 
     def has_scopes(self, needed: frozenset[str] | set[str] | tuple[str, ...]) -> bool:
         return self.scopes.issuperset(needed)

@@ -54,9 +54,10 @@ class ScopeTable:
     def __init__(self) -> None:
         self.entries: dict[str, dict[str, frozenset[str]]] = {kind: {} for kind in KINDS}
         self._templates: dict[str, UriTemplate] = {}
+        self.any = False  # some entry has scopes (kept by set/discard: read on every request)
 
     def __bool__(self) -> bool:
-        return any(self.entries.values())
+        return self.any
 
     def set(self, kind: str, key: str, scopes: Iterable[str] | None) -> None:
         found = scope_set(scopes)
@@ -65,12 +66,14 @@ class ScopeTable:
             table[key] = found
             if kind == "templates":
                 self._templates[key] = UriTemplate(key)
+            self.any = True
         else:
             self.discard(kind, key)
 
     def discard(self, kind: str, key: str) -> None:
         self.entries[kind].pop(key, None)
         self._templates.pop(key, None)
+        self.any = any(self.entries.values())
 
     def of(self, kind: str, key: str) -> frozenset[str]:
         return self.entries[kind].get(key, NONE)

@@ -29,7 +29,12 @@ log = logging.getLogger("mcprt.auth")
 JSON = (b"content-type", b"application/json")
 MAX_TOKEN_BYTES = 16 * 1024  # a longer Authorization value is refused unread
 # RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-_TOKEN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=")
+_TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/="
+# The Authorization values of tokens the verifier accepted lately, and those tokens: a client sends the same
+# value on every request, and the str kept here (its hash computed once) is what the verifier's cache is
+# asked for (the verifier still decides, every time: expiry, eviction). Values of refused tokens never
+# enter it.
+PARSED_VALUES = 1024
 
 
 def bearer_token(value: bytes) -> str | None:
@@ -39,7 +44,8 @@ def bearer_token(value: bytes) -> str | None:
     token = token.strip(b" ")
     if scheme.lower() != b"bearer" or not token or len(token) > MAX_TOKEN_BYTES:
         return None
-    if not _TOKEN_CHARS.issuperset(token) or b"=" in token.rstrip(b"="):
+    # Every byte a token character (deleting them all leaves nothing, in C), "=" only at the end.
+    if token.translate(None, _TOKEN_CHARS) or b"=" in token.rstrip(b"="):
         return None
     return token.decode("ascii")
 
@@ -54,6 +60,7 @@ class AuthGuard:
         self.path = path
         self.next = next
         self.required = frozenset(auth.required_scopes)
+        self._tokens: dict[bytes, str] = {}  # Authorization value -> its accepted token (PARSED_VALUES)
         self.metadata_paths = auth.metadata_paths(path)
         self._metadata = msgspec.json.encode(auth.metadata())
 
@@ -69,16 +76,28 @@ class AuthGuard:
             # code (RFC 6750 3.1).
             self._refuse(responder, 401, None, "Unauthorized: a bearer token is required")
             return None
-        token = bearer_token(value)
+        token = known = self._tokens.get(value)
         if token is None:
-            self._refuse(responder, 401, "invalid_token", "Unauthorized: malformed bearer token")
-            return None
+            token = bearer_token(value)
+            if token is None:
+                self._refuse(responder, 401, "invalid_token", "Unauthorized: malformed bearer token")
+                return None
         principal = self.verifier.cached(token)
         if principal is None:
-            return self._verify_then_admit(token, request, responder)
+            return self._verify_then_admit(value, token, request, responder)
+        if known is None:
+            self._remember(value, token)
         return self._admit(principal, request, responder)
 
-    async def _verify_then_admit(self, token: str, request: HttpRequest, responder: Responder) -> None:
+    def _remember(self, value: bytes, token: str) -> None:
+        tokens = self._tokens
+        if len(tokens) >= PARSED_VALUES:
+            tokens.clear()
+        tokens[value] = token
+
+    async def _verify_then_admit(
+        self, value: bytes, token: str, request: HttpRequest, responder: Responder
+    ) -> None:
         try:
             principal = await self.verifier.verify(token)
         except InvalidToken as exc:
@@ -90,6 +109,7 @@ class AuthGuard:
             body = rpc.error_message(None, rpc.INTERNAL_ERROR, "Authorization is unavailable; retry later")
             responder.respond(503, [JSON, (b"retry-after", b"5")], body)
             return
+        self._remember(value, token)
         pending = self._admit(principal, request, responder)
         if pending is not None:
             await pending
@@ -98,8 +118,8 @@ class AuthGuard:
         self, principal: Principal, request: HttpRequest, responder: Responder
     ) -> Coroutine[Any, Any, None] | None:
         needed = self.required
-        if request.method == "POST":
-            server = self.server
+        server = self.server
+        if server.scopes.any and request.method == "POST":  # no entry with scopes: no body to read
             named = server.scopes.needed(request.body, server._resources)
             if named:
                 needed = needed | named
