@@ -75,12 +75,30 @@ def measure(
 ) -> dict[str, float]:
     auth = (issuer, AUDIENCES[name]) if issuer is not None and name in AUDIENCES else None
     process, port = start_http(name, cpu=0, auth=auth)
+    window: list[tuple[float, float]] = []  # (wall, the server's CPU seconds) as the window opens, closes
+
+    def on_window(_: bool) -> None:
+        window.append((time.perf_counter(), cpu_seconds(process.pid)))
+
     try:
         time.sleep(0.3)
         url = f"http://127.0.0.1:{port}/mcp"
-        return uvloop.run(run_load(url, concurrency, seconds, scenario, wire=wire, headers=headers))
+        result = uvloop.run(
+            run_load(url, concurrency, seconds, scenario, wire=wire, headers=headers, on_window=on_window)
+        )
     finally:
         stop(process)
+    (wall0, cpu0), (wall1, cpu1) = window
+    answered = result["rps"] * (wall1 - wall0)
+    result["cpu_us"] = (cpu1 - cpu0) / answered * 1e6 if answered else 0.0
+    return result
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) process `pid` has used: on a shared machine, the server's CPU per
+    request is a steadier measure of its work than its throughput."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def ratio(samples: dict[str, list[dict[str, float]]], name: str, peer: str) -> float | None:
@@ -113,7 +131,7 @@ def report(
     )
     print("(ratios: the median of each round's ratio)")
     peer = "official-sdk-auth" if args.auth else "official-sdk"
-    columns = ("req/s", "P50 ms", "P95 ms", "P99 ms", "errors", "% floor", "x SDK")
+    columns = ("req/s", "P50 ms", "P95 ms", "P99 ms", "errors", "CPU µs", "% floor", "x SDK")
     print(f"{'server':18}" + "".join(f" {c:>8}" for c in columns))
     for name, r in results.items():
         vs_floor, vs_sdk = ratio(samples, name, "floor"), ratio(samples, name, peer)
@@ -123,7 +141,7 @@ def report(
         r["vs_sdk"] = vs_sdk or 0.0
         print(
             f"{name:18} {r['rps']:8.0f} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['p99_ms']:8.2f}"
-            f" {r['errors']:8.0f} {of_floor:>8} {x_sdk:>8}"
+            f" {r['errors']:8.0f} {r['cpu_us']:8.1f} {of_floor:>8} {x_sdk:>8}"
         )
     if args.auth:
         cost = ratio(samples, "mcprt-auth", "mcprt")
@@ -140,6 +158,13 @@ def report(
             )
             print(f"  per round                     {per_round}")
             results["mcprt-auth"]["vs_mcprt"] = cost
+        if "mcprt-auth" in samples and "mcprt" in samples:
+            cpu = statistics.median(
+                a["cpu_us"] / b["cpu_us"] if b["cpu_us"] else 0.0
+                for a, b in zip(samples["mcprt-auth"], samples["mcprt"], strict=False)
+            )
+            print(f"CPU per request, mcprt-auth / mcprt  {cpu:.3f}  (auth adds {100 * (cpu - 1):.1f}% CPU)")
+            results["mcprt-auth"]["cpu_vs_mcprt"] = cpu
         if vs_sdk is not None:
             print(f"mcprt-auth / official-sdk-auth  {vs_sdk:.2f}")
     return results
