@@ -27,6 +27,7 @@ import contextlib
 import json
 import os
 import statistics
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,6 +65,42 @@ def authorization(names: list[str]) -> Iterator[tuple[str, dict[str, bytes]]]:
         yield server.issuer, headers
 
 
+def start(name: str, issuer: str | None = None) -> tuple[subprocess.Popen[bytes], int]:
+    auth = (issuer, AUDIENCES[name]) if issuer is not None and name in AUDIENCES else None
+    process, port = start_http(name, cpu=0, auth=auth)
+    time.sleep(0.3)
+    return process, port
+
+
+def load(
+    process: subprocess.Popen[bytes],
+    port: int,
+    scenario: str,
+    concurrency: int,
+    seconds: float,
+    wire: str,
+    headers: bytes = b"",
+    warmup: float = 1.0,
+) -> dict[str, float]:
+    """One measured window against a running server: req/s, latencies, and its CPU µs per request."""
+    window: list[tuple[float, float]] = []  # (wall, the server's CPU seconds) as the window opens, closes
+
+    def on_window(_: bool) -> None:
+        window.append((time.perf_counter(), cpu_seconds(process.pid)))
+
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        result = uvloop.run(
+            run_load(url, concurrency, seconds, scenario, warmup, on_window, wire=wire, headers=headers)
+        )
+    except (TimeoutError, OSError) as exc:
+        raise RuntimeError(f"the load failed on the {wire} wire: {exc!r}") from None
+    (wall0, cpu0), (wall1, cpu1) = window
+    answered = result["rps"] * (wall1 - wall0)
+    result["cpu_us"] = (cpu1 - cpu0) / answered * 1e6 if answered else 0.0
+    return result
+
+
 def measure(
     name: str,
     scenario: str,
@@ -73,25 +110,12 @@ def measure(
     issuer: str | None = None,
     headers: bytes = b"",
 ) -> dict[str, float]:
-    auth = (issuer, AUDIENCES[name]) if issuer is not None and name in AUDIENCES else None
-    process, port = start_http(name, cpu=0, auth=auth)
-    window: list[tuple[float, float]] = []  # (wall, the server's CPU seconds) as the window opens, closes
-
-    def on_window(_: bool) -> None:
-        window.append((time.perf_counter(), cpu_seconds(process.pid)))
-
+    """A server started for one window, and stopped."""
+    process, port = start(name, issuer)
     try:
-        time.sleep(0.3)
-        url = f"http://127.0.0.1:{port}/mcp"
-        result = uvloop.run(
-            run_load(url, concurrency, seconds, scenario, wire=wire, headers=headers, on_window=on_window)
-        )
+        return load(process, port, scenario, concurrency, seconds, wire, headers)
     finally:
         stop(process)
-    (wall0, cpu0), (wall1, cpu1) = window
-    answered = result["rps"] * (wall1 - wall0)
-    result["cpu_us"] = (cpu1 - cpu0) / answered * 1e6 if answered else 0.0
-    return result
 
 
 def cpu_seconds(pid: int) -> float:
@@ -186,7 +210,15 @@ def main() -> int:
     parser.add_argument(
         "--auth", action="store_true", help="the cost of bearer-token authorization (see above)"
     )
+    parser.add_argument(
+        "--keep-running",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="start each server once and measure it in turns (default with --auth), not once per run",
+    )
     args = parser.parse_args()
+    if args.keep_running is None:
+        args.keep_running = args.auth
     names = (args.servers or ",".join(AUTH_SERVERS if args.auth else SERVERS)).split(",")
     wire_arg = args.wire or ("both" if args.auth else WIRES[0])
     wires = WIRES if wire_arg == "both" else [wire_arg]
@@ -197,27 +229,48 @@ def main() -> int:
         headers: dict[str, bytes] = {}
         if args.auth:
             issuer, headers = stack.enter_context(authorization(names))
-        # Round robin (run 1 of every server on every wire, then run 2, ...): a machine whose speed drifts
-        # during the benchmark shifts every server alike, so the ratios hold.
         samples: dict[str, dict[str, list[dict[str, float]]]] = {
             w: {name: [] for name in names} for w in wires
         }
         skipped: set[str] = set()
-        for _ in range(args.runs):
+        running: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
+        if args.keep_running:  # every server started once, serving both wires in turn
+            for name in names:
+                try:
+                    running[name] = start(name, issuer)
+                except RuntimeError as exc:
+                    print(f"{name}: skipped ({exc})")
+                    skipped.add(name)
+                    continue
+                stack.callback(stop, running[name][0])
+        # Round robin (run 1 of every server on every wire, then run 2, ...): a machine whose speed drifts
+        # during the benchmark shifts every server alike, so the ratios hold.
+        for round in range(args.runs):
             for wire in wires:
                 for name in names:
                     if name in skipped:
                         continue
+                    header = headers.get(name, b"")
                     try:
-                        sample = measure(
-                            name,
-                            args.scenario,
-                            args.concurrency,
-                            args.seconds,
-                            wire,
-                            issuer,
-                            headers.get(name, b""),
-                        )
+                        if args.keep_running:
+                            process, port = running[name]
+                            if process.poll() is not None:
+                                raise RuntimeError(f"exited with {process.returncode}")
+                            warmup = 1.0 if round == 0 else 0.5
+                            sample = load(
+                                process,
+                                port,
+                                args.scenario,
+                                args.concurrency,
+                                args.seconds,
+                                wire,
+                                header,
+                                warmup,
+                            )
+                        else:
+                            sample = measure(
+                                name, args.scenario, args.concurrency, args.seconds, wire, issuer, header
+                            )
                     except RuntimeError as exc:
                         print(f"{name}: skipped ({exc})")
                         skipped.add(name)
