@@ -10,6 +10,7 @@ Refusals carry a JSON-RPC error body and never any part of the token.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,9 @@ class AuthGuard:
         self.server = server
         self.path = path
         self.next = next
+        # The handler's bound __call__ when it is an object (the transport): calling the method directly
+        # skips the type's call slot on every request.
+        self._next: Handler = next if inspect.isroutine(next) else next.__call__  # type: ignore[operator]
         self.required = frozenset(auth.required_scopes)
         self._tokens: dict[bytes, str] = {}  # Authorization value -> its accepted token (PARSED_VALUES)
         self.metadata_paths = auth.metadata_paths(path)
@@ -130,7 +134,7 @@ class AuthGuard:
             self._refuse(responder, 403, "insufficient_scope", "Forbidden: insufficient scope", wanted)
             return None
         request.principal = principal
-        return self.next(request, responder)
+        return self._next(request, responder)
 
     def _refuse(
         self,
