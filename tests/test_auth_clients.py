@@ -295,6 +295,28 @@ async def test_a_401_after_expiry_refreshes_and_the_session_goes_on(
     assert issuer.issuer.endswith("/tenant")
 
 
+async def test_concurrent_requests_after_expiry_refresh_once(skewed: tuple[AuthServer, Served]) -> None:
+    """Eight calls meet the expiry together: one refresh serves them all (a second refresh with the same
+    rotated refresh token would make the provider revoke the grant, and the client authorize again)."""
+    _, served = skewed
+    calls: list[str] = []
+    oauth = OAuth(
+        client_id="public-app",
+        redirect_uri=REDIRECT_URI,
+        scopes=["mcp:read"],
+        authorize=counting(headless_authorize(), calls),
+    )
+    async with Client(served.url, auth=oauth) as client:
+        await whoami(client)
+        first = await oauth.token_store.get_tokens(served.url)
+        await asyncio.sleep(2.5)
+        results = await asyncio.gather(*(client.call_tool("echo", {"text": str(n)}) for n in range(8)))
+        assert [r.content[0].text for r in results] == [str(n) for n in range(8)]  # type: ignore[union-attr]
+        second = await oauth.token_store.get_tokens(served.url)
+        assert first is not None and second is not None and second.refresh_token != first.refresh_token
+    assert len(calls) == 1
+
+
 async def test_a_short_lived_token_is_refreshed_before_it_expires(issuer: AuthServer) -> None:
     """ttl 3 s: the client refreshes by the clock (not before every request), the session goes on."""
     with AuthServer.running({"ttl": 3}) as short:
@@ -537,6 +559,52 @@ async def test_sdk_steps_up_on_our_403(issuer: AuthServer) -> None:
         assert len(landed) == 2
     finally:
         served.stop()
+
+
+async def test_sdk_private_key_jwt(served: Served, issuer: AuthServer) -> None:
+    from joserfc.jwk import ECKey
+    from mcp.client.auth.extensions.client_credentials import PrivateKeyJWTOAuthProvider, SignedJWTParameters
+
+    pem = ECKey.import_key(issuer.client_jwk).as_pem(private=True).decode()
+    assertion = SignedJWTParameters(
+        issuer="cc-jwt", subject="cc-jwt", signing_key=pem, signing_algorithm="ES256"
+    )
+    provider = PrivateKeyJWTOAuthProvider(
+        served.url,
+        SdkStorage(),
+        "cc-jwt",
+        assertion.create_assertion_provider(),
+        scope="mcp:read",
+        issuer=issuer.issuer,
+    )
+    who = await _sdk_tour(served.url, provider)
+    assert who["client_id"] == "cc-jwt" and "mcp:read" in who["scopes"]
+
+
+async def test_sdk_recovers_from_our_401_in_the_same_session(skewed: tuple[AuthServer, Served]) -> None:
+    """The token's exp passes while the SDK still trusts expires_in: after our 401 the SDK gets a new token
+    (mcp 2.3 authorizes again on a 401 rather than refresh) for the same principal, and its session goes on."""
+    _, served = skewed
+    redirect_handler, callback_handler, landed = sdk_login()
+    metadata = sdk_metadata()
+    info = OAuthClientInformationFull(client_id="public-app", **metadata.model_dump(exclude_none=True))
+    storage = SdkStorage(info)
+    provider = OAuthClientProvider(
+        served.url, metadata, storage, redirect_handler=redirect_handler, callback_handler=callback_handler
+    )
+    async with (
+        httpx2.AsyncClient(auth=provider, timeout=20) as http,
+        streamable_http_client(served.url, http_client=http) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        assert (await session.call_tool("echo", {"text": "a"})).content[0].text == "a"  # type: ignore[union-attr]
+        first = storage.tokens
+        await asyncio.sleep(2.5)
+        assert (await session.call_tool("echo", {"text": "b"})).content[0].text == "b"  # type: ignore[union-attr]
+        assert first is not None and storage.tokens is not None
+        assert storage.tokens.access_token != first.access_token
+    assert 1 <= len(landed) <= 2  # 2 with mcp 2.3 (see above), 1 should the SDK refresh instead
 
 
 async def test_plain_httpx_with_a_static_token(served: Served, issuer: AuthServer) -> None:
