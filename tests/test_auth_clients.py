@@ -12,7 +12,7 @@ import json
 import os
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx2
 import pytest
@@ -241,8 +241,6 @@ async def test_step_up_that_never_covers_the_scope_stops_after_max_attempts(serv
         parts = urlsplit(url)
         query = parse_qs(parts.query)
         query["scope"] = [" ".join(s for s in query["scope"][0].split() if s != "mcp:admin")]
-        from urllib.parse import urlencode
-
         return await inner(parts._replace(query=urlencode({k: v[0] for k, v in query.items()})).geturl())
 
     oauth = OAuth(client_id="public-app", redirect_uri=REDIRECT_URI, scopes=["mcp:read"], authorize=stingy)
@@ -258,10 +256,10 @@ async def test_step_up_that_never_covers_the_scope_stops_after_max_attempts(serv
 
 @pytest.fixture(scope="module")
 def skewed() -> Iterator[tuple[AuthServer, Served]]:
-    """Access tokens the server refuses ~2 s after issue (exp = now-28 s, the verifier's leeway is 30 s),
+    """Access tokens the server refuses ~3 s after issue (exp = now-27 s, the verifier's leeway is 30 s),
     while the token response says 300 s: the client learns of the expiry from a 401. The issuer has a path,
     so a token endpoint guessed from the origin would not be found."""
-    with AuthServer.running({"exp": -28, "path": "/tenant"}) as server:
+    with AuthServer.running({"exp": -27, "path": "/tenant"}) as server:
         running = Served(server, workers=2)
         yield server, running
         running.stop()
@@ -283,7 +281,7 @@ async def test_a_401_after_expiry_refreshes_and_the_session_goes_on(
         session = client.transport.session_id  # type: ignore[attr-defined]
         before = await whoami(client)
         first = await oauth.token_store.get_tokens(served.url)
-        await asyncio.sleep(2.5)
+        await asyncio.sleep(3.2)
         assert first is not None and not first.expired()  # the client still believes in it: the 401 tells
         after = await whoami(client)
         second = await oauth.token_store.get_tokens(served.url)
@@ -309,7 +307,7 @@ async def test_concurrent_requests_after_expiry_refresh_once(skewed: tuple[AuthS
     async with Client(served.url, auth=oauth) as client:
         await whoami(client)
         first = await oauth.token_store.get_tokens(served.url)
-        await asyncio.sleep(2.5)
+        await asyncio.sleep(3.2)
         results = await asyncio.gather(*(client.call_tool("echo", {"text": str(n)}) for n in range(8)))
         assert [r.content[0].text for r in results] == [str(n) for n in range(8)]  # type: ignore[union-attr]
         second = await oauth.token_store.get_tokens(served.url)
@@ -317,9 +315,33 @@ async def test_concurrent_requests_after_expiry_refresh_once(skewed: tuple[AuthS
     assert len(calls) == 1
 
 
+async def test_a_refused_refresh_falls_back_to_authorizing_again() -> None:
+    """The refresh token is gone too (refreshTtl 1 s): the refresh is refused, the tokens dropped, and the
+    client authorizes again, once; the session goes on (the same user and client: the same principal)."""
+    with AuthServer.running({"exp": -27, "refreshTtl": 1}) as server:
+        served = Served(server)
+        try:
+            calls: list[str] = []
+            oauth = OAuth(
+                client_id="public-app",
+                redirect_uri=REDIRECT_URI,
+                scopes=["mcp:read"],
+                authorize=counting(headless_authorize(), calls),
+            )
+            async with Client(served.url, auth=oauth) as client:
+                session = client.transport.session_id  # type: ignore[attr-defined]
+                before = await whoami(client)
+                await asyncio.sleep(3.2)
+                assert await whoami(client) == before
+                assert client.transport.session_id == session  # type: ignore[attr-defined]
+            assert len(calls) == 2
+        finally:
+            served.stop()
+
+
 async def test_a_short_lived_token_is_refreshed_before_it_expires(issuer: AuthServer) -> None:
-    """ttl 3 s: the client refreshes by the clock (not before every request), the session goes on."""
-    with AuthServer.running({"ttl": 3}) as short:
+    """ttl 4 s: the client refreshes by the clock (not before every request), the session goes on."""
+    with AuthServer.running({"ttl": 4}) as short:
         served = Served(short)
         try:
             calls: list[str] = []
@@ -335,7 +357,7 @@ async def test_a_short_lived_token_is_refreshed_before_it_expires(issuer: AuthSe
                 first = await oauth.token_store.get_tokens(served.url)
                 await whoami(client)
                 assert await oauth.token_store.get_tokens(served.url) is first  # fresh: not refreshed
-                await asyncio.sleep(3.2)
+                await asyncio.sleep(4.2)
                 assert (await whoami(client))["subject"] == "alice"
                 second = await oauth.token_store.get_tokens(served.url)
                 assert first is not None and second is not None
@@ -600,7 +622,7 @@ async def test_sdk_recovers_from_our_401_in_the_same_session(skewed: tuple[AuthS
         await session.initialize()
         assert (await session.call_tool("echo", {"text": "a"})).content[0].text == "a"  # type: ignore[union-attr]
         first = storage.tokens
-        await asyncio.sleep(2.5)
+        await asyncio.sleep(3.2)
         assert (await session.call_tool("echo", {"text": "b"})).content[0].text == "b"  # type: ignore[union-attr]
         assert first is not None and storage.tokens is not None
         assert storage.tokens.access_token != first.access_token
