@@ -322,3 +322,18 @@ def test_another_principal_cannot_use_resume_or_end_a_session(protected: Protect
     # The owner's session is untouched, and a fresh token of the same principal may use it.
     assert protected.call(protected.token("mcp:read"), session, "echo", {"text": "still"}).status == 200
     assert protected.request("DELETE", "/mcp", None, owner, Mcp_Session_Id=session).status == 200
+
+
+def test_the_readme_example_defines_what_it_says() -> None:
+    """The README's Authorization example, run as written: its Auth and its scopes are registered."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("\n## Authorization\n", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    scope: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    server = scope["server"]
+    assert server.auth.audience == "https://mcp.example.com/mcp"
+    assert server.scopes.of("tools", "save") == {"files:write"}
+    assert server.scopes.of_uri("files://x", fixed=False) == {"files:read"}
