@@ -498,7 +498,8 @@ async def test_sdk_client_credentials(served: Served, issuer: AuthServer, method
     )
     who = await _sdk_tour(served.url, provider)
     # The SDK asks for the authorization server's scopes_supported when the server names none.
-    assert who["client_id"] == client_id and "mcp:read" in who["scopes"]
+    # The SDK asks for scopes_supported, which defaults to what the app's entries declare.
+    assert who["client_id"] == client_id and {"mcp:admin", "mcp:write"} <= set(who["scopes"])
 
 
 def sdk_login() -> tuple[Any, Any, list[str]]:
@@ -546,7 +547,7 @@ async def test_sdk_authorization_code(served: Served, registered: bool) -> None:
         callback_handler=callback_handler,
     )
     who = await _sdk_tour(served.url, provider)
-    assert who["subject"] == "alice" and "mcp:read" in who["scopes"]
+    assert who["subject"] == "alice" and {"mcp:admin", "mcp:write"} <= set(who["scopes"])
     assert (who["client_id"] == "public-app") is registered
     assert len(landed) == 1
 
@@ -600,7 +601,7 @@ async def test_sdk_private_key_jwt(served: Served, issuer: AuthServer) -> None:
         issuer=issuer.issuer,
     )
     who = await _sdk_tour(served.url, provider)
-    assert who["client_id"] == "cc-jwt" and "mcp:read" in who["scopes"]
+    assert who["client_id"] == "cc-jwt" and {"mcp:admin", "mcp:write"} <= set(who["scopes"])
 
 
 async def test_sdk_recovers_from_our_401_in_the_same_session(skewed: tuple[AuthServer, Served]) -> None:

@@ -72,6 +72,11 @@ class ScopeTable:
         self.entries[kind].pop(key, None)
         self._templates.pop(key, None)
 
+    def declared(self) -> frozenset[str]:
+        """Every scope some entry asks for."""
+        tables = self.entries.values()
+        return frozenset(scope for table in tables for found in table.values() for scope in found)
+
     def of(self, kind: str, key: str) -> frozenset[str]:
         return self.entries[kind].get(key, NONE)
 
