@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from runtime.auth.resource import Auth
 from runtime.protocol import types
 from runtime.protocol.jsonrpc import McpError
 from runtime.server import content
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from runtime.client.client import Client
 
 __all__ = [
+    "Auth",
     "Client",
     "ClientCapabilityError",
     "ClientRequestError",

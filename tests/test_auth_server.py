@@ -149,14 +149,17 @@ def test_the_metadata_is_found_behind_a_path_prefix(issuer: AuthServer) -> None:
 # -- 401 ------------------------------------------------------------------------------------------------------
 
 
-def test_no_token_gets_401_with_the_metadata_and_scopes(protected: Protected) -> None:
+def test_no_token_gets_401_with_the_metadata_and_what_the_request_needs(protected: Protected) -> None:
     answer = protected.post({"jsonrpc": "2.0", "id": 1, "method": "ping"}, None)
     assert answer.status == 401
     params = _challenge_params(answer.challenge)
     assert "error" not in params  # no credentials: no error code (RFC 6750 3.1)
     assert params["resource_metadata"] == f"http://127.0.0.1:{protected.port}{WELL_KNOWN}/mcp"
-    assert params["scope"] == "mcp:read mcp:write mcp:admin"
+    assert "scope" not in params  # a ping needs no scope: the client asks for what it wants
     assert answer.body["jsonrpc"] == "2.0" and answer.body["error"]["code"] == -32600
+    call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "write", "arguments": {}}}
+    params = _challenge_params(protected.post(call, None).challenge)
+    assert params["scope"] == "mcp:write"  # least privilege: what this request needs, not everything
 
 
 @pytest.mark.parametrize(
@@ -322,3 +325,31 @@ def test_another_principal_cannot_use_resume_or_end_a_session(protected: Protect
     # The owner's session is untouched, and a fresh token of the same principal may use it.
     assert protected.call(protected.token("mcp:read"), session, "echo", {"text": "still"}).status == 200
     assert protected.request("DELETE", "/mcp", None, owner, Mcp_Session_Id=session).status == 200
+
+
+def test_the_readme_example_defines_what_it_says() -> None:
+    """The README's Authorization example, run as written: its Auth and its scopes are registered."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("\n## Authorization\n", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    scope: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    server = scope["server"]
+    assert server.auth.audience == "https://mcp.example.com/mcp"
+    assert server.scopes.of("tools", "save") == {"files:write"}
+    assert server.scopes.of_uri("files://x", fixed=False) == {"files:read"}
+
+
+def test_without_auth_scopes_the_server_advertises_what_its_entries_ask_for(issuer: AuthServer) -> None:
+    port = free_port()
+    server = RunningServer("--auth-issuer", issuer.issuer, app=APP, port=port)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+        conn.request("GET", WELL_KNOWN + "/mcp")
+        document = json.loads(conn.getresponse().read())
+        assert document["scopes_supported"] == ["mcp:admin", "mcp:write"]  # scoped.py's, sorted
+        conn.close()
+    finally:
+        server.stop()

@@ -157,8 +157,8 @@ def test_concurrent_duplicates_from_many_threads_are_served_once_each(cluster2: 
 
 
 def test_plain_awaiting_tools_claim_their_id_too() -> None:
-    """A tool with no Context that awaits runs on the quick path as a task: its claim of the id holds
-    across workers like the normal path's."""
+    """A tool with no Context that awaits, read by the fast decoder, runs in the runner as a task: its claim
+    of the id holds across workers like the normal path's."""
     server = ClusterServer(2, "tests/apps/waits.py:server", "--hang-timeout", "2.0")
     try:
         session = start_session(server.port)

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from runtime.auth.cache import SingleFlight, TokenCache
 from runtime.auth.fetch import DEFAULT_TIMEOUT, FetchError, request_json
-from runtime.auth.jwt import MAX_LEEWAY, audiences, check_times, principal_from_claims
+from runtime.auth.jwt import MAX_LEEWAY, audiences, check_times, names_us, principal_from_claims
 from runtime.auth.metadata import fetch_metadata
 from runtime.auth.principal import InvalidToken, Principal, VerifierUnavailable
 from runtime.client.http import Verify
@@ -129,11 +129,7 @@ class IntrospectionVerifier:
             raise InvalidToken("inactive")
         if "iss" in answer and answer["iss"] != self.issuer:
             raise InvalidToken("another issuer")
-        aud = answer.get("aud")
-        named = {aud} if isinstance(aud, str) else set(aud) if isinstance(aud, list) else set()
-        if (named or self.require_audience) and not self.audiences.intersection(
-            a for a in named if isinstance(a, str)
-        ):
+        if ("aud" in answer or self.require_audience) and not names_us(self.audiences, answer.get("aud")):
             raise InvalidToken("not for this audience")
         now = self._clock()
         exp = check_times(answer, now, self.leeway) if "exp" in answer else None

@@ -29,11 +29,27 @@ ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 _JWS_ALGORITHMS = jws.JWSRegistry.algorithms
 
 
+def canonical(uri: str) -> str:
+    """A resource URI with its scheme and host in lower case (2026-07-28 authorization: uppercase ones
+    are accepted for robustness); the path stays as it is."""
+    scheme, separator, rest = uri.partition("://")
+    if not separator:
+        return uri
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}{slash}{path}"
+
+
 def audiences(audience: str | Collection[str]) -> frozenset[str]:
-    found = frozenset([audience] if isinstance(audience, str) else audience)
+    found = [audience] if isinstance(audience, str) else list(audience)
     if not found or not all(isinstance(a, str) and a for a in found):
         raise ValueError("audience must name this resource server")
-    return found
+    return frozenset(canonical(a) for a in found)
+
+
+def names_us(ours: frozenset[str], aud: Any) -> bool:
+    """Whether a token's `aud` (a string or a list) names one of our audiences."""
+    named = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+    return any(isinstance(a, str) and canonical(a) in ours for a in named)
 
 
 def parse_scopes(claims: dict[str, Any]) -> frozenset[str]:
@@ -186,9 +202,7 @@ class JwtVerifier:
             raise InvalidToken("payload is not a JSON object")
         if claims.get("iss") != self.issuer:
             raise InvalidToken("another issuer")
-        aud = claims.get("aud")
-        named = {aud} if isinstance(aud, str) else set(aud) if isinstance(aud, list) else set()
-        if not self.audiences.intersection(a for a in named if isinstance(a, str)):
+        if not names_us(self.audiences, claims.get("aud")):
             raise InvalidToken("not for this audience")
         exp = check_times(claims, self._clock(), self.leeway)
         principal = principal_from_claims(self.issuer, claims, exp)

@@ -63,14 +63,16 @@ class Auth:
         public = urlsplit(self.audience).path.rstrip("/")
         return frozenset({WELL_KNOWN + public, WELL_KNOWN + endpoint_path.rstrip("/"), WELL_KNOWN})
 
-    def metadata(self) -> dict[str, object]:
+    def metadata(self, scopes: Iterable[str] | None = None) -> dict[str, object]:
+        """The document; `scopes`: `scopes_supported` when `Auth.scopes` is empty (the server's own)."""
         document: dict[str, object] = {
             "resource": self.audience,
             "authorization_servers": [self.issuer],
             "bearer_methods_supported": ["header"],
         }
-        if self.scopes:
-            document["scopes_supported"] = list(self.scopes)
+        supported = list(self.scopes) or list(scopes or ())
+        if supported:
+            document["scopes_supported"] = supported
         if self.resource_name:
             document["resource_name"] = self.resource_name
         if self.documentation:

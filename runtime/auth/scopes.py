@@ -75,6 +75,11 @@ class ScopeTable:
         self._templates.pop(key, None)
         self.any = any(self.entries.values())
 
+    def declared(self) -> frozenset[str]:
+        """Every scope some entry asks for."""
+        tables = self.entries.values()
+        return frozenset(scope for table in tables for found in table.values() for scope in found)
+
     def of(self, kind: str, key: str) -> frozenset[str]:
         return self.entries[kind].get(key, NONE)
 

@@ -86,6 +86,7 @@ class _Response:
     def __init__(self) -> None:
         self.status = 0
         self.headers: dict[str, str] = {}
+        self.set_cookies: list[str] = []  # every Set-Cookie field (never joined: RFC 9110 5.3)
         self.headers_done = asyncio.get_running_loop().create_future()
         self.chunks: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.complete = False
@@ -95,7 +96,14 @@ class _Response:
 
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers[name.decode().lower()] = value.decode()
+        key, text = name.decode().lower(), value.decode()
+        if key == "set-cookie":
+            self.set_cookies.append(text)
+        elif key == "www-authenticate" and key in self.headers:
+            # A list field: several challenges may come in separate fields (RFC 9110 11.6.1).
+            self.headers[key] += ", " + text
+            return
+        self.headers[key] = text
 
     def on_headers_complete(self) -> None:
         # Asked here, in the parser's callback: once the whole message is parsed, llhttp has reset and

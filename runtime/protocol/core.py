@@ -283,21 +283,20 @@ class ServerSession:
         request_id = getattr(message, "id", None)
         if request_id is None:
             return self._notification(method, message)
-        state = self.state
-        if state.phase != OPERATING and method != "ping":
-            if method == "initialize":
-                return self._initialize(message)
-            if state.phase == NEW:
-                return Reply(
-                    rpc.error_message(
-                        request_id, rpc.INVALID_REQUEST, f"Received {method!r} before initialize"
-                    )
-                )
-            # INITIALIZING: the client may already send requests after reading the initialize result.
-        elif method == "initialize":
-            if self.standalone:
+        if method == "initialize":
+            if self.state.phase != OPERATING or self.standalone:
                 return self._initialize(message)
             return Reply(rpc.error_message(request_id, rpc.INVALID_REQUEST, "Session is already initialized"))
+        return self.admit(method, message, request_id)
+
+    def admit(self, method: str, message: Any, request_id: rpc.RequestId) -> Call | Reply:
+        """The checks every request of a session passes, whichever decoder read it (runtime/server/quick.py's
+        too): the session initialized (or initializing), the method in its revision and capabilities, the
+        id not in flight. The `Call` to run, or the refusal."""
+        if self.state.phase == NEW and method != "ping":
+            text = f"Received {method!r} before initialize"
+            return Reply(rpc.error_message(request_id, rpc.INVALID_REQUEST, text))
+        # INITIALIZING: the client may already send requests after reading the initialize result.
         route = self.profile.available_by[self.revision.version].get(method)
         if route is None:
             return Reply(rpc.error_message(request_id, rpc.METHOD_NOT_FOUND, f"Method not found: {method}"))

@@ -27,7 +27,7 @@ from runtime.protocol import types as t
 from runtime.protocol.core import Action, Call, Reply, ServerSession, in_flight_error
 from runtime.protocol.request_state import StateInvalid, request_digest
 from runtime.protocol.state import LOG_LEVELS, OPERATING, SessionState
-from runtime.protocol.versions import MODERN, SUPPORTED_VERSIONS
+from runtime.protocol.versions import MODERN, SUPPORTED_VERSIONS, revision
 
 if TYPE_CHECKING:
     from runtime.protocol.core import ServerProfile
@@ -164,6 +164,9 @@ def error_response(request_id: rpc.RequestId, exc: rpc.McpError) -> bytes:
     return rpc.error_from_exception(request_id, exc)
 
 
+_MODERN_REVISION = revision(MODERN)
+
+
 class ModernSession(ServerSession):
     """One modern request's session. `principal` names the caller a sealed requestState is bound to (the
     authenticated subject once authorization is on; "" without it)."""
@@ -172,10 +175,14 @@ class ModernSession(ServerSession):
     standalone = True
 
     def __init__(self, profile: ServerProfile, principal: str = "", inflight: Any = None) -> None:
-        state = SessionState(phase=OPERATING, protocol_version=MODERN, log_level=SILENT)
-        super().__init__(profile, state)
-        if inflight is not None:  # stdio: one connection's requests share an in-flight table
-            self.inflight = inflight
+        # ServerSession.__init__'s fields, set here: one of these is built for every modern request.
+        self.profile = profile
+        self.state = SessionState(phase=OPERATING, protocol_version=MODERN, log_level=SILENT)
+        # stdio: one connection's requests share an in-flight table
+        self.inflight: dict[rpc.RequestId, Any] = {} if inflight is None else inflight
+        self.outstanding: dict[rpc.RequestId, Any] = {}
+        self.revision = _MODERN_REVISION
+        self._next_id = 0
         self.principal = principal
         self.status = 200
         self.inputs: dict[str, Any] = {}  # input responses by key: earlier rounds' and this retry's
@@ -219,7 +226,7 @@ class ModernSession(ServerSession):
             return super().classify(raw)
         params = raw.get("params")
         meta = params.get("_meta") if isinstance(params, dict) else None
-        refused = self._envelope(request_id, meta)
+        refused = self.check_envelope(request_id, meta)
         if refused is not None:
             return refused
         if not self.revision.has_method(method):
@@ -240,28 +247,36 @@ class ModernSession(ServerSession):
                 return refused
         return Call(route, message, request_id, rpc.encode(request_id))
 
-    def _envelope(self, request_id: rpc.RequestId, meta: Any) -> Reply | None:
+    def check_envelope(self, request_id: rpc.RequestId, meta: Any) -> Reply | None:
         """The per-request fields (basic/index.mdx `_meta`): required ones present, the version ours."""
         if not isinstance(meta, dict):
             return self._refuse(request_id, rpc.INVALID_PARAMS, "Invalid params: _meta is required", 400)
-        version = meta.get(META_VERSION)
+        return self.check_fields(
+            request_id,
+            meta.get(META_VERSION),
+            meta.get(META_CAPABILITIES),
+            meta.get(META_LOG_LEVEL),
+            meta.get(META_CLIENT),
+        )
+
+    def check_fields(
+        self, request_id: rpc.RequestId, version: Any, capabilities: Any, level: Any, client: Any
+    ) -> Reply | None:
+        """`check_envelope` of the `_meta` fields as read (None: absent); a typed decoder's too (quick.py)."""
         if not isinstance(version, str):
             message = f"Invalid params: _meta[{META_VERSION!r}] is required"
             return self._refuse(request_id, rpc.INVALID_PARAMS, message, 400)
-        capabilities = meta.get(META_CAPABILITIES)
         if not isinstance(capabilities, dict):
             message = f"Invalid params: _meta[{META_CAPABILITIES!r}] is required (an object)"
             return self._refuse(request_id, rpc.INVALID_PARAMS, message, 400)
         if version != MODERN:
             self.status = 400
             return Reply(supported_error(request_id, version))
-        level = meta.get(META_LOG_LEVEL)
         if level is not None:
             if level not in LOG_LEVELS:
                 message = f"Invalid params: _meta[{META_LOG_LEVEL!r}] must be a logging level"
                 return self._refuse(request_id, rpc.INVALID_PARAMS, message, 400)
             self.state.log_level = LOG_LEVELS[level]
-        client = meta.get(META_CLIENT)
         state = self.state
         state.client_capabilities = capabilities
         state.client_info = client if isinstance(client, dict) else None
@@ -309,7 +324,7 @@ class ModernSession(ServerSession):
     def result(self, call: Call, result: Any) -> bytes:
         self.inflight.pop(call.id, None)
         body = result if type(result) is bytes else (b"{}" if result is None else rpc.encode(result))
-        return rpc.result_message(call.id_json, self.envelope(call.route.method, body))
+        return rpc.result_message(call.id_json, result_envelope(self.profile, call.route.method, body))
 
     def envelope(self, method: str, body: bytes) -> bytes:
         return result_envelope(self.profile, method, body)

@@ -16,7 +16,7 @@ from runtime.auth.scopes import ScopeTable, scope_set
 from runtime.protocol import downgrade
 from runtime.protocol import jsonrpc as rpc
 from runtime.protocol import types as t
-from runtime.protocol.core import MAX_BATCH_MESSAGES, Route, ServerProfile, ServerSession
+from runtime.protocol.core import MAX_BATCH_MESSAGES, Call, Route, ServerProfile, ServerSession
 from runtime.protocol.jsonrpc import McpError, notification_message
 from runtime.protocol.request_state import DEFAULT_STATE_TTL, MAX_STATE_BYTES, StateSealer, new_key
 from runtime.protocol.scan import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES
@@ -434,65 +434,65 @@ class Server:
         return _page(self, "prompts", ctx, params)
 
     def _call_tool(self, ctx: Context, params: t.CallToolRequestParams) -> Any:
+        """tools/call: the one place a tool call runs, for every wire and decoder, from the tool's plan
+        (`ToolSpec`: inline, cache, semantic cache, tasks, Context, executor). Returns the result (an
+        await-free tool ran inline), or a `Then` for the runner (`Runner.call`/`_finish`: the in-flight
+        table, timeout, cancellation), the only place a handler is awaited. A tool's `McpError` is a JSON-RPC
+        error (the runner answers it); any other exception an isError result (`error_result`); a value
+        `convert` cannot take an internal error (the runner's)."""
         tool = self._tools.get(params.name)
         if tool is None:
             raise McpError(rpc.INVALID_PARAMS, f"Unknown tool: {params.name}", {"name": params.name})
+        # Its scopes were checked before the request reached the session (workers/streamable/guard.py):
+        # over HTTP a missing scope must be a 403 with its challenge, not a JSON-RPC error.
         revision = ctx._session.revision
-        convert = tool.results[revision.version]  # the result as the session's revision has it
-        if tool.plain and params.task is None:  # the hot path; the general one below does the same
-            try:
-                kwargs = tool.bind(params.arguments or {})
-            except ArgumentsInvalid as exc:
-                return tool.invalid_arguments(exc)
-            if not tool.await_free:
-                return Then(tool.fn(**kwargs), convert, tool.error_result)
-            try:
-                value = run_inline(tool.fn(**kwargs))
-            except McpError:
-                raise
-            except Exception as exc:
-                return tool.error_result(exc)
-            return convert(value)
-        if params.task is not None and tool.task_support == "forbidden":
-            raise McpError(rpc.METHOD_NOT_FOUND, f"Tool {tool.name!r} does not support task-augmented calls")
-        if params.task is None and tool.task_support == "required" and revision.stateful:
+        task = params.task
+        if task is not None:
+            if tool.task_support == "forbidden":
+                message = f"Tool {tool.name!r} does not support task-augmented calls"
+                raise McpError(rpc.METHOD_NOT_FOUND, message)
+        elif tool.task_support == "required" and revision.stateful:
             # (2026-07-28 has no `task` field: the tasks extension decides, runtime/server/task_extension.py)
             raise McpError(rpc.METHOD_NOT_FOUND, f"Tool {tool.name!r} must be called as a task")
         arguments = params.arguments if params.arguments is not None else {}
+        convert = tool.results[revision.version]  # the result as the session's revision has it
+        store: tuple[SharedCache, str, int] | None = None
         cache = self.cache
-        if tool.cache_ttl is not None and cache is not None and params.task is None:
+        if tool.cache_ttl is not None and cache is not None and task is None:
             # Cacheable (read-only, idempotent): the key is the name and the arguments in canonical JSON.
             key = tool_key(tool.name, msgspec.json.encode(arguments, order="sorted"))
             hit = cache.get(key)
             cache.count(hit is not None)
             if hit is not None:  # stored in the latest revision's shape, shared by every session
                 return hit if revision.has_everything else downgrade.tool_result(hit, revision)
-            store: tuple[SharedCache, str, int] | None = (cache, key, cache.generation(key))
+            store = (cache, key, cache.generation(key))
             convert = tool.result
-        else:
-            store = None
         try:
             kwargs = tool.bind(arguments)
         except ArgumentsInvalid as exc:
             return tool.invalid_arguments(exc)
-        # A revision without tasks knows no `task` field: the call runs as a plain one.
-        as_task = (
-            params.task is not None and revision.has_tasks and "tasks" in ctx._session.profile.capabilities
-        )
-        if as_task:
-            record = self.tasks.create(methods.owner(ctx._session), params.task.ttl)  # type: ignore[union-attr]
-            channel = TaskChannel(self.hub, ctx._session, record.task_id)
-            ctx = Context(self, ctx._session, ctx._call, channel, ctx._loop)
-            ctx._task_id = record.task_id
-        if store is not None and tool.semantic_cache is not None and self.semantic is not None:
-            # After an exact miss and with valid arguments only: an earlier call that means the same.
-            return self._semantic_tool_result(ctx, tool, kwargs, arguments, store, revision)
-        work = Then(self._start_tool(ctx, tool, kwargs), convert, tool.error_result)
-        if store is not None:
+        if task is None or not revision.has_tasks or "tasks" not in ctx._session.profile.capabilities:
+            # A plain call (a revision without tasks knows no `task` field: the call runs as a plain one).
+            if store is None:
+                if tool.inline and task is None:  # no await point, no Context: it runs to its end now
+                    try:
+                        value = run_inline(tool.fn(**kwargs))
+                    except McpError:
+                        raise
+                    except Exception as exc:
+                        return tool.error_result(exc)
+                    return convert(value)
+                return Then(self._start_tool(ctx, tool, kwargs), convert, tool.error_result)
+            if tool.semantic_cache is not None and self.semantic is not None:
+                # After an exact miss and with valid arguments only: an earlier call that means the same.
+                return self._semantic_tool_result(ctx, tool, kwargs, arguments, store, revision)
+            work = Then(self._start_tool(ctx, tool, kwargs), convert, tool.error_result)
             return _stored_tool_result(work, *store, tool.cache_ttl, revision)  # type: ignore[arg-type]
-        if not as_task:
-            return work
-        self.tasks.start(record, work)
+        record = self.tasks.create(methods.owner(ctx._session), task.ttl)
+        channel = TaskChannel(self.hub, ctx._session, record.task_id)
+        ctx = Context(self, ctx._session, ctx._call, channel, ctx._loop, _principal=ctx.principal)
+        ctx._task_id = record.task_id
+        self.tasks.start(record, Then(self._start_tool(ctx, tool, kwargs), convert, tool.error_result))
         return {"task": record.wire()}
 
     def _start_tool(self, ctx: Context, tool: ToolSpec, kwargs: dict[str, Any]) -> Any:
@@ -548,9 +548,9 @@ class Server:
             if methods.owner(session) == record.owner:
                 self.tasks.deliver(record.task_id, data, self.hub.channel(session).offer)
 
-    def quick_answer(self, session: ServerSession, data: bytes) -> bytes | quick.Awaiting | None:
-        """The whole response to a message that needs none of the session machinery (a cached read, a call
-        of a tool that runs inline), else None: the message then takes the normal path. See quick.py."""
+    def quick_answer(self, session: ServerSession, data: bytes) -> bytes | Call | None:
+        """A message read by a small typed decoder (quick.py): a cached read's response, or a plain tool's
+        `Call` for the runner; else None: the message takes the normal path."""
         return quick.answer(self, session, data)
 
     def _read_resource(self, ctx: Context, params: t.ReadResourceRequestParams) -> Any:

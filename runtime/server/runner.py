@@ -102,7 +102,8 @@ class Runner:
         except Exception as exc:  # a bug in a handler answers this request only
             out.finish(session.error(call, internal_error(call.route.method, exc)))
             return
-        if type(result) is Then or hasattr(result, "__await__"):
+        kind = type(result)
+        if kind is Then or (kind is not bytes and hasattr(result, "__await__")):
             inflight = session.inflight
             if type(inflight) is not dict:  # shared by several workers: the id must be free in all of them
                 refused = inflight.claim(call.id)  # type: ignore[attr-defined]
@@ -225,4 +226,3 @@ def _discard(pending: Any) -> None:
         pending.close()
     elif isinstance(pending, asyncio.Future):
         pending.cancel()  # a sync handler's thread: stopped unless it started already
-

@@ -70,6 +70,7 @@ class ToolSpec:
         "definition",
         "fn",
         "header_params",
+        "inline",
         "is_async",
         "name",
         "plain",
@@ -161,6 +162,8 @@ class ToolSpec:
             and self.task_support != "required"
             and cache_ttl is None
         )
+        # A plain tool with no await point runs inline: no task, no Then (Server._call_tool).
+        self.inline = self.plain and self.await_free
         definition: dict[str, Any] = {"name": self.name}
         if title:
             definition["title"] = title

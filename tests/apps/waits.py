@@ -1,5 +1,5 @@
-"""A server of plain awaiting tools (no Context: the quick path of runtime/server/quick.py runs them as tasks)
-and a tool naming the worker process: for the cross-worker in-flight checks."""
+"""A server of plain awaiting tools (no Context: read by the fast decoder of runtime/server/quick.py, run by
+the runner) and a tool naming the worker process: for the cross-worker in-flight checks."""
 
 from __future__ import annotations
 

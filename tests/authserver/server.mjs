@@ -15,6 +15,8 @@
 //   signKid        the kid that signs access tokens (default: the first key of `alg`)
 //   format         access token format: "jwt" (RFC 9068, default) or "opaque" (introspect them, RFC 7662)
 //   ttl            access token lifetime in seconds (default 300)
+//   exp            the exp claim of every JWT access token as now+N seconds, while expires_in still says
+//                  ttl: a token the resource server refuses before its client expects it to
 //   refreshTtl     refresh token lifetime in seconds (default 3600)
 //   scopes         resource scopes (default ["mcp:read", "mcp:write", "mcp:admin"])
 //   clients        extra client metadata objects (RFC 7591 names), added to the built-in ones below
@@ -150,6 +152,7 @@ const provider = new Provider(issuer, {
     customizers: {
       jwt: async (ctx, _token, jwt) => {
         const body = (testClaims && ctx?.oidc?.body) || {};
+        if (config.exp !== undefined) jwt.payload.exp = offset(config.exp);
         if (body.test_exp !== undefined) jwt.payload.exp = offset(body.test_exp);
         if (body.test_nbf !== undefined) jwt.payload.nbf = offset(body.test_nbf);
         if (body.test_iat !== undefined) jwt.payload.iat = offset(body.test_iat);

@@ -171,3 +171,14 @@ def test_the_decorators_record_scopes_and_removal_forgets_them() -> None:
     assert not server.scopes
     with pytest.raises(ValueError):
         server.tool(scopes=["bad scope"])(write)
+
+
+def test_audiences_compare_with_scheme_and_host_in_any_case() -> None:
+    from runtime.auth.jwt import audiences, names_us
+
+    ours = audiences("https://MCP.example.com/Mcp")
+    assert names_us(ours, "HTTPS://mcp.EXAMPLE.com/Mcp")
+    assert names_us(ours, ["https://other.example", "https://mcp.example.com/Mcp"])
+    assert not names_us(ours, "https://mcp.example.com/mcp")  # the path is compared as it is
+    assert not names_us(ours, "https://mcp.example.com")
+    assert not names_us(ours, None) and not names_us(ours, 7) and not names_us(ours, [7])

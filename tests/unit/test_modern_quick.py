@@ -108,7 +108,7 @@ def make_app() -> Server:
 
 
 class Spy:
-    """Which path answered: counts `run_modern` calls, or turns the quick path off."""
+    """Which path answered: counts the calls `run_modern` admitted, or turns the quick path off."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.quick = 0
@@ -119,8 +119,9 @@ class Spy:
             return real_modern_call(server, data) if self.enabled else None
 
         def run_modern(*args: Any) -> Any:
-            self.quick += 1
-            return real_run(*args)
+            admitted = real_run(*args)
+            self.quick += admitted is not None  # None: refused, the normal path words it
+            return admitted
 
         monkeypatch.setattr(quick, "modern_call", modern_call)
         monkeypatch.setattr(quick, "run_modern", run_modern)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -65,8 +65,11 @@ class AuthGuard:
         self._next: Handler = next if inspect.isroutine(next) else next.__call__  # type: ignore[operator]
         self.required = frozenset(auth.required_scopes)
         self._tokens: dict[bytes, str] = {}  # Authorization value -> its accepted token (PARSED_VALUES)
+        # Without `Auth.scopes`, what the server asks for: the required scopes and every entry's, as
+        # registered when serving starts (a client then knows what to ask for).
+        self.supported = list(auth.scopes) or sorted(self.required | server.scopes.declared())
         self.metadata_paths = auth.metadata_paths(path)
-        self._metadata = msgspec.json.encode(auth.metadata())
+        self._metadata = msgspec.json.encode(auth.metadata(self.supported))
 
     def __call__(self, request: HttpRequest, responder: Responder) -> Coroutine[Any, Any, None] | None:
         if request.path != self.path:
@@ -76,15 +79,17 @@ class AuthGuard:
             return self.next(request, responder)
         value = request.headers.get("authorization")
         if value is None:
-            # No credentials: the challenge names the metadata and the scopes to ask for, with no error
+            # No credentials: the challenge names the metadata and what this request needs, with no error
             # code (RFC 6750 3.1).
-            self._refuse(responder, 401, None, "Unauthorized: a bearer token is required")
+            message = "Unauthorized: a bearer token is required"
+            self._refuse(responder, 401, None, message, self._needed(request))
             return None
         token = known = self._tokens.get(value)
         if token is None:
             token = bearer_token(value)
             if token is None:
-                self._refuse(responder, 401, "invalid_token", "Unauthorized: malformed bearer token")
+                message = "Unauthorized: malformed bearer token"
+                self._refuse(responder, 401, "invalid_token", message, self._needed(request))
                 return None
         principal = self.verifier.cached(token)
         if principal is None:
@@ -106,7 +111,8 @@ class AuthGuard:
             principal = await self.verifier.verify(token)
         except InvalidToken as exc:
             log.info("bearer token refused: %s", exc.reason)
-            self._refuse(responder, 401, "invalid_token", "Unauthorized: invalid or expired token")
+            message = "Unauthorized: invalid or expired token"
+            self._refuse(responder, 401, "invalid_token", message, self._needed(request))
             return
         except VerifierUnavailable as exc:
             log.warning("cannot verify bearer tokens now: %s", exc)
@@ -121,12 +127,7 @@ class AuthGuard:
     def _admit(
         self, principal: Principal, request: HttpRequest, responder: Responder
     ) -> Coroutine[Any, Any, None] | None:
-        needed = self.required
-        server = self.server
-        if server.scopes.any and request.method == "POST":  # no entry with scopes: no body to read
-            named = server.scopes.needed(request.body, server._resources)
-            if named:
-                needed = needed | named
+        needed = self._needed(request)
         if needed and not principal.scopes.issuperset(needed):
             # The scopes the request needs and those the token holds (basic/authorization.mdx
             # "Recommended approach": a stepped-up token keeps what it had).
@@ -136,17 +137,20 @@ class AuthGuard:
         request.principal = principal
         return self._next(request, responder)
 
+    def _needed(self, request: HttpRequest) -> frozenset[str]:
+        """What the request needs: the required scopes and those of what it names."""
+        server = self.server
+        if not server.scopes.any or request.method != "POST":  # no entry with scopes: no body to read
+            return self.required
+        named = server.scopes.needed(request.body, server._resources)
+        return self.required | named if named else self.required
+
     def _refuse(
-        self,
-        responder: Responder,
-        status: int,
-        error: str | None,
-        message: str,
-        scopes: list[str] | None = None,
+        self, responder: Responder, status: int, error: str | None, message: str, scopes: Iterable[str]
     ) -> None:
-        if scopes is None:
-            scopes = sorted(self.required) or list(self.auth.scopes)
-        challenge = self.auth.challenge(error, scopes)
+        """A refusal whose challenge names `scopes`: only what the request needs (least privilege); none
+        when it needs none, and the client asks for what it wants or for `scopes_supported`."""
+        challenge = self.auth.challenge(error, sorted(scopes) if isinstance(scopes, frozenset) else scopes)
         data = {"error": error} if error else None
         body = rpc.error_message(None, rpc.INVALID_REQUEST, message, data)
         responder.respond(status, [JSON, (b"www-authenticate", challenge)], body)

@@ -33,7 +33,6 @@ from workers.streamable.sessions import MemorySessions, SessionRefused
 
 if TYPE_CHECKING:
     from runtime.server.app import Server
-    from runtime.server.quick import Awaiting
     from workers.httpd.protocol import Responder, ResponseStream
     from workers.httpd.types import HttpRequest
 
@@ -454,29 +453,15 @@ class StreamableHttp:
             responder.respond(404, [JSON], _error_body(rpc.INVALID_REQUEST, "Session not found"))
             return
         body = request.body
-        quick = self.server.quick_answer(session, body)  # a cached read, a plain tool call
-        if quick is not None:
-            if isinstance(quick, bytes):
-                PostOutbound(self, session, responder).finish(quick)
-            else:
-                inflight = session.inflight
-                refused = None
-                if type(inflight) is not dict:  # shared by several workers: the id must be free in all
-                    refused = inflight.claim(quick.id)  # type: ignore[attr-defined]
-                if refused is not None:
-                    quick.pending.close()
-                    PostOutbound(self, session, responder).finish(refused)
-                    return
-                task = asyncio.get_running_loop().create_task(self._answer_later(session, quick, responder))
-                inflight[quick.id] = task  # notifications/cancelled
-            return
         runner = self._runner or self.runner
-        runner.feed(session, body, PostOutbound(self, session, responder, principal=request.principal))
-
-    async def _answer_later(self, session: ServerSession, work: Awaiting, responder: Responder) -> None:
-        data = await work.finish()  # None: cancelled, no response
-        session.inflight.pop(work.id, None)
-        PostOutbound(self, session, responder, request_id=work.id).finish(data)
+        quick = self.server.quick_answer(session, body)  # a cached read, a plain tool's call (quick.py)
+        out = PostOutbound(self, session, responder, principal=request.principal)
+        if quick is None:
+            runner.feed(session, body, out)
+        elif type(quick) is bytes:
+            out.finish(quick)
+        else:
+            runner.call(session, quick, out)  # type: ignore[arg-type]
 
     def _check_media(
         self, media: tuple[bytes, bytes, bytes | None], request: HttpRequest, responder: Responder
@@ -658,7 +643,6 @@ class StreamableHttp:
         if session is not None:
             self.server.hub.detach(session)
             for request_id, handle in list(session.inflight.items()):
-                # A Context's channel (a quick call's handle is its asyncio task, which has none).
                 out = handle._out if isinstance(handle, Context) else None
                 if type(out) is PostOutbound:
                     out.request_id = request_id  # for its 404

@@ -1,8 +1,9 @@
 """The authorization code flow's pure parts and its browser step: PKCE S256 (RFC 7636), scope selection,
 the authorization request URL (with RFC 8707 `resource`), and the checks of the authorization response
 (`state`, then `iss` per RFC 9207 as the MCP spec's table says). `headless_authorize` is the default
-browser: it GETs the authorization URL and reads the redirect, for authorization servers that approve
-without a user (tests, the conformance suite)."""
+browser: it GETs the authorization URL and follows the authorization server's own redirects (with their
+cookies) to the redirect URI, for authorization servers that approve without a user (tests, the
+conformance suite)."""
 
 from __future__ import annotations
 
@@ -92,6 +93,10 @@ def authorization_url(
     }
     if scopes:
         query["scope"] = " ".join(scopes)
+    if "offline_access" in scopes:
+        # OpenID Connect Core 11: an OpenID provider ignores offline_access (no refresh token) unless
+        # the request has prompt=consent.
+        query["prompt"] = "consent"
     parts = urlsplit(endpoint)
     joined = "&".join(p for p in (parts.query, urlencode(query)) if p)
     url = urlunsplit((parts.scheme, parts.netloc, parts.path, joined, ""))
@@ -135,16 +140,45 @@ def authorization_code(redirected: str, pending: PendingAuthorization) -> str:
     return code
 
 
-def headless_authorize(verify: Verify = True) -> Authorize:
-    """An `Authorize` without a browser: GET the authorization URL and return where it redirects (its
-    `Location`), not following it. For authorization servers that approve without a user."""
+def _same_origin(a: str, b: str) -> bool:
+    one, two = urlsplit(a), urlsplit(b)
+    return (one.scheme.lower(), one.netloc.lower()) == (two.scheme.lower(), two.netloc.lower())
+
+
+def _is_redirect_uri(location: str, redirect_uri: str) -> bool:
+    here, there = urlsplit(location), urlsplit(redirect_uri)
+    return _same_origin(location, redirect_uri) and (here.path or "/") == (there.path or "/")
+
+
+def headless_authorize(verify: Verify = True, max_redirects: int = 10) -> Authorize:
+    """An `Authorize` without a browser, for authorization servers that approve without a user (tests, the
+    conformance suite, a login that needs no form): GET the authorization URL and follow its redirects,
+    keeping the cookies they set, until one goes to the request's `redirect_uri`: that URL is returned,
+    not visited. Only redirects on the authorization endpoint's origin are followed (its own interaction
+    pages); a redirect elsewhere is returned as it is, and a page that is not a redirect (a login form)
+    is an `OAuthError`."""
 
     async def authorize(url: str) -> str:
-        reply = await request("GET", url, verify=verify, headers={"Accept": "text/html, */*"})
-        location = reply.headers.get("location")
-        if reply.status not in (301, 302, 303, 307, 308) or not location:
-            raise OAuthError(f"the authorization endpoint answered {reply.status} without a redirect")
-        return urljoin(url, location)
+        redirect_uri = (parse_qs(urlsplit(url).query).get("redirect_uri") or [""])[0]
+        cookies: dict[str, str] = {}
+        current = url
+        for _ in range(max_redirects):
+            headers = {"Accept": "text/html, */*"}
+            if cookies:
+                headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+            reply = await request("GET", current, verify=verify, headers=headers)
+            location = reply.headers.get("location")
+            if reply.status not in (301, 302, 303, 307, 308) or not location:
+                raise OAuthError(f"the authorization endpoint answered {reply.status} without a redirect")
+            for set_cookie in reply.set_cookies:
+                name, _, rest = set_cookie.partition("=")
+                if name.strip():
+                    cookies[name.strip()] = rest.split(";", 1)[0].strip()
+            target = urljoin(current, location)
+            if not redirect_uri or _is_redirect_uri(target, redirect_uri) or not _same_origin(target, url):
+                return target
+            current = target
+        raise OAuthError(f"the authorization endpoint redirected more than {max_redirects} times")
 
     return authorize
 

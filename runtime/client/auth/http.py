@@ -21,6 +21,7 @@ class Reply:
     status: int
     headers: dict[str, str]  # names in lower case
     body: bytes
+    set_cookies: tuple[str, ...] = ()  # every Set-Cookie field, as received
 
     def json(self) -> Any:
         try:
@@ -51,7 +52,7 @@ async def request(
     try:
         response = await asyncio.wait_for(conn.request(method, target, sent, body), timeout)
         data = await asyncio.wait_for(response.body(), timeout)
-        return Reply(response.status, dict(response.headers), data)
+        return Reply(response.status, dict(response.headers), data, tuple(response.set_cookies))
     except (OSError, TimeoutError) as exc:
         raise OAuthError(f"{method} {parts.scheme}://{parts.netloc}{parts.path}: {exc!r}") from None
     finally:

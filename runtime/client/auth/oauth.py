@@ -31,8 +31,9 @@ class OAuth:
       `offline_access`: ask for a refresh token where the authorization server lists that scope.
     - `authorize`: given the authorization URL, returns the URL the authorization server redirected to
       (`browser_authorize(redirect_uri)`: the system browser and a loopback listener on `redirect_uri`);
-      the default, `headless_authorize`, GETs the URL and reads its redirect (servers that approve
-      without a user: tests, the conformance suite).
+      the default, `headless_authorize`, GETs the URL and follows the authorization server's redirects
+      with their cookies until one goes to the redirect URI (servers that approve without a user: tests,
+      the conformance suite).
     - `token_store`: where tokens and registrations are kept (`MemoryTokenStore` by default).
     - `verify`: TLS check for the authorization server (default: the client's own setting).
     - `max_attempts`: authorization rounds for one request (401 and step-up on 403 together) before it fails.
@@ -153,21 +154,24 @@ class OAuth:
             else:
                 if self.offline_access:
                     scopes = flow.with_offline_access(scopes, metadata.get("scopes_supported"))
-                tokens = await self._authorization_code(metadata, resource.resource, scopes)
+                tokens = await self._authorization_code(metadata, resource, scopes)
             self._requested = scopes
             await self.token_store.set_tokens(self.server_url, tokens)
 
     # -- the rounds ------------------------------------------------------------------------------------------
 
-    async def _authorization_code(self, metadata: dict[str, Any], resource: str, scopes: list[str]) -> Tokens:
+    async def _authorization_code(
+        self, metadata: dict[str, Any], protected: discovery.ProtectedResource, scopes: list[str]
+    ) -> Tokens:
         issuer = str(metadata["issuer"])
+        resource = protected.resource
         methods = metadata.get("code_challenge_methods_supported")
         if not isinstance(methods, list) or "S256" not in methods:
             raise OAuthError(f"the authorization server {issuer} does not advertise PKCE S256: refusing it")
         endpoint = metadata.get("authorization_endpoint")
         if not isinstance(endpoint, str):
             raise OAuthError(f"the metadata of {issuer} has no authorization_endpoint")
-        client = await self._registration(metadata, scopes)
+        client = await self._registration(metadata, scopes, protected.scopes_supported)
         redirect_uri = client.redirect_uri or self.redirect_uri
         pending = flow.authorization_url(
             endpoint,
@@ -219,9 +223,14 @@ class OAuth:
             return None
         return ClientRegistration(self.client_id, issuer, self.client_secret)
 
-    async def _registration(self, metadata: dict[str, Any], scopes: list[str]) -> ClientRegistration:
+    async def _registration(
+        self, metadata: dict[str, Any], scopes: list[str], scopes_supported: list[str] | None
+    ) -> ClientRegistration:
         """Pre-registered, else the stored registration at this issuer, else a client ID metadata document,
-        else dynamic registration; a registration belongs to its issuer alone."""
+        else dynamic registration; a registration belongs to its issuer alone. A dynamic registration
+        names every scope the resource supports (an authorization server may hold the client to the
+        registered ones, and a later step-up needs more than the first authorization); when the resource
+        lists none, it names no scope (the authorization server's default set)."""
         issuer = str(metadata["issuer"])
         client = self._preregistered(issuer) or await self.token_store.get_registration(issuer)
         if client is not None:
@@ -235,7 +244,7 @@ class OAuth:
                 metadata,
                 client_name=self.client_name,
                 redirect_uri=self.redirect_uri,
-                scopes=scopes,
+                scopes=list(dict.fromkeys([*scopes, *scopes_supported])) if scopes_supported else [],
                 grant_types=["authorization_code", "refresh_token"],
                 verify=self.verify,
             )

@@ -19,9 +19,15 @@ class Tokens:
     refresh_token: str | None = field(default=None, repr=False)
     expires_at: float | None = None  # time.time() seconds
     scopes: list[str] = field(default_factory=list)  # the scopes requested (or granted, when the AS said)
+    obtained_at: float = field(default_factory=time.time)
 
     def expired(self, leeway: float = 30.0) -> bool:
-        return self.expires_at is not None and time.time() + leeway >= self.expires_at
+        """Whether the token is (about to be) expired: `leeway` seconds before `expires_at`, at most half
+        its lifetime (a token that lives 10 s is used for 5, not refreshed before every request)."""
+        if self.expires_at is None:
+            return False
+        leeway = max(0.0, min(leeway, (self.expires_at - self.obtained_at) / 2))
+        return time.time() + leeway >= self.expires_at
 
 
 @dataclass
