@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections.abc import Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ _TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-
 # asked for (the verifier still decides, every time: expiry, eviction). Values of refused tokens never
 # enter it.
 PARSED_VALUES = 1024
+RECHECK_SECONDS = 1.0
 
 
 def bearer_token(value: bytes) -> str | None:
@@ -65,6 +67,10 @@ class AuthGuard:
         self._next: Handler = next if inspect.isroutine(next) else next.__call__  # type: ignore[operator]
         self.required = frozenset(auth.required_scopes)
         self._tokens: dict[bytes, str] = {}  # Authorization value -> its accepted token (PARSED_VALUES)
+        # Authorization value -> (its principal, until when): the steady state's one lookup. An entry lives
+        # at most RECHECK_SECONDS and never past the token's exp, so the verifier's own rules (its cache's
+        # bounds, introspection's revocation window) are asked again at least that often.
+        self._admitted: dict[bytes, tuple[Principal, float]] = {}
         # Without `Auth.scopes`, what the server asks for: the required scopes and every entry's, as
         # registered when serving starts (a client then knows what to ask for).
         self.supported = list(auth.scopes) or sorted(self.required | server.scopes.declared())
@@ -78,7 +84,15 @@ class AuthGuard:
                 return None
             return self.next(request, responder)
         value = request.headers.get("authorization")
-        if value is None:
+        if value is not None:
+            admitted = self._admitted.get(value)
+            if admitted is not None and admitted[1] > time.time():
+                principal = admitted[0]
+                if not self.required and not self.server.scopes.any:  # nothing to check the scopes of
+                    request.principal = principal
+                    return self._next(request, responder)
+                return self._admit(principal, request, responder)
+        else:
             # No credentials: the challenge names the metadata and what this request needs, with no error
             # code (RFC 6750 3.1).
             message = "Unauthorized: a bearer token is required"
@@ -91,18 +105,28 @@ class AuthGuard:
                 message = "Unauthorized: malformed bearer token"
                 self._refuse(responder, 401, "invalid_token", message, self._needed(request))
                 return None
-        principal = self.verifier.cached(token)
-        if principal is None:
+        verified = self.verifier.cached(token)
+        if verified is None:
             return self._verify_then_admit(value, token, request, responder)
         if known is None:
             self._remember(value, token)
-        return self._admit(principal, request, responder)
+        self._keep(value, verified)
+        return self._admit(verified, request, responder)
 
     def _remember(self, value: bytes, token: str) -> None:
         tokens = self._tokens
         if len(tokens) >= PARSED_VALUES:
             tokens.clear()
         tokens[value] = token
+
+    def _keep(self, value: bytes, principal: Principal) -> None:
+        admitted = self._admitted
+        if len(admitted) >= PARSED_VALUES:
+            admitted.clear()
+        until = time.time() + RECHECK_SECONDS
+        if principal.expires_at is not None:
+            until = min(until, principal.expires_at)
+        admitted[value] = (principal, until)
 
     async def _verify_then_admit(
         self, value: bytes, token: str, request: HttpRequest, responder: Responder
@@ -120,6 +144,7 @@ class AuthGuard:
             responder.respond(503, [JSON, (b"retry-after", b"5")], body)
             return
         self._remember(value, token)
+        self._keep(value, principal)
         pending = self._admit(principal, request, responder)
         if pending is not None:
             await pending
