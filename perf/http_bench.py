@@ -13,7 +13,9 @@ every server on each wire.
 runs for the whole benchmark; one JWT access token (RS256, client_credentials) is issued per audience, and
 sent on every request to `mcprt-auth` (the same app as `mcprt`, with --auth-issuer/--auth-audience) and to
 `official-sdk-auth` (the SDK's MCPServer behind its bearer middleware, perf/peers/official_sdk_auth.py);
-`mcprt` and `floor` get no token. Reported: mcprt-auth / mcprt (what auth costs mcprt) and mcprt-auth /
+`mcprt` and `floor` get no token, `mcprt-token` (mcprt without authorization) gets mcprt-auth's token
+anyway, which it ignores: mcprt-auth / mcprt-token is the cost of checking the token, apart from the cost of
+carrying it. Reported: mcprt-auth / mcprt (what auth costs mcprt) and mcprt-auth /
 official-sdk-auth, for each wire, and each server's CPU time per request (read from /proc). With --auth
 the servers are started once and measured in turns, window after window (--keep-running; the SDK peers
 are started anew for each window, see RESTARTED): many short rounds, each pair of windows seconds apart.
@@ -40,7 +42,10 @@ from perf.loadgen import run_load
 from perf.servers import start_http, stop
 
 SERVERS = ["mcprt", "official-sdk", "fastmcp", "floor"]
-AUTH_SERVERS = ["mcprt", "mcprt-auth", "official-sdk-auth", "floor"]
+AUTH_SERVERS = ["mcprt", "mcprt-token", "mcprt-auth", "official-sdk-auth", "floor"]
+# `mcprt-token`: mcprt without authorization, sent mcprt-auth's Authorization line anyway (ignored): what
+# carrying a ~700-byte JWT costs the server, the load generator and the kernel, apart from checking it.
+SAME_AS = {"mcprt-token": "mcprt"}
 WIRES = ["2025-11-25", "2026-07-28"]
 # The audiences the tokens are issued for (what each server's `aud` check expects; the port in them need
 # not be the one the server listens on).
@@ -65,14 +70,16 @@ def authorization(names: list[str]) -> Iterator[tuple[str, dict[str, bytes]]]:
         headers = {
             name: b"authorization: Bearer " + server.token(audience, AUTH_SCOPE).encode() + b"\r\n"
             for name, audience in AUDIENCES.items()
-            if name in names
+            if name in names or (name == "mcprt-auth" and "mcprt-token" in names)
         }
+        if "mcprt-token" in names:
+            headers["mcprt-token"] = headers["mcprt-auth"]
         yield server.issuer, headers
 
 
 def start(name: str, issuer: str | None = None) -> tuple[subprocess.Popen[bytes], int]:
     auth = (issuer, AUDIENCES[name]) if issuer is not None and name in AUDIENCES else None
-    process, port = start_http(name, cpu=0, auth=auth)
+    process, port = start_http(SAME_AS.get(name, name), cpu=0, auth=auth)
     time.sleep(0.3)
     return process, port
 
@@ -194,6 +201,14 @@ def report(
             )
             print(f"CPU per request, mcprt-auth / mcprt  {cpu:.3f}  (auth adds {100 * (cpu - 1):.1f}% CPU)")
             results["mcprt-auth"]["cpu_vs_mcprt"] = cpu
+        checking = ratio(samples, "mcprt-auth", "mcprt-token")
+        if checking is not None:
+            verdict = "ok" if checking >= 0.95 else "OVER BUDGET"
+            print(
+                f"mcprt-auth / mcprt-token        {checking:.3f}"
+                f"  (checking the token costs {100 * (1 - checking):.1f}%, carrying it aside; {verdict})"
+            )
+            results["mcprt-auth"]["vs_mcprt_token"] = checking
         if vs_sdk is not None:
             print(f"mcprt-auth / official-sdk-auth  {vs_sdk:.2f}")
     return results
