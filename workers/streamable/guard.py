@@ -32,10 +32,9 @@ JSON = (b"content-type", b"application/json")
 MAX_TOKEN_BYTES = 16 * 1024  # a longer Authorization value is refused unread
 # RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 _TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/="
-# The Authorization values of tokens the verifier accepted lately, and those tokens: a client sends the same
-# value on every request, and the str kept here (its hash computed once) is what the verifier's cache is
-# asked for (the verifier still decides, every time: expiry, eviction). Values of refused tokens never
-# enter it.
+# Authorization values the verifier accepted lately, kept with their principal (a client sends the same
+# value on every request): at most this many, each for RECHECK_SECONDS at most and never past its exp, so
+# the verifier decides again that often. Values of refused tokens never enter it.
 PARSED_VALUES = 1024
 RECHECK_SECONDS = 1.0
 
@@ -66,7 +65,6 @@ class AuthGuard:
         # skips the type's call slot on every request.
         self._next: Handler = next if inspect.isroutine(next) else next.__call__  # type: ignore[operator]
         self.required = frozenset(auth.required_scopes)
-        self._tokens: dict[bytes, str] = {}  # Authorization value -> its accepted token (PARSED_VALUES)
         # Authorization value -> (its principal, until when): the steady state's one lookup. An entry lives
         # at most RECHECK_SECONDS and never past the token's exp, so the verifier's own rules (its cache's
         # bounds, introspection's revocation window) are asked again at least that often.
@@ -98,26 +96,16 @@ class AuthGuard:
             message = "Unauthorized: a bearer token is required"
             self._refuse(responder, 401, None, message, self._needed(request))
             return None
-        token = known = self._tokens.get(value)
+        token = bearer_token(value)
         if token is None:
-            token = bearer_token(value)
-            if token is None:
-                message = "Unauthorized: malformed bearer token"
-                self._refuse(responder, 401, "invalid_token", message, self._needed(request))
-                return None
+            message = "Unauthorized: malformed bearer token"
+            self._refuse(responder, 401, "invalid_token", message, self._needed(request))
+            return None
         verified = self.verifier.cached(token)
         if verified is None:
             return self._verify_then_admit(value, token, request, responder)
-        if known is None:
-            self._remember(value, token)
         self._keep(value, verified)
         return self._admit(verified, request, responder)
-
-    def _remember(self, value: bytes, token: str) -> None:
-        tokens = self._tokens
-        if len(tokens) >= PARSED_VALUES:
-            tokens.clear()
-        tokens[value] = token
 
     def _keep(self, value: bytes, principal: Principal) -> None:
         admitted = self._admitted
@@ -143,7 +131,6 @@ class AuthGuard:
             body = rpc.error_message(None, rpc.INTERNAL_ERROR, "Authorization is unavailable; retry later")
             responder.respond(503, [JSON, (b"retry-after", b"5")], body)
             return
-        self._remember(value, token)
         self._keep(value, principal)
         pending = self._admit(principal, request, responder)
         if pending is not None:
