@@ -3,6 +3,11 @@
     .venv/bin/python -m perf.http_bench [--scenario call|await|read] [--concurrency 16] [--seconds 5]
                                         [--runs 3] [--wire 2025-11-25|2026-07-28|both]
                                         [--servers mcprt,official-sdk,fastmcp,floor]
+    .venv/bin/python -m perf.http_bench --servers mcprt,floor,floor+3,floor+15
+
+`floor+N`: the floor spending N µs of CPU on each request (perf/peers/floor.py --work-us): beside the
+floor, it shows how much work per request a fraction of the floor leaves room for (80% of it: about 3 µs
+on the project's machine, where mcprt's whole MCP path is 10-14 µs, `perf.call_cpu`).
     .venv/bin/python -m perf.http_bench --auth [--runs 5] [--wire both]
 
 `--wire 2026-07-28`: the modern, stateless wire (no session; `_meta` and Mcp-* headers on every request),

@@ -43,6 +43,8 @@ def http_command(name: str, port: int, workers: int = 1, auth: tuple[str, str] |
         return [PY, "perf/peers/fastmcp_peer.py", "--http", address]
     if name == "floor":
         return [PY, "perf/peers/floor.py", "--http", address]
+    if name.startswith("floor+"):  # floor+N: the floor spending N µs of CPU per request (see floor.py)
+        return [PY, "perf/peers/floor.py", "--http", address, "--work-us", name.removeprefix("floor+")]
     raise KeyError(name)
 
 

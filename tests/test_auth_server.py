@@ -40,13 +40,13 @@ class Answer:
 class Protected:
     """`mcprt serve` protected by an authorization server, and raw HTTP requests to it."""
 
-    def __init__(self, issuer: AuthServer, *flags: str, workers: int = 1) -> None:
+    def __init__(self, issuer: AuthServer, *flags: str, workers: int = 1, app: str = APP) -> None:
         self.port = free_port()
         self.audience = f"http://127.0.0.1:{self.port}/mcp"
         self.issuer = issuer
         self.server = RunningServer(
             "--auth-issuer", issuer.issuer, "--auth-scopes", "mcp:read mcp:write mcp:admin", *flags,
-            app=APP, workers=workers, port=self.port,
+            app=app, workers=workers, port=self.port,
         )
 
     def stop(self) -> None:
@@ -308,6 +308,49 @@ def test_without_the_filter_lists_show_everything(protected: Protected) -> None:
     session = protected.open_session(reader)
     listing = protected.post({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, reader, session)
     assert {tool["name"] for tool in listing.body["result"]["tools"]} == {"echo", "whoami", "write", "report"}
+
+
+def _found(server: Protected, token: str, session: str, tool: str, query: str, limit: int = 5) -> list[str]:
+    arguments = {"query": query, "limit": limit}
+    answer = server.call(token, session, tool, arguments)
+    assert answer.status == 200, (answer.status, answer.raw)
+    result = answer.body["result"]
+    assert not result.get("isError"), result
+    (kind,) = result["structuredContent"]
+    return [match.get("uri") or match.get("uriTemplate") or match["name"] for match in result["structuredContent"][kind]]
+
+
+@pytest.mark.parametrize("filtered", [True, False], ids=["filtered", "unfiltered"])
+def test_searches_show_only_what_the_caller_may_use_when_lists_do(issuer: AuthServer, filtered: bool) -> None:
+    """--auth-filter-lists covers search_tools, search_resources and search_prompts as it covers the lists:
+    a caller finds only what its scopes let it use, and the best `limit` of those (the hidden ones take no
+    places). Without the flag, searches show everything, as the lists do."""
+    flags = ["--auth-filter-lists"] if filtered else []
+    server = Protected(issuer, *flags, app="tests/apps/scoped_search.py:server")
+    try:
+        reader = server.token("mcp:read")
+        session = server.open_session(reader)
+        admin = server.token("mcp:read mcp:write mcp:admin")
+        everything = {"echo", "write", "report", "whoami"}
+        query = "needs token cache principal"
+        assert set(_found(server, admin, session, "search_tools", query)) == everything
+        assert set(_found(server, reader, session, "search_tools", query)) == (
+            {"echo", "whoami"} if filtered else everything
+        )
+        # "needs" ranks the two scoped tools first: filtered, the best visible one still comes back.
+        top = _found(server, reader, session, "search_tools", "needs mcp write admin token", limit=1)
+        assert top in ([["echo"], ["whoami"]] if filtered else [["write"]])
+        resources = _found(server, reader, session, "search_resources", "scoped open admin")
+        assert set(resources) == ({"scoped://open"} if filtered else {"scoped://open", "scoped://admin/{name}"})
+        assert set(_found(server, admin, session, "search_resources", "scoped open admin")) == {
+            "scoped://open",
+            "scoped://admin/{name}",
+        }
+        prompts = _found(server, reader, session, "search_prompts", "admin prompt")
+        assert prompts == ([] if filtered else ["admin_prompt"])
+        assert _found(server, admin, session, "search_prompts", "admin prompt") == ["admin_prompt"]
+    finally:
+        server.stop()
 
 
 # -- sessions belong to their principal ---------------------------------------------------------------------

@@ -1,7 +1,11 @@
 """The raw floor: uvloop + httptools + msgspec answering a canned JSON-RPC result, with no MCP logic.
 The fastest any Python server can answer here; mcprt is measured as a fraction of it.
 
-    python perf/peers/floor.py --http 127.0.0.1:PORT | --stdio
+    python perf/peers/floor.py --http 127.0.0.1:PORT | --stdio  [--work-us N]
+
+`--work-us N` spins N µs of CPU before each answer: a stand-in for the work a real server does per
+request. Beside the floor in one run (`http_bench --servers floor,floor+3,...`), it shows how much work
+per request a given fraction of the floor leaves room for.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 
 import httptools
 import msgspec
@@ -29,7 +34,14 @@ INIT = (
 )
 
 
+WORK_NS = 0  # --work-us, in ns
+
+
 def answer(body: bytes) -> bytes | None:
+    if WORK_NS:
+        end = time.perf_counter_ns() + WORK_NS
+        while time.perf_counter_ns() < end:
+            pass
     message = decode(body)
     if message.id is None:
         return None
@@ -81,7 +93,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--stdio", action="store_true")
     parser.add_argument("--http")
+    parser.add_argument("--work-us", type=float, default=0.0, help="CPU µs spent before each answer")
     args = parser.parse_args()
+    global WORK_NS
+    WORK_NS = int(args.work_us * 1000)
     if args.http:
         host, _, port = args.http.rpartition(":")
         uvloop.run(serve_http(host, int(port)))

@@ -26,7 +26,7 @@ from runtime.server.context import Context
 from runtime.server.hub import ON_LOOP, Cluster, SessionHub, TaskChannel
 from runtime.server.inline import run_inline
 from runtime.server.listen import Subscriptions
-from runtime.server.lists import ListPages
+from runtime.server.lists import ListPages, granted
 from runtime.server.registry import CompletionSpec, Handler, PromptSpec, ResourceSpec
 from runtime.server.runner import Then
 from runtime.server.semantic_cache import SemanticCache, SemanticResults
@@ -585,16 +585,7 @@ class Server:
 
 
 def _page(server: Server, kind: str, ctx: Context, params: t.PaginatedRequestParams | None) -> bytes:
-    return server.lists.page(kind, ctx._session.revision, params.cursor if params else None, _granted(ctx))
-
-
-def _granted(ctx: Context) -> frozenset[str] | None:
-    """The scopes that decide what a list shows the caller (None: the whole list)."""
-    auth = ctx._server.auth
-    if auth is None or not auth.filter_lists:
-        return None
-    principal = ctx.principal
-    return principal.scopes if principal is not None else frozenset()
+    return server.lists.page(kind, ctx._session.revision, params.cursor if params else None, granted(ctx))
 
 
 async def _stored_tool_result(

@@ -17,6 +17,18 @@ from runtime.server.pagination import make_cursor, read_cursor
 
 if TYPE_CHECKING:
     from runtime.server.app import Server
+    from runtime.server.context import Context
+
+
+def granted(ctx: Context) -> frozenset[str] | None:
+    """The scopes that decide what a list (or a search of the entries) shows the caller: None, the whole
+    list, unless the server filters lists by scopes (`Auth(filter_lists=True)`)."""
+    auth = ctx._server.auth
+    if auth is None or not auth.filter_lists:
+        return None
+    principal = ctx.principal
+    return principal.scopes if principal is not None else frozenset()
+
 
 # The field naming an entry (what its scopes are registered under: runtime/auth/scopes.py).
 KEYS = {"tools": "name", "resources": "uri", "templates": "uriTemplate", "prompts": "name"}

@@ -32,7 +32,9 @@ from ipc.cache import KIND_TOOL
 from ipc.search_keys import search_key, search_prefix
 from runtime.protocol import types as t
 from runtime.protocol.jsonrpc import encode
+from runtime.server.context import Context
 from runtime.server.extras import EMBEDDING_MODULES, require
+from runtime.server.lists import granted
 
 if TYPE_CHECKING:
     from router.embed import Embedder
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from runtime.server.tools import ToolSpec
 
 log = logging.getLogger("mcprt.tool_search")
+NO_SCOPES: frozenset[str] = frozenset()
 
 DEFAULT_LIMIT = 5
 LIMIT_MAX = 20
@@ -244,8 +247,11 @@ class ServerSearch:
         kind = {SEARCH_TOOLS: "tools", SEARCH_RESOURCES: "resources", SEARCH_PROMPTS: "prompts"}[name]
         searchable = self.kinds[kind]
 
-        async def search(query: str, limit: int = DEFAULT_LIMIT) -> t.CallToolResult:
-            return await searchable.search(query, limit)
+        async def search(
+            query: str, limit: int = DEFAULT_LIMIT, ctx: Context | None = None
+        ) -> t.CallToolResult:
+            # The Context is the server's to give; a direct call (no Context) searches everything.
+            return await searchable.search(query, limit, granted(ctx) if ctx is not None else None)
 
         self.builtins.add(name)
         self.server.add_tool(
@@ -329,25 +335,37 @@ class _Searchable:
             self.catalog = None  # half updated: the next job builds it again from the registry
             raise
 
-    def find(self, query: str, limit: int) -> list[dict[str, Any]]:
+    def find(self, query: str, limit: int | None) -> list[dict[str, Any]]:
+        """The best `limit` matches (None: every entry, ranked)."""
         self.apply()
         assert self.catalog is not None
         found = []
-        for match in self.catalog.search(query, limit):
+        for match in self.catalog.search(query, (len(self.results) or 1) if limit is None else limit):
             result = self.results.get(match.entry.name)
             if result is not None:
                 found.append({**result, "score": round(match.score, 4)})
         return found
 
-    async def search(self, query: str, asked: int) -> t.CallToolResult:
+    async def search(self, query: str, asked: int, allowed: frozenset[str] | None = None) -> t.CallToolResult:
+        """The best matches; with `allowed` (the caller's scopes, when lists are filtered by them), only
+        those it may use, as its lists show them: the best `asked` of those, not fewer."""
         limit = min(asked, self.owner.config.limit_max)
         kind = _KIND_OF[self.tool]
-        cache = self.owner.server.cache
+        needs = self._scopes_needed() if allowed is not None else None
+        # A filtered answer is this caller's, not one for every reader of the shared cache.
+        cache = self.owner.server.cache if needs is None else None
         key = search_key(query, asked, kind)  # what the caller asked: what a reader looks up
         # Taken before the search: a registry change meanwhile bumps it, and the stale result is not stored.
-        self._cached = cache is not None
+        self._cached = self._cached or cache is not None
         generation = cache.generation(key) if cache is not None else 0
-        found = await self.owner.run(lambda: self.find(query, limit))
+        if needs is None or allowed is None:
+            found = await self.owner.run(lambda: self.find(query, limit))
+        else:
+            # Every entry ranked, then those out of the caller's scopes dropped: the hidden ones must not
+            # take the places of the ones it may see.
+            everything = await self.owner.run(lambda: self.find(query, None))
+            visible = [match for match in everything if needs(match) <= allowed]
+            found = visible[:limit]
         structured = {kind: found}
         data = encode(structured)
         text = data.decode() if found else f"No {kind[:-1]} matches this query."
@@ -355,6 +373,25 @@ class _Searchable:
             # For co-located readers (ipc/search_keys.py); the server itself always searches.
             cache.put(key, data, kind=KIND_TOOL, generation=generation)
         return t.CallToolResult(content=[t.TextContent(text=text)], structured_content=structured)
+
+    def _scopes_needed(self) -> Callable[[dict[str, Any]], frozenset[str]] | None:
+        """The scopes a match of this kind asks for (runtime/auth/scopes.py), or None when no entry of the
+        kind asks for any (then nothing is filtered)."""
+        tables = self.owner.server.scopes.entries
+        kind = _KIND_OF[self.tool]
+        if kind == "resources":
+            resources, templates = tables["resources"], tables["templates"]
+            if not resources and not templates:
+                return None
+            return lambda match: (
+                resources.get(match["uri"], NO_SCOPES)
+                if "uri" in match
+                else templates.get(match["uriTemplate"], NO_SCOPES)
+            )
+        table = tables[kind]
+        if not table:
+            return None
+        return lambda match: table.get(match["name"], NO_SCOPES)
 
 
 def _logged(job: Callable[[], Any]) -> None:
