@@ -14,6 +14,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from runtime.protocol.scan import DEFAULT_MAX_MESSAGE_BYTES
+
 PROTOCOL = "2025-11-25"
 ACCEPT = b"application/json, text/event-stream"
 REQUESTS = [
@@ -354,10 +356,14 @@ class Generator:
         case = self.json_case(rng)
         session, where = self._session_choice(rng)
         case.kind = f"http-{where}/{case.kind}"
-        case.data = self._request(b"POST", self.post_headers(session), case.data)
+        body = case.data
+        case.data = self._request(b"POST", self.post_headers(session), body)
         if where == "unknown":
-            # Too deep a body is refused (400) before its session is looked up (404): either is right.
+            # Too deep a body is refused (400) before its session is looked up (404): either is right. So
+            # is one over the body limit (413), refused from its Content-Length before it is read.
             statuses = {400, 404} if case.kind.endswith("/deep") else {404}
+            if len(body) > DEFAULT_MAX_MESSAGE_BYTES:
+                statuses.add(413)
             case.expect, case.expect_rpc, case.answer_id = frozenset(statuses), None, None
         elif where == "new":
             case.answer_id = None  # without a session only initialize is answered with its id

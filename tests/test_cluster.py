@@ -128,6 +128,26 @@ def test_client_answer_lands_on_another_worker(cluster2: ClusterServer, kind: st
     assert conn_a.pid() == pid_a and conn_b.pid() == pid_b
 
 
+def test_answers_to_ids_no_worker_made_are_accepted_and_dropped(cluster2: ClusterServer) -> None:
+    """A client's answer naming a slot no worker has (id % 64 beyond the slots), or an id no worker could
+    have made, is accepted (202) and dropped, on every worker: not a 500 from a missing ring."""
+    session = start_session(cluster2.port)
+    conns = conns_by_worker(cluster2.port, session, 2)
+    ids: list[Any] = [766, 62, 63 + 64 * 5, 2**63 - 1, 2**63, -1, "x"]
+    for conn in conns.values():
+        for request_id in ids:
+            answers = [
+                {"jsonrpc": "2.0", "id": request_id, "error": {"code": -1, "message": "no"}},
+                {"jsonrpc": "2.0", "id": request_id, "result": {}},
+            ]
+            for answer in answers:
+                status, _, body = conn.post(answer)
+                assert status == 202, (request_id, status, body)
+        status, _, body = conn.post({"jsonrpc": "2.0", "id": 9, "method": "ping"})
+        assert status == 200 and b'"result"' in body, body  # the worker still serves the session
+    assert "Traceback" not in cluster2.log(), cluster2.log()
+
+
 def test_notifications_reach_the_get_stream_on_another_worker_once(cluster2: ClusterServer) -> None:
     session = start_session(cluster2.port)
     conns = conns_by_worker(cluster2.port, session, 2)

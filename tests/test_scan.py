@@ -45,6 +45,19 @@ def test_too_deep_and_depth_error_take_a_memoryview() -> None:
     assert refused is not None and b'"id":4' in refused
 
 
+@pytest.mark.parametrize("view", [bytes, memoryview])
+def test_a_deep_message_that_is_not_utf8_is_a_parse_error(view: type) -> None:
+    """Not UTF-8 is not JSON text (RFC 8259 8.1), however deep: -32700 with no id, as a shallow one gets
+    (core.py); a deep UTF-8 message keeps the depth refusal (-32600) with its id."""
+    deep = b"[" * 300 + b"]" * 300
+    bad = b'{"jsonrpc":"2.0","id":4,"params":{"a":' + deep + b',"b":"' + bytes([0xED, 0xA0, 0x80]) + b'"}}'
+    refused = scan.depth_error(view(bad), 200)
+    assert refused is not None and b'"code":-32700' in refused and b'"id"' not in refused, refused
+    fine = b'{"jsonrpc":"2.0","id":4,"params":{"a":' + deep + ',"b":"é"}}'.encode()
+    refused = scan.depth_error(view(fine), 200)
+    assert refused is not None and b'"code":-32600' in refused and b'"id":4' in refused, refused
+
+
 def test_core_answers_deep_input_without_raising() -> None:
     session = ServerSession(make_server().profile)
     for deep in (b"[" * 10**4, b'{"_meta":' + b"[" * 10**4 + b"]" * 10**4 + b"}"):

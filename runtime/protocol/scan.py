@@ -13,7 +13,14 @@ from itertools import accumulate
 
 import msgspec
 
-from runtime.protocol.jsonrpc import INVALID_REQUEST, RequestId, error_message
+from runtime.protocol.jsonrpc import (
+    INVALID_REQUEST,
+    INVALID_UTF8,
+    PARSE_ERROR,
+    RequestId,
+    error_message,
+    valid_utf8,
+)
 
 # The official Python SDK's JSON parser (jiter, via pydantic) stops at 200 levels too.
 DEFAULT_MAX_DEPTH = 200
@@ -51,6 +58,8 @@ def depth_error(data: bytes | memoryview, limit: int) -> bytes | None:
     a message within the limit (every transport refuses such a message the same way, before decoding it)."""
     if not too_deep(data, limit):
         return None
+    if not valid_utf8(data):  # not JSON text at all (RFC 8259 8.1): a parse error, as when it is shallow
+        return error_message(None, PARSE_ERROR, INVALID_UTF8)
     message = f"Invalid request: nested deeper than {limit} levels"
     return error_message(find_id(data), INVALID_REQUEST, message)
 

@@ -44,6 +44,9 @@ class Bus(MessageBus):
         loop.add_reader(self._wake_read, self.drain)
 
     def send(self, slot: int, message: tuple[Any, ...]) -> bool:
+        """False when not sent: no such slot, or its inbox is full."""
+        if not 0 <= slot < self.config.slots:
+            return False  # e.g. a client's answer to an id no worker of this server made
         if slot == self.slot:
             self.on_message(list(message))
             return True
