@@ -358,12 +358,13 @@ class Generator:
         case.kind = f"http-{where}/{case.kind}"
         body = case.data
         case.data = self._request(b"POST", self.post_headers(session), body)
-        if where == "unknown":
-            # Too deep a body is refused (400) before its session is looked up (404): either is right. So
-            # is one over the body limit (413), refused from its Content-Length before it is read.
+        if len(body) > DEFAULT_MAX_MESSAGE_BYTES:
+            # Over the body limit: refused (413) from its Content-Length, before it is read or its session
+            # looked up, whatever it holds.
+            case.expect, case.expect_rpc, case.answer_id = frozenset({413}), None, None
+        elif where == "unknown":
+            # Too deep a body is refused (400) before its session is looked up (404): either is right.
             statuses = {400, 404} if case.kind.endswith("/deep") else {404}
-            if len(body) > DEFAULT_MAX_MESSAGE_BYTES:
-                statuses.add(413)
             case.expect, case.expect_rpc, case.answer_id = frozenset(statuses), None, None
         elif where == "new":
             case.answer_id = None  # without a session only initialize is answered with its id

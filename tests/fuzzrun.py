@@ -267,9 +267,14 @@ class HttpFuzzer:
                     sock.shutdown(socket.SHUT_WR)
                 except OSError:
                     pass  # refused while sending: read what the server said
+                # The half-close is an end of file, which the server takes as the client gone (it cannot
+                # tell it from a close, and a closed response stream cancels the request): a streamed
+                # answer may stop after its head, which is all that is judged of it.
                 responses = []
-                while (response := reader.response(deadline)) is not None:
+                while (response := reader.response(deadline, stream_ok=True)) is not None:
                     responses.append(response)
+                    if response.streaming:
+                        break
                 return responses
             finally:
                 sock.close()

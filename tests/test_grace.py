@@ -291,6 +291,32 @@ def test_http_two_workers_sigterm_with_a_blocking_tool_in_flight_exits_within_gr
     assert strays == [] and leftovers == []
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_http_a_handler_whose_client_went_away_is_settled_before_the_stores_close(workers: int) -> None:
+    """A stop while an awaiting handler runs for a client that already hung up: it gets the grace period,
+    then is cancelled while the shared stores it answers into are still open (its in-flight entry is
+    released, its stream closed): a clean exit, no traceback (it was an AssertionError on a closed claims
+    table with a supervisor)."""
+    cluster = ClusterServer(workers, BLOCKING, "--grace", str(GRACE), "--no-pin")
+    try:
+        session = start_session(cluster.port)
+        conn = Conn(cluster.port, session)
+        message = {"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "sleepy"}}
+        headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+        conn.http.request("POST", "/mcp", body=json.dumps(message), headers={**headers, **session})
+        assert cluster.wait_for_log("sleepy started", timeout=30), cluster.log()
+        conn.close()  # the client is gone; the handler still runs
+        time.sleep(0.2)
+        _stop_within(cluster.process, GRACE + MARGIN)
+        assert cluster.process.returncode == 0, cluster.log()
+        time.sleep(0.2)  # the rest of the log
+        assert "Traceback" not in cluster.log() and "unhandled exception" not in cluster.log(), cluster.log()
+    finally:
+        cluster.stop()
+        leftovers = _remove_segments(cluster.port)
+    assert leftovers == []
+
+
 def test_http_one_worker_sigterm_with_the_event_loop_blocked_exits_within_grace() -> None:
     server = RunningServer("--grace", str(GRACE), app=BLOCKING, workers=1)
     try:

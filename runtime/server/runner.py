@@ -65,11 +65,25 @@ class Then(msgspec.Struct, gc=False):
 
 
 class Runner:
-    __slots__ = ("loop", "server")
+    __slots__ = ("loop", "running", "server")
 
     def __init__(self, server: Server, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.server = server
         self.loop = loop or asyncio.get_running_loop()
+        # The handlers that await, as tasks: a stopping server lets them end (`settle`) before it closes
+        # the stores they answer into. (Inline handlers are done before `call` returns.)
+        self.running: set[asyncio.Task[None]] = set()
+
+    async def settle(self, timeout: float) -> None:
+        """Stopping: wait up to `timeout` s for the running handlers, then cancel the rest and give them a
+        moment to unwind (their answers and in-flight entries go to stores that are still open)."""
+        if self.running:
+            await asyncio.wait(set(self.running), timeout=max(timeout, 0.0))
+        left = set(self.running)
+        for task in left:
+            task.cancel()
+        if left:
+            await asyncio.wait(left, timeout=1.0)  # a handler that ignores its cancellation is left behind
 
     def feed(self, session: ServerSession, data: bytes | memoryview, out: Outbound) -> None:
         self.act(session, session.receive(data), out)
@@ -113,11 +127,14 @@ class Runner:
                     return
             inflight[call.id] = ctx
             coro = self._finish(session, ctx, call, result)
-            ctx._task = (
+            task = ctx._task = (
                 asyncio.Task(coro, loop=self.loop, eager_start=True)  # type: ignore[call-arg]
                 if EAGER_TASKS
                 else self.loop.create_task(coro)
             )
+            if not task.done():
+                self.running.add(task)
+                task.add_done_callback(self.running.discard)
         else:
             out.finish(session.result(call, result))
 

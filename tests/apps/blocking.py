@@ -58,3 +58,11 @@ def quick() -> str:
 @server.tool()
 def worker_info() -> dict[str, int]:
     return {"pid": os.getpid()}
+
+
+@server.tool()
+async def sleepy() -> str:
+    """Awaits for 30 s without blocking anything: cancelled when a stop's grace period ends."""
+    started("sleepy")
+    await asyncio.sleep(30)
+    return "slept"

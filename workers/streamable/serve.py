@@ -89,6 +89,7 @@ async def serve_http(
         period.begin()
         endpoint.close()
         await http.close(period.remaining())
+        await endpoint.settle(period.remaining())
         if built.verifier is not None:
             await built.verifier.aclose()
         app.shutdown()

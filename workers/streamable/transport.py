@@ -664,6 +664,12 @@ class StreamableHttp:
             expire_events()
         self._schedule_sweep()
 
+    async def settle(self, timeout: float) -> None:
+        """Stopping, once the connections are closed: the handlers still running (their client went away
+        mid-request) get until `timeout`, then are cancelled, while the stores they answer into are open."""
+        if self._runner is not None:
+            await self._runner.settle(timeout)
+
     def close(self) -> None:
         """Stop: tell every SSE client when to come back, and close."""
         if self._sweeper is not None:
