@@ -9,6 +9,7 @@ the answer must carry; `answer_id`: the id a response must have). A case is a pu
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from dataclasses import dataclass, field
@@ -564,6 +565,66 @@ class Generator:
     def case(self, index: int, stdio: bool = False) -> Case:
         rng = random.Random(f"{self.seed}:{index}")
         return self.json_case(rng, stdio=True) if stdio else self.http_case(rng)
+
+    def modern_case(self, index: int) -> Case:
+        """A JSON case POSTed on the 2026-07-28 wire: no session; most carry the per-request `_meta` and the
+        Mcp-Method / Mcp-Name headers that mirror the body (Base64 when not plain ASCII), some do not."""
+        rng = random.Random(f"{self.seed}:modern:{index}")
+        base = self.json_case(rng)
+        body = base.data
+        headers = [
+            (b"Host", b"127.0.0.1:%d" % self.port), (b"Content-Type", b"application/json"), (b"Accept", ACCEPT),
+            (b"MCP-Protocol-Version", MODERN.encode()),
+        ]  # fmt: skip
+        try:  # numbers kept as written (1e400 stays 1e400, not inf); NaN and Infinity are not JSON
+            message = json.loads(body, parse_float=_raw_number, parse_constant=_no_constant)
+        except (ValueError, RecursionError):
+            message = None
+        if isinstance(message, dict) and rng.random() < 0.85:
+            params = message.get("params")
+            if params is None and "method" in message and rng.random() < 0.5:
+                params = message["params"] = {}
+            if isinstance(params, dict) and rng.random() < 0.9:
+                meta = params.get("_meta")
+                params["_meta"] = {**(meta if isinstance(meta, dict) else {}), **MODERN_META}
+            body = encode(message)
+            method = message.get("method")
+            if isinstance(method, str) and rng.random() < 0.9:
+                headers.append((b"Mcp-Method", _header_value(method)))
+                named = (params.get("name") or params.get("uri")) if isinstance(params, dict) else None
+                if isinstance(named, str):
+                    headers.append((b"Mcp-Name", _header_value(named)))
+        case = Case("http-modern/" + base.kind.removeprefix("json/"), self._request(b"POST", headers, body))
+        if len(body) > DEFAULT_MAX_MESSAGE_BYTES:
+            case.expect = frozenset({413})  # refused from its Content-Length
+        else:
+            oracle = Case("", body)
+            _derive_oracle(oracle)
+            case.expect, case.expect_rpc, case.answer_id = oracle.expect, oracle.expect_rpc, oracle.answer_id
+        return case
+
+
+MODERN = "2026-07-28"
+MODERN_META = {
+    "io.modelcontextprotocol/protocolVersion": MODERN,
+    "io.modelcontextprotocol/clientCapabilities": {},
+    "io.modelcontextprotocol/clientInfo": {"name": "fuzz", "version": "1"},
+}
+
+
+def _raw_number(text: str) -> Raw:
+    return Raw(text.encode())
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not JSON")
+
+
+def _header_value(text: str) -> bytes:
+    """A header as a modern client sends a value: as is when printable ASCII, else `=?base64?...?=`."""
+    if text.isascii() and text.isprintable() and text == text.strip():
+        return text.encode()
+    return b"=?base64?" + base64.b64encode(text.encode("utf-8", "surrogatepass")) + b"?="
 
 
 _MISSING: Any = object()

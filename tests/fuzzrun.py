@@ -218,7 +218,10 @@ class HttpFuzzer:
     """Sends cases to one server: framed cases on a keep-alive connection (reopened when the server closes
     it, and every `spread` cases so SO_REUSEPORT spreads them over the workers), raw cases on their own."""
 
-    def __init__(self, port: int, seed: int, timeout: float = 10.0, spread: int = 40) -> None:
+    def __init__(
+        self, port: int, seed: int, timeout: float = 10.0, spread: int = 40, modern: bool = False
+    ) -> None:
+        self.modern = modern  # the 2026-07-28 wire's cases (Generator.modern_case), no session
         self.port = port
         self.seed = seed
         self.timeout = timeout
@@ -238,7 +241,7 @@ class HttpFuzzer:
         self.sock = self.reader = None
 
     def run_case(self, index: int, report: Report) -> None:
-        case = self.generator.case(index)
+        case = self.generator.modern_case(index) if self.modern else self.generator.case(index)
         problems: list[tuple[str, str]] = []
         try:
             responses = self._exchange(case, index)

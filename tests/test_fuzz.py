@@ -1,6 +1,7 @@
 """Bounded, seeded fuzzing of real servers (tests/fuzzgen.py generates, tests/fuzzrun.py sends and checks):
-`serve --http` with one worker and with two, and `serve --stdio`. Any 5xx, exit, hang, internal error, HTTP
-error body that is not a JSON-RPC error, or broken oracle fails, with the smallest reproducer of each kind.
+`serve --http` with one worker and with two, on both protocol wires, and `serve --stdio`. Any 5xx, exit,
+hang, internal error, HTTP error body that is not a JSON-RPC error, or broken oracle fails, with the
+smallest reproducer of each kind.
 `python -m perf.fuzz --cases 100000` runs the same generator for longer."""
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ CASES = int(os.environ.get("MCPRT_FUZZ_CASES", "1200"))  # per target: a few tho
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("workers", [1, 2])
-def test_fuzz_http(workers: int) -> None:
+@pytest.mark.parametrize("wire", ["2025-11-25", "2026-07-28"])
+def test_fuzz_http(workers: int, wire: str) -> None:
+    """On the 2026-07-28 wire the cases stand alone (no session), with `_meta` and the Mcp-* headers on
+    most of them (fuzzgen.Generator.modern_case)."""
     server = ClusterServer(workers, "--no-pin")
-    report = Report(f"http --workers {workers}")
+    report = Report(f"http {wire} --workers {workers}")
     try:
-        fuzzer = HttpFuzzer(server.port, SEED + workers)
+        fuzzer = HttpFuzzer(server.port, SEED + workers, modern=wire == "2026-07-28")
         run(fuzzer, report, 0, CASES)
         fuzzer.close()
         alive = http_alive(server.port)
