@@ -3,7 +3,8 @@ the session and the runner; no sockets): what the server side of `perf.http_benc
 
     .venv/bin/python -m perf.call_cpu [--calls 20000] [--repeats 7]
 
-Cases: `echo` (await-free, runs inline) and `echo_later` (awaits once: runs as a task), on the 2025-11-25
+Cases: `echo` (await-free, runs inline) and `echo_after_await` (awaits once: runs as a task), the tools of
+the HTTP benchmark's app (perf/apps/echo.py), on the 2025-11-25
 session wire and on the 2026-07-28 standalone one. Prints the median and the best of the repeats.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 
 import uvloop
 
-from runtime import Server
+from perf.apps.echo import server as echo_app
 from tests.unit.fake_transport import connect, http_request, parse_responses
 from workers.streamable.transport import StreamableHttp
 
@@ -29,21 +30,6 @@ META = {
     "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "1"},
     "io.modelcontextprotocol/clientCapabilities": {},
 }
-
-
-def make_server() -> Server:
-    app = Server("bench", "1.0.0")
-
-    @app.tool()
-    async def echo(text: str) -> str:
-        return text
-
-    @app.tool()
-    async def echo_later(text: str) -> str:
-        await asyncio.sleep(0)
-        return text
-
-    return app
 
 
 def call_body(name: str, modern: bool) -> bytes:
@@ -93,13 +79,13 @@ async def measure(endpoint: StreamableHttp, wire: str, tool: str, calls: int) ->
 
 
 async def main_async(calls: int, repeats: int) -> None:
-    endpoint = StreamableHttp(make_server())
+    endpoint = StreamableHttp(echo_app)
     for wire in ("2025-11-25", MODERN):
-        for tool in ("echo", "echo_later"):
+        for tool in ("echo", "echo_after_await"):
             await measure(endpoint, wire, tool, calls // 10)  # warm up
             samples = [await measure(endpoint, wire, tool, calls) for _ in range(repeats)]
             print(
-                f"{wire} {tool:10s} median {statistics.median(samples):6.2f} µs/call  "
+                f"{wire} {tool:16s} median {statistics.median(samples):6.2f} µs/call  "
                 f"best {min(samples):6.2f}"
             )
     endpoint.close()

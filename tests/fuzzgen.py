@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from runtime.client.modern import header_value
 from runtime.protocol.scan import DEFAULT_MAX_MESSAGE_BYTES
 
 PROTOCOL = "2025-11-25"
@@ -572,10 +573,7 @@ class Generator:
         rng = random.Random(f"{self.seed}:modern:{index}")
         base = self.json_case(rng)
         body = base.data
-        headers = [
-            (b"Host", b"127.0.0.1:%d" % self.port), (b"Content-Type", b"application/json"), (b"Accept", ACCEPT),
-            (b"MCP-Protocol-Version", MODERN.encode()),
-        ]  # fmt: skip
+        headers = [*self.post_headers(None), (b"MCP-Protocol-Version", MODERN.encode())]
         try:  # numbers kept as written (1e400 stays 1e400, not inf); NaN and Infinity are not JSON
             message = json.loads(body, parse_float=_raw_number, parse_constant=_no_constant)
         except (ValueError, RecursionError):
@@ -621,10 +619,12 @@ def _no_constant(text: str) -> Any:
 
 
 def _header_value(text: str) -> bytes:
-    """A header as a modern client sends a value: as is when printable ASCII, else `=?base64?...?=`."""
-    if text.isascii() and text.isprintable() and text == text.strip():
-        return text.encode()
-    return b"=?base64?" + base64.b64encode(text.encode("utf-8", "surrogatepass")) + b"?="
+    """A value as our client's header carries it (runtime/client/modern.py); one with a lone surrogate,
+    which no client can encode as UTF-8, in the Base64 form of its surrogatepass bytes."""
+    try:
+        return header_value(text).encode()
+    except UnicodeEncodeError:
+        return b"=?base64?" + base64.b64encode(text.encode("utf-8", "surrogatepass")) + b"?="
 
 
 _MISSING: Any = object()

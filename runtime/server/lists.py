@@ -32,6 +32,19 @@ def granted(ctx: Context) -> frozenset[str] | None:
 
 # The field naming an entry (what its scopes are registered under: runtime/auth/scopes.py).
 KEYS = {"tools": "name", "resources": "uri", "templates": "uriTemplate", "prompts": "name"}
+NO_SCOPES: frozenset[str] = frozenset()
+
+
+def entry_scopes(
+    tables: Mapping[str, Mapping[str, frozenset[str]]], kind: str, item: Mapping[str, Any]
+) -> frozenset[str]:
+    """The scopes a listed or found entry asks for (`ScopeTable.entries`); a resource search's matches may
+    be templates, named by their URI template."""
+    if kind == "resources" and "uriTemplate" in item:
+        kind = "templates"
+    return tables[kind].get(item[KEYS[kind]], NO_SCOPES)
+
+
 # What each list is made of, and the key of its entries in the result.
 LISTS = {
     "tools": "tools",
@@ -77,9 +90,9 @@ class ListPages:
         items = self.items(kind, revision)
         offset = read_cursor(kind, cursor) if cursor else 0
         if granted is not None:
-            scopes, key = self.server.scopes.entries[kind], KEYS[kind]
-            if scopes:
-                allowed = [item for item in items if scopes.get(item[key], granted) <= granted]
+            tables = self.server.scopes.entries
+            if tables[kind]:
+                allowed = [item for item in items if entry_scopes(tables, kind, item) <= granted]
                 return self._encode(kind, allowed, min(offset, len(allowed)))
         page_size = self.server.page_size
         if offset % page_size or offset > len(items):

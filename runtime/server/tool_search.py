@@ -34,7 +34,7 @@ from runtime.protocol import types as t
 from runtime.protocol.jsonrpc import encode
 from runtime.server.context import Context
 from runtime.server.extras import EMBEDDING_MODULES, require
-from runtime.server.lists import granted
+from runtime.server.lists import entry_scopes, granted
 
 if TYPE_CHECKING:
     from router.embed import Embedder
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from runtime.server.tools import ToolSpec
 
 log = logging.getLogger("mcprt.tool_search")
-NO_SCOPES: frozenset[str] = frozenset()
 
 DEFAULT_LIMIT = 5
 LIMIT_MAX = 20
@@ -351,21 +350,22 @@ class _Searchable:
         those it may use, as its lists show them: the best `asked` of those, not fewer."""
         limit = min(asked, self.owner.config.limit_max)
         kind = _KIND_OF[self.tool]
-        needs = self._scopes_needed() if allowed is not None else None
+        tables = self.owner.server.scopes.entries
+        scoped = tables[kind] or (kind == "resources" and tables["templates"])
+        visible = allowed if scoped else None  # None: nothing of this kind is hidden from anyone
         # A filtered answer is this caller's, not one for every reader of the shared cache.
-        cache = self.owner.server.cache if needs is None else None
+        cache = self.owner.server.cache if visible is None else None
         key = search_key(query, asked, kind)  # what the caller asked: what a reader looks up
         # Taken before the search: a registry change meanwhile bumps it, and the stale result is not stored.
         self._cached = self._cached or cache is not None
         generation = cache.generation(key) if cache is not None else 0
-        if needs is None or allowed is None:
+        if visible is None:
             found = await self.owner.run(lambda: self.find(query, limit))
         else:
             # Every entry ranked, then those out of the caller's scopes dropped: the hidden ones must not
             # take the places of the ones it may see.
             everything = await self.owner.run(lambda: self.find(query, None))
-            visible = [match for match in everything if needs(match) <= allowed]
-            found = visible[:limit]
+            found = [match for match in everything if entry_scopes(tables, kind, match) <= visible][:limit]
         structured = {kind: found}
         data = encode(structured)
         text = data.decode() if found else f"No {kind[:-1]} matches this query."
@@ -373,25 +373,6 @@ class _Searchable:
             # For co-located readers (ipc/search_keys.py); the server itself always searches.
             cache.put(key, data, kind=KIND_TOOL, generation=generation)
         return t.CallToolResult(content=[t.TextContent(text=text)], structured_content=structured)
-
-    def _scopes_needed(self) -> Callable[[dict[str, Any]], frozenset[str]] | None:
-        """The scopes a match of this kind asks for (runtime/auth/scopes.py), or None when no entry of the
-        kind asks for any (then nothing is filtered)."""
-        tables = self.owner.server.scopes.entries
-        kind = _KIND_OF[self.tool]
-        if kind == "resources":
-            resources, templates = tables["resources"], tables["templates"]
-            if not resources and not templates:
-                return None
-            return lambda match: (
-                resources.get(match["uri"], NO_SCOPES)
-                if "uri" in match
-                else templates.get(match["uriTemplate"], NO_SCOPES)
-            )
-        table = tables[kind]
-        if not table:
-            return None
-        return lambda match: table.get(match["name"], NO_SCOPES)
 
 
 def _logged(job: Callable[[], Any]) -> None:
